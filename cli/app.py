@@ -1,0 +1,88 @@
+"""Argument parsing and dispatch. Every user error ends as one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from core.errors import Cancelled, SRWError
+
+__all__ = ["build_parser", "main", "SUBCOMMANDS"]
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="compute precision (auto: bf16 where the hardware runs it fast)")
+    p.add_argument("--tile", type=int, default=None,
+                   help="LR tile/block size in pixels (default: automatic, memory bounded)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands
+
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="SR Workbench: super-resolution for research. "
+                    "Run with no arguments (or with image files) to open the window.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sr", help="super-resolve one input file")
+    p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr) or .npy array")
+    p.add_argument("-m", "--model", default=None,
+                   help="model name (see 'models') or a checkpoint file; default: the bundled default")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("-s", "--scale", help="scale factor, e.g. 4 or 2.5 (or SYxSX, e.g. 2x3)")
+    g.add_argument("--size", help="exact output size WxH, e.g. 1920x1080")
+    p.add_argument("-o", "--output", required=True, help="output file (format from its extension)")
+    p.add_argument("--kind", choices=["rgb", "gray", "channels", "normals"], default=None,
+                   help="treat the input as this kind of data (default: detected)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _add_run_options(p)
+    p.set_defaults(func=commands.cmd_sr)
+
+    p = sub.add_parser("eval", help="PSNR/SSIM of a model on a folder of HR images")
+    p.add_argument("-m", "--model", required=True, help="model name or checkpoint file")
+    p.add_argument("--data", required=True, help="folder of HR images")
+    p.add_argument("--scales", default="2,3,4", help="comma-separated integer scales")
+    p.add_argument("--lr", default=None,
+                   help="folder with the LR images (X{s}/NAMEx{s}.png); default: made with degrade()")
+    p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
+    p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
+    p.add_argument("--csv", default=None, help="also write per-image scores to this CSV file")
+    _add_run_options(p)
+    p.set_defaults(func=commands.cmd_eval)
+
+    p = sub.add_parser("models", help="list the available models and where their weights come from")
+    p.set_defaults(func=commands.cmd_models)
+    return parser
+
+
+SUBCOMMANDS = ("sr", "eval", "models")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return int(func(args) or 0)
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except SRWError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory; try a smaller scale, a tile size (--tile) or a crop",
+              file=sys.stderr)
+        return 2

@@ -1,0 +1,132 @@
+"""The CLI subcommands: thin wrappers that parse, call core, and print."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+from core.errors import InputError, ScaleError
+
+from .progress import run_with_bar
+
+
+def parse_scale(text: str) -> float | tuple[float, float]:
+    """``"4"`` -> 4.0, ``"2.5"`` -> 2.5, ``"2x3"`` -> (2.0, 3.0) (vertical x horizontal)."""
+    parts = text.lower().split("x")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}")
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return values[0], values[1]
+    raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1920x1080"`` (width x height) -> ``(1080, 1920)`` as (height, width)."""
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(parts[0]), int(parts[1])) if len(parts) == 2 else (None, None)
+    except ValueError:
+        w = h = None
+    if w is None or h is None:
+        raise ScaleError(f"size must be WIDTHxHEIGHT in pixels, e.g. 1920x1080, got {text!r}")
+    return h, w
+
+
+def parse_scales(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        try:
+            v = float(part)
+        except ValueError:
+            raise ScaleError(f"--scales must be integers separated by commas, got {text!r}")
+        if not math.isfinite(v) or v != int(v) or v < 1:
+            raise ScaleError(f"evaluation scales must be positive integers, got {part!r}")
+        out.append(int(v))
+    return out
+
+
+def _options(args: argparse.Namespace):
+    from core.engine import SROptions
+
+    if args.tile is not None and args.tile < 16:
+        raise InputError(f"--tile must be at least 16 pixels, got {args.tile}")
+    return SROptions(device=args.device, precision=args.precision, tile=args.tile)
+
+
+def cmd_sr(args: argparse.Namespace) -> int:
+    from core.engine import super_resolve
+    from core.io import load, save
+    from core.models import default_model_name, load_model
+
+    inp, out = Path(args.input), Path(args.output)
+    if out.exists() and out.resolve() == inp.resolve():
+        raise InputError(f"the output {out} is the input file; choose another name")
+    if out.exists() and not args.overwrite:
+        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    scale = parse_scale(args.scale) if args.scale else None
+    size = parse_size(args.size) if args.size else None
+    data = load(inp, kind=args.kind)
+    loaded = load_model(args.model or default_model_name())
+    job = super_resolve(loaded.module, data, scale=scale, size=size, options=_options(args),
+                        name=loaded.name)
+    result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
+    path = save(result.image, out, overwrite=args.overwrite)
+    h, w = result.image.height, result.image.width
+    print(f"{path}: {w}x{h} with {loaded.name} on {result.device} ({result.precision}) "
+          f"in {result.seconds:.2f} s", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.evaluate import evaluate, find_images
+    from core.models import load_model
+
+    scales = parse_scales(args.scales)
+    files = find_images(args.data)
+    lr_root = Path(args.lr) if args.lr else None
+    if lr_root is not None and not lr_root.is_dir():
+        raise InputError(f"LR folder {lr_root} does not exist")
+    if args.csv and Path(args.csv).exists():
+        raise InputError(f"{args.csv} already exists; choose another CSV file name")
+    loaded = load_model(args.model)
+    scores: list = []
+    job = evaluate(loaded.module, files, scales, y_channel=args.y, shave=args.shave,
+                   lr_root=lr_root, options=_options(args), name=loaded.name, scores=scores)
+    rows = run_with_bar(job, desc=f"eval {loaded.name}", quiet=args.quiet)
+    channel = "Y" if args.y else "RGB"
+    print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {channel}, "
+          f"shave {'scale' if args.shave is None else args.shave})")
+    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
+    for r in rows:
+        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")
+    if args.csv:
+        from core.io.atomic import atomic_path
+
+        with atomic_path(Path(args.csv)) as tmp, open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["image", "scale", "psnr", "ssim"])
+            for s in scores:
+                writer.writerow([s.name, s.scale, f"{s.psnr:.4f}", f"{s.ssim:.6f}"])
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from core.models import list_models
+
+    entries = list_models()
+    width = max(len(e.name) for e in entries)
+    print(f"{'name':<{width}}  {'kind':<9}  {'scales':<8}  weights")
+    for e in entries:
+        scales = ",".join(str(s) for s in e.scales) if e.scales else "any"
+        src = str(e.weights) if e.weights else "none (interpolation)"
+        print(f"{e.name:<{width}}  {e.kind:<9}  {scales:<8}  {src}")
+    return 0

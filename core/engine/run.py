@@ -1,0 +1,220 @@
+"""Super-resolve one :class:`ImageData` with any model: the engine's main entry point.
+
+The engine, not the model, decides device, dtype, tiles, chunks and the colour handling:
+Y-only models (SRCNN, FSRCNN, VDSR) run on the Y channel of YCbCr with Cb/Cr upscaled by
+MATLAB bicubic; models trained on RGB run on gray data replicated to three channels (output
+averaged); pre-upsampling models (SRCNN, VDSR) get a bicubic-upscaled input of the target size;
+a fixed-scale model asked for another scale runs at its own scale and the result is resized with
+bicubic to the requested size (a note in the result says so).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..data import ImageData
+from ..errors import InputError, ScaleError
+from ..jobs import Job, Progress, sub_job
+from ..models.contracts import ArbitraryScaleSR, FixedScaleSR
+from .arbitrary import run_arbitrary
+from .device import pick_device, pick_dtype, placed
+from .fixed import run_tiled
+from .memory import check_fits
+
+__all__ = ["SROptions", "SRResult", "output_size", "super_resolve", "model_kind", "MAX_SCALE"]
+
+MAX_SCALE = 1000.0
+_DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+@dataclass(frozen=True)
+class SROptions:
+    """How to run: device/precision (``auto`` = the policy of :mod:`.device`), LR tile size for
+    fixed-scale models and LR block size for arbitrary-scale ones (None = automatic), query
+    chunk size (points per decoder call)."""
+
+    device: str = "auto"
+    precision: str = "auto"
+    tile: int | None = None
+    chunk: int = 65536
+
+
+@dataclass(frozen=True)
+class SRResult:
+    """An SR output and how it was made."""
+
+    image: ImageData
+    model: str
+    scale: tuple[float, float]
+    device: str
+    precision: str
+    seconds: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None,
+                size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Validated output ``(H, W)`` from a scale (float or per-axis) or an exact size."""
+    if (scale is None) == (size is None):
+        raise ScaleError("give either a scale or an output size, not both or neither")
+    if size is not None:
+        try:
+            oh, ow = (int(size[0]), int(size[1]))
+        except (TypeError, ValueError, IndexError):
+            raise ScaleError(f"output size must be two integers (height, width), got {size!r}")
+        if oh <= 0 or ow <= 0:
+            raise ScaleError(f"output size must be positive, got {ow}x{oh} (width x height)")
+        if oh > h * MAX_SCALE or ow > w * MAX_SCALE:
+            raise ScaleError(f"output size {ow}x{oh} is more than {MAX_SCALE:g}x the input")
+        return oh, ow
+    sy, sx = (scale, scale) if not isinstance(scale, (tuple, list)) else scale
+    for s in (sy, sx):
+        try:
+            s = float(s)
+        except (TypeError, ValueError):
+            raise ScaleError(f"scale must be a number, got {s!r}")
+        if not math.isfinite(s) or s <= 0:
+            raise ScaleError(f"scale must be a positive finite number, got {s!r}")
+        if s > MAX_SCALE:
+            raise ScaleError(f"scale {s:g} is larger than the supported maximum {MAX_SCALE:g}")
+    oh, ow = round(h * float(sy)), round(w * float(sx))
+    if oh < 1 or ow < 1:
+        raise ScaleError(f"scale {scale} makes an empty output from a {w}x{h} input")
+    return oh, ow
+
+
+def model_kind(model: nn.Module) -> str:
+    """``fixed``, ``arbitrary`` or ``interp`` (an interpolation baseline with ``resize``)."""
+    if isinstance(model, ArbitraryScaleSR):
+        return "arbitrary"
+    if isinstance(model, FixedScaleSR):
+        return "fixed"
+    if hasattr(model, "resize"):
+        return "interp"
+    raise InputError(f"{type(model).__name__} is not a super-resolution model of this workbench")
+
+
+def _to_tensor(px: np.ndarray, device, dtype) -> Tensor:
+    return torch.from_numpy(np.ascontiguousarray(px.transpose(2, 0, 1)))[None].to(device, dtype)
+
+
+def _to_numpy(t: Tensor) -> np.ndarray:
+    return t[0].float().cpu().numpy().transpose(1, 2, 0).copy()
+
+
+def _auto_tile(device: torch.device) -> int:
+    return 1024 if device.type == "cuda" else 384
+
+
+def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
+             opts: SROptions, notes: list[str]) -> Job[Tensor]:
+    """Run one 1- or 3-channel tensor through the model at ``out_hw`` (float32 result)."""
+    from ..resize import imresize_torch
+
+    oh, ow = out_hw
+    if kind == "interp":
+        yield Progress(0, 1, "interpolating")
+        y = model.resize(x.float(), (oh, ow))
+        yield Progress(1, 1, "done")
+        return y
+    if kind == "arbitrary":
+        block = opts.tile or (None if x.shape[-1] * x.shape[-2] <= 512 * 512 else 256)
+        return (yield from run_arbitrary(model, x, (oh, ow), block, chunk=opts.chunk))
+    # fixed-scale
+    scale = int(getattr(model, "scale", 1))
+    if getattr(model, "pre_upsampled", False):
+        x = imresize_torch(x.float(), size=(oh, ow), method="bicubic").to(x.dtype)
+        scale = 1
+    tile = opts.tile or _auto_tile(x.device)
+    margin = int(getattr(model, "receptive_field", 16))
+    y = yield from run_tiled(model, x, scale, tile, margin, window=int(getattr(model, "window", 1)))
+    if y.shape[-2:] != (oh, ow):
+        notes.append(
+            f"the model is fixed at x{scale}; its {y.shape[-1]}x{y.shape[-2]} output was resized "
+            f"to {ow}x{oh} with bicubic")
+        y = imresize_torch(y, size=(oh, ow), method="bicubic")
+    return y
+
+
+def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
+                  options: SROptions = SROptions(), name: str = "") -> Job[SRResult]:
+    """Super-resolve ``data`` with ``model`` to ``scale`` or ``size`` as a Job -> SRResult.
+
+    Pixels outside [0, 1] are passed through unchanged (no clipping), except that outputs of
+    8/16-bit inputs are clipped to [0, 1] since they will be stored as integers.
+    """
+    from ..metrics import rgb_to_ycbcr, ycbcr_to_rgb
+    from ..resize import imresize
+
+    if data.has_nonfinite():
+        bad = int((~np.isfinite(data.pixels)).sum())
+        raise InputError(f"the input has {bad} NaN or infinite values; fix or mask them first")
+    oh, ow = output_size(data.height, data.width, scale, size)
+    kind = model_kind(model)
+    check_fits(oh * ow * max(3, data.channels) * 4 * 4, f"a {ow}x{oh} output")
+    device = pick_device(options.device)
+    dtype = pick_dtype(device, options.precision) if kind != "interp" else torch.float32
+    net = placed(model, device, dtype) if kind != "interp" else model
+    in_ch = int(getattr(model, "in_channels", 3))
+    y_only = bool(getattr(model, "y_only", False))
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    px = data.pixels
+    c = px.shape[2]
+
+    # decide the channel groups that go through the model
+    if kind == "interp":
+        groups = [px]
+    elif y_only:
+        if c == 3:
+            ycc = rgb_to_ycbcr(px).astype(np.float32)
+            groups = [ycc[..., :1]]
+            notes.append("Y-only model: ran on Y, Cb/Cr upscaled with bicubic")
+        else:
+            groups = [px[..., i:i + 1] for i in range(c)]
+    elif in_ch == 3 and c == 3:
+        groups = [px]
+    elif in_ch == 3:
+        groups = [np.repeat(px[..., i:i + 1], 3, axis=2) for i in range(c)]
+        notes.append(f"RGB model on {c}-channel data: each channel replicated to RGB, output averaged")
+    elif in_ch == c:
+        groups = [px]
+    else:
+        raise InputError(f"the model expects {in_ch} channels but the data has {c}")
+
+    outputs = []
+    total = len(groups) * 1000
+    for gi, g in enumerate(groups):
+        x = _to_tensor(g, device, dtype)
+        job = _run_rgb(net, kind, x, (oh, ow), options, notes)
+        # each channel group gets 1000 units of the overall progress bar
+        prefix = f"[{gi + 1}/{len(groups)}] " if len(groups) > 1 else ""
+        y = yield from sub_job(job, gi * 1000, 1000, total, prefix)
+        out = _to_numpy(y)
+        if in_ch == 3 and g.shape[2] == 3 and c != 3 and kind != "interp":
+            out = out.mean(axis=2, keepdims=True)
+        outputs.append(out)
+        del x, y
+    result = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
+    if y_only and c == 3 and kind != "interp":
+        cbcr = imresize(ycc[..., 1:], size=(oh, ow), method="bicubic")
+        result = ycbcr_to_rgb(np.concatenate([result, cbcr], axis=2)).astype(np.float32)
+    if np.dtype(data.units.dtype).kind in "ui":
+        result = np.clip(result, 0.0, 1.0)
+    alpha = None
+    if data.alpha is not None:
+        alpha = np.clip(imresize(data.alpha, size=(oh, ow), method="bicubic"), 0.0, 1.0)
+        alpha = alpha.reshape(oh, ow)
+    image = data.with_pixels(result.astype(np.float32), alpha=alpha)
+    yield Progress(total, total, "done")
+    return SRResult(
+        image=image, model=name or type(model).__name__, scale=(oh / data.height, ow / data.width),
+        device=str(device), precision=_DTYPE_NAMES.get(dtype, str(dtype)),
+        seconds=time.perf_counter() - t0, notes=tuple(dict.fromkeys(notes)),
+    )

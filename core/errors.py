@@ -1,0 +1,51 @@
+"""Errors the user can read.
+
+Every failure caused by user input (a bad file, a wrong checkpoint, an invalid scale) is raised
+as a subclass of :class:`SRWError`. Its message is one plain sentence that says what went wrong
+and why; the CLI prints it on one line and exits non-zero, the GUI shows it in a dialog.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SRWError",
+    "InputError",
+    "FileFormatError",
+    "ScaleError",
+    "ShapeError",
+    "CheckpointError",
+    "ResourceError",
+    "Cancelled",
+]
+
+
+class SRWError(Exception):
+    """Base class of all user-facing errors."""
+
+
+class InputError(SRWError):
+    """An input value or file is missing or unusable."""
+
+
+class FileFormatError(InputError):
+    """A file exists but cannot be decoded (corrupt, truncated, unsupported)."""
+
+
+class ScaleError(InputError):
+    """A scale factor or output size is invalid (0, negative, NaN, absurdly large)."""
+
+
+class ShapeError(InputError):
+    """Arrays have incompatible shapes (e.g. metrics on images of different size)."""
+
+
+class CheckpointError(SRWError):
+    """A checkpoint cannot be loaded or matches no known architecture."""
+
+
+class ResourceError(SRWError):
+    """The request would need more memory than is available."""
+
+
+class Cancelled(SRWError):
+    """A job was stopped by the user before it finished."""

@@ -1,0 +1,31 @@
+"""Models: the two contracts, the architecture registry, and checkpoint loading/saving.
+
+``load_model("bicubic")``, ``load_model("path/to/edsr_x4.pt")`` -> :class:`LoadedModel`.
+"""
+
+from __future__ import annotations
+
+from .checkpoints import (
+    LoadedModel,
+    describe_checkpoint,
+    load_model,
+    load_state_dict_file,
+    save_checkpoint,
+)
+from .contracts import ArbitraryScaleSR, FixedScaleSR, make_cell, make_coord
+from .registry import (
+    ARCHITECTURES,
+    ArchSpec,
+    ModelEntry,
+    detect_architecture,
+    get_arch,
+    list_models,
+    resolve,
+)
+
+__all__ = [
+    "FixedScaleSR", "ArbitraryScaleSR", "make_coord", "make_cell",
+    "ArchSpec", "ARCHITECTURES", "get_arch", "detect_architecture",
+    "ModelEntry", "list_models", "resolve",
+    "LoadedModel", "load_model", "load_state_dict_file", "save_checkpoint", "describe_checkpoint",
+]

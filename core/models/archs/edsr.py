@@ -1,0 +1,93 @@
+"""EDSR (Lim et al., CVPR-W 2017) with EDSR-PyTorch's parameter names.
+
+Keys: ``sub_mean.*``, ``head.0.*``, ``body.{i}.body.{0,2}.*`` (residual blocks),
+``body.{n}.*`` (the convolution closing the body), ``tail.0.*`` (upsampler), ``tail.1.*``,
+``add_mean.*``. Official EDSR computes in [0, ``rgb_range``] = [0, 255]; this module takes and
+returns images in [0, 1] and scales internally. LIIF's copy of EDSR (the encoder) uses
+``rgb_range=1``, skips the mean shift in ``forward`` (``mean_shift=False``) although its state
+dict still holds ``sub_mean`` / ``add_mean``, and has no tail (``no_upsampling=True``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from ..contracts import FixedScaleSR
+from .common import MeanShift, ResBlock, Upsampler, default_conv
+
+__all__ = ["EDSR", "edsr_baseline", "edsr_full"]
+
+
+class EDSR(FixedScaleSR):
+    """EDSR: ``x (B, n_colors, H, W)`` in [0, 1] -> ``(B, n_colors, scale H, scale W)`` in [0, 1].
+
+    With ``no_upsampling=True`` it is a feature extractor: ``(B, n_feats, H, W)``, no tail,
+    ``out_dim = n_feats``. ``mean_shift=False`` keeps the ``sub_mean`` / ``add_mean``
+    parameters (so checkpoints load strictly) but does not apply them.
+    """
+
+    arch_name = "edsr"
+
+    def __init__(self, n_resblocks: int = 16, n_feats: int = 64, res_scale: float = 1.0,
+                 scale: int = 2, n_colors: int = 3, rgb_range: float = 255.0,
+                 no_upsampling: bool = False, mean_shift: bool = True):
+        super().__init__()
+        kernel_size = 3
+        conv = default_conv
+        self.hparams: dict[str, Any] = dict(
+            n_resblocks=int(n_resblocks), n_feats=int(n_feats), res_scale=float(res_scale),
+            scale=int(scale), n_colors=int(n_colors), rgb_range=float(rgb_range),
+            no_upsampling=bool(no_upsampling), mean_shift=bool(mean_shift))
+        self.scale = int(scale)
+        self.in_channels = int(n_colors)
+        self.rgb_range = float(rgb_range)
+        self.no_upsampling = bool(no_upsampling)
+        self.mean_shift = bool(mean_shift)
+
+        self.sub_mean = MeanShift(rgb_range, n_colors=n_colors)
+        self.add_mean = MeanShift(rgb_range, sign=1, n_colors=n_colors)
+        self.head = nn.Sequential(conv(n_colors, n_feats, kernel_size))
+        body: list[nn.Module] = [
+            ResBlock(conv, n_feats, kernel_size, act=nn.ReLU(True), res_scale=res_scale)
+            for _ in range(n_resblocks)
+        ]
+        body.append(conv(n_feats, n_feats, kernel_size))
+        self.body = nn.Sequential(*body)
+        if self.no_upsampling:
+            self.out_dim = int(n_feats)
+        else:
+            self.out_dim = int(n_colors)
+            self.tail = nn.Sequential(Upsampler(conv, scale, n_feats, act=False),
+                                      conv(n_feats, n_colors, kernel_size))
+        # 3x3 convolutions at LR resolution: head, 2 per block, body end, first upsampler conv;
+        # the HR-resolution convolutions add at most one more LR pixel of context.
+        lr_convs = 1 + 2 * n_resblocks + 1 + (0 if self.no_upsampling else 2)
+        self.receptive_field = 2 * lr_convs + 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.rgb_range != 1.0:
+            x = x * self.rgb_range
+        if self.mean_shift:
+            x = self.sub_mean(x)
+        x = self.head(x)
+        res = self.body(x) + x
+        if self.no_upsampling:
+            return res
+        x = self.tail(res)
+        if self.mean_shift:
+            x = self.add_mean(x)
+        if self.rgb_range != 1.0:
+            x = x / self.rgb_range
+        return x
+
+
+def edsr_baseline(scale: int = 2, **kwargs: Any) -> EDSR:
+    """EDSR-baseline: 16 residual blocks, 64 features, ``res_scale`` 1 (1.5 M parameters)."""
+    return EDSR(n_resblocks=16, n_feats=64, res_scale=1.0, scale=scale, **kwargs)
+
+
+def edsr_full(scale: int = 2, **kwargs: Any) -> EDSR:
+    """EDSR (paper model): 32 residual blocks, 256 features, ``res_scale`` 0.1 (43 M parameters)."""
+    return EDSR(n_resblocks=32, n_feats=256, res_scale=0.1, scale=scale, **kwargs)

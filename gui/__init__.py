@@ -1,0 +1,1 @@
+"""PySide6 front end. Talks to ``core`` only through jobs and plain data."""
