@@ -4,8 +4,9 @@
 
 Input: a 256x256 RGB image; model: LIIF with the EDSR-baseline encoder (bundled weights when
 present, else random weights: the speed does not depend on the values). Each case runs in a
-fresh process (so peak memory is its own); time is the median of ``--repeats`` runs after one
-warm-up. Also prints the largest difference of the engine's fp32 output from the reference.
+fresh process (so peak memory is its own); time is the median of ``--repeats`` rounds (each case runs once after a
+warm-up, in its own process; rounds interleave the implementations so that machine noise
+hits them alike). Also prints the largest difference of the engine's fp32 output from the reference.
 """
 
 from __future__ import annotations
@@ -72,16 +73,23 @@ def main() -> None:
     print(f"LIIF (EDSR-baseline encoder), {args.size}x{args.size} input, CPU threads "
           f"{torch.get_num_threads()}, median of {args.repeats}")
     print(f"{'scale':>5}  {'implementation':<14} {'time s':>8} {'speed-up':>8} {'peak MB':>8} {'max |diff|':>10}")
+    impls = ("reference", "engine-fp32", "engine-bf16")
     for s in [int(v) for v in args.scales.split(",")]:
-        base = None
-        for impl in ("reference", "engine-fp32", "engine-bf16"):
-            r = in_subprocess("bench.liif_speed", {"impl": impl, "size": args.size, "scale": s,
-                                                   "repeats": args.repeats, "check": impl == "engine-fp32"})
-            base = base or r["seconds"]
-            diff = f"{r['max_diff']:.1e}" if "max_diff" in r else ""
-            print(f"{'x' + str(s):>5}  {impl:<14} {r['seconds']:8.2f} {base / r['seconds']:7.2f}x "
-                  f"{r['peak_mb']:8.0f} {diff:>10}", flush=True)
-
+        # rounds interleave the implementations so machine noise hits them alike
+        runs: dict[str, list[dict]] = {impl: [] for impl in impls}
+        for rnd in range(args.repeats):
+            for impl in impls:
+                runs[impl].append(in_subprocess("bench.liif_speed", {
+                    "impl": impl, "size": args.size, "scale": s, "repeats": 1,
+                    "check": impl == "engine-fp32" and rnd == 0}))
+        base = statistics.median(r["seconds"] for r in runs["reference"])
+        for impl in impls:
+            sec = statistics.median(r["seconds"] for r in runs[impl])
+            peak = max(r["peak_mb"] for r in runs[impl])
+            diff = runs[impl][0].get("max_diff")
+            diff_s = f"{diff:.1e}" if diff is not None else ""
+            print(f"{'x' + str(s):>5}  {impl:<14} {sec:8.2f} {base / sec:7.2f}x "
+                  f"{peak:8.0f} {diff_s:>10}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ from .registry import (
     ModelEntry,
     detect_architecture,
     get_arch,
+    default_model_name,
     list_models,
     resolve,
 )
@@ -26,6 +27,6 @@ from .registry import (
 __all__ = [
     "FixedScaleSR", "ArbitraryScaleSR", "make_coord", "make_cell",
     "ArchSpec", "ARCHITECTURES", "get_arch", "detect_architecture",
-    "ModelEntry", "list_models", "resolve",
+    "ModelEntry", "list_models", "resolve", "default_model_name",
     "LoadedModel", "load_model", "load_state_dict_file", "save_checkpoint", "describe_checkpoint",
 ]

@@ -521,3 +521,16 @@ def resolve(name_or_path: str | Path, weights_dir: Path | None = None) -> ModelE
     names = ", ".join(e.name for e in entries)
     raise CheckpointError(f"unknown model {text!r}: not one of the available models ({names}) "
                           f"and no file with that path exists")
+
+
+#: The model the app and ``sr`` use when none is named: the bundled LIIF once it exists.
+PREFERRED_DEFAULTS = ("liif", "bicubic")
+
+
+def default_model_name(weights_dir: Path | None = None) -> str:
+    """The first of :data:`PREFERRED_DEFAULTS` that is available (bicubic always is)."""
+    names = {e.name.lower() for e in list_models(weights_dir)}
+    for name in PREFERRED_DEFAULTS:
+        if name in names:
+            return name
+    return "bicubic"

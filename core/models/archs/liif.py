@@ -149,10 +149,9 @@ class LIIF(ArbitraryScaleSR):
         coord = coord.to(torch.float32)
         z_flat = z.permute(0, 2, 3, 1).reshape(b * h * w, hidden)
         batch_base = (torch.arange(b, device=z.device) * (h * w)).view(b, 1)
-        extra = torch.empty(b, n, n_extra, device=z.device, dtype=torch.float32)
+        cell_cols = None
         if self.cell_decode:
-            extra[..., 2] = cell[..., 0].float() * H
-            extra[..., 3] = cell[..., 1].float() * W
+            cell_cols = torch.stack([cell[..., 0].float() * H, cell[..., 1].float() * W], -1)
 
         if self.local_ensemble:
             shifts = [(vy, vx) for vy in (-1, 1) for vx in (-1, 1)]
@@ -166,6 +165,10 @@ class LIIF(ArbitraryScaleSR):
             cx = (coord[..., 1] + (vx * ry + eps)).clamp_(-1 + 1e-6, 1 - 1e-6)
             iy = torch.round(((cy + 1) * H - 1) / 2).clamp_(0, H - 1)
             ix = torch.round(((cx + 1) * W - 1) / 2).clamp_(0, W - 1)
+            # a fresh buffer per shift: autograd saves it for the backward pass (training)
+            extra = torch.empty(b, n, n_extra, device=z.device, dtype=torch.float32)
+            if cell_cols is not None:
+                extra[..., 2:] = cell_cols
             # pixel centres exactly as make_coord computes them (bit-identical in float32)
             extra[..., 0] = (coord[..., 0] - ((2.0 / H) * iy + (-1 + 1.0 / H))) * H
             extra[..., 1] = (coord[..., 1] - ((2.0 / W) * ix + (-1 + 1.0 / W))) * W
