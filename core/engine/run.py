@@ -101,7 +101,10 @@ def model_kind(model: nn.Module) -> str:
 
 
 def _to_tensor(px: np.ndarray, device, dtype) -> Tensor:
-    return torch.from_numpy(np.ascontiguousarray(px.transpose(2, 0, 1)))[None].to(device, dtype)
+    """``H x W x C`` numpy -> ``(1, C, H, W)`` tensor in channels-last memory (no copy needed
+    on the way in: the numpy layout already is channels-last)."""
+    t = torch.from_numpy(np.ascontiguousarray(px)).permute(2, 0, 1)[None]
+    return t.to(device=device, dtype=dtype).contiguous(memory_format=torch.channels_last)
 
 
 def _to_numpy(t: Tensor) -> np.ndarray:
