@@ -1,271 +1,326 @@
-"""The main window: open an input, pick a model and a scale, run, look, save.
+"""The main window: side panel (input, models, scale/run, region), comparison views, metrics.
 
-This is the first cut of the workbench window (the comparison grid, ROI metrics and sessions
-build on it). Long work runs on a pool thread through :mod:`gui.workers`; a newer run
-supersedes an older one (generation counter), and a stale result is never shown.
+It only wires things together: widgets send the user's choices to the :class:`Controller`,
+which runs core Jobs on the pool and applies results to the Qt-free session; the views
+(grid, swipe, metrics table, side-panel boxes) subscribe to the session and redraw.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QMainWindow,
-    QMessageBox, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QScrollArea, QSplitter,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
-from core.data import ImageData
-from core.errors import SRWError
+from core.io import SUPPORTED_EXTENSIONS
 
-from .workers import JobWorker, start_job
+from .app import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
+from .controller import Controller
+from .dialogs import PreferencesDialog, ask_yes_no, show_error
+from .menus import build_menus
+from .settings import Settings
+from .views import CompareGrid, LiveZoomView, MetricsTable, SwipeView
+from .widgets import InputBox, ModelList, RoiBox, RunBox
 
-__all__ = ["MainWindow"]
+__all__ = ["MainWindow", "OPEN_FILTER", "CHECKPOINT_EXTENSIONS"]
 
-OPEN_FILTER = "Images and arrays (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.exr *.npy);;All files (*)"
-
-
-def display_array(data: ImageData) -> np.ndarray:
-    """What a view shows: H x W (gray) or H x W x 3, float in [0, 1] for rgb/gray data."""
-    px = data.pixels
-    if px.shape[2] == 1:
-        return px[..., 0]
-    if px.shape[2] >= 3 and data.kind in ("rgb", "normals"):
-        return np.clip(px[..., :3], 0.0, 1.0)
-    return px[..., 0]
-
-
-class ImagePanel(QWidget):
-    """A titled pyqtgraph image view."""
-
-    def __init__(self, title: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.title = QLabel(title)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view = pg.ImageView()
-        self.view.ui.roiBtn.hide()
-        self.view.ui.menuBtn.hide()
-        self.view.ui.histogram.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.view, 1)
-        self.data: ImageData | None = None
-
-    def show_data(self, data: ImageData | None, caption: str | None = None) -> None:
-        self.data = data
-        if caption is not None:
-            self.title.setText(caption)
-        if data is None:
-            self.view.clear()
-            return
-        self.view.setImage(display_array(data), autoLevels=False, levels=(0.0, 1.0),
-                           autoRange=True)
+OPEN_FILTER = ("Images and arrays (" + " ".join(f"*{e}" for e in SUPPORTED_EXTENSIONS)
+               + ");;Sessions (*.json);;All files (*)")
+CHECKPOINT_EXTENSIONS = (".pth", ".pt", ".safetensors", ".ckpt", ".pkl", ".bin", ".tar")
+CHECKPOINT_FILTER = ("Checkpoints (" + " ".join(f"*{e}" for e in CHECKPOINT_EXTENSIONS)
+                     + ");;All files (*)")
 
 
 class MainWindow(QMainWindow):
-    """Open, super-resolve, compare, save."""
+    """Open, super-resolve with several models, compare, measure, export, save the session."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        configure_pyqtgraph()
+        leave_a_core_for_the_ui()
         self.setWindowTitle("SR Workbench")
-        self.resize(1280, 760)
-        self.input: ImageData | None = None
-        self.result = None
-        self.worker: JobWorker | None = None
-        self.generation = 0
-        self.last_error = ""
+        self.setAcceptDrops(True)
+        self.settings = settings or Settings()
+        self.controller = Controller(settings=self.settings, parent=self)
+        self.session = self.controller.session
+        self.errors: list[str] = []
+        self._pending_view: list[float] | None = None
 
-        self.input_panel = ImagePanel("Input")
-        self.result_panel = ImagePanel("Result")
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.input_panel)
-        split.addWidget(self.result_panel)
-
-        self.model_box = QComboBox()
-        self.scale_box = QDoubleSpinBox()
-        self.scale_box.setRange(0.1, 64.0)
-        self.scale_box.setDecimals(2)
-        self.scale_box.setValue(4.0)
-        self.run_button = QPushButton("Super-resolve")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-
+        # side panel
+        self.input_box = InputBox(self.session)
+        self.model_list = ModelList(self.session)
+        self.run_box = RunBox(self.session)
+        self.roi_box = RoiBox(self.session)
         side = QWidget()
-        form = QFormLayout(side)
-        form.addRow("Model", self.model_box)
-        form.addRow("Scale", self.scale_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        form.addRow(buttons)
-        form.addRow(self.progress)
-        form.addRow(self.status_label)
-        side.setMaximumWidth(320)
+        side_layout = QVBoxLayout(side)
+        for w in (self.input_box, self.model_list, self.run_box, self.roi_box):
+            side_layout.addWidget(w)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(290)
+        scroll.setMaximumWidth(360)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.addWidget(side)
-        layout.addWidget(split, 1)
-        self.setCentralWidget(central)
+        # views
+        self.grid = CompareGrid(self.session)
+        self.swipe = SwipeView(self.session)
+        self.swipe.link_to(self.grid.linker)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.grid, "Compare")
+        self.tabs.addTab(self.swipe, "Swipe")
+        self.live = LiveZoomView(self.controller)
+        self.tabs.addTab(self.live, "Live zoom")
+        self.metrics = MetricsTable(self.session)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.tabs)
+        right.addWidget(self.metrics)
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 1)
+        right.setSizes([620, 170])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(scroll)
+        main.addWidget(right)
+        main.setStretchFactor(1, 1)
+        self.setCentralWidget(main)
 
-        self._build_menus()
-        self.run_button.clicked.connect(self.run_sr)
-        self.cancel_button.clicked.connect(self.cancel)
-        self._fill_models()
+        # status bar
+        self.readout = QLabel("")
+        self.device_label = QLabel("")
+        self.memory_label = QLabel("")
+        for w in (self.readout, self.device_label, self.memory_label):
+            self.statusBar().addPermanentWidget(w)
+        build_menus(self)
+        self._connect()
+        self.controller.ask = lambda title, text: ask_yes_no(self, title, text)
+        self.session.subscribe(self._on_session)
+        self.update_status()
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
 
-    # -- setup --------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open...", self, shortcut=QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.open_dialog)
-        self.save_action = QAction("&Save result...", self, shortcut=QKeySequence.StandardKey.Save)
-        self.save_action.triggered.connect(self.save_dialog)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for a in (self.open_action, self.save_action, quit_action):
-            file_menu.addAction(a)
+    def _connect(self) -> None:
+        c = self.controller
+        c.error.connect(self.show_error)
+        c.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        c.running.connect(self.run_box.set_running)
+        c.progress.connect(self.run_box.set_progress)
+        self.input_box.open_requested.connect(self.open_dialog)
+        self.input_box.attach_requested.connect(self.attach_dialog)
+        self.input_box.kind_chosen.connect(c.set_kind)
+        self.input_box.channel_chosen.connect(c.set_channel)
+        self.input_box.reference_chosen.connect(c.set_reference)
+        self.model_list.models_chosen.connect(c.set_models)
+        self.model_list.add_requested.connect(self.add_checkpoint_dialog)
+        self.run_box.scale_chosen.connect(c.set_scale)
+        self.run_box.size_chosen.connect(c.set_size)
+        self.run_box.options_chosen.connect(lambda d, p, t: c.set_run_options(d, p, t))
+        self.run_box.run_requested.connect(c.run)
+        self.run_box.cancel_requested.connect(c.cancel)
+        self.roi_box.roi_chosen.connect(c.set_roi)
+        self.roi_box.draw_toggled.connect(self.set_draw_mode)
+        self.grid.roi_changed.connect(self._on_view_roi)
+        self.grid.hovered.connect(self.readout.setText)
+        self.metrics.options_changed.connect(lambda y, s: c.set_metric_options(y, s))
+        self.metrics.export_requested.connect(self.export_metrics_dialog)
 
-    def _fill_models(self) -> None:
-        from core.models import default_model_name, list_models
-
-        self.model_box.clear()
-        for entry in list_models():
-            self.model_box.addItem(entry.name)
-            self.model_box.setItemData(self.model_box.count() - 1, entry.description,
-                                       Qt.ItemDataRole.ToolTipRole)
-        idx = self.model_box.findText(default_model_name())
-        if idx >= 0:
-            self.model_box.setCurrentIndex(idx)
-
-    # -- actions ------------------------------------------------------------------------------
+    # -- errors and status --------------------------------------------------------------------
     def show_error(self, message: str) -> None:
-        self.last_error = message
-        self.status_label.setText(f"Error: {message}")
-        QMessageBox.warning(self, "SR Workbench", message)
+        self.errors.append(message)
+        self.statusBar().showMessage(f"Error: {message.splitlines()[0]}", 10000)
+        show_error(self, message)
 
-    def set_input(self, data: ImageData, caption: str) -> None:
-        self.cancel()
-        self.input = data
-        self.result = None
-        self.input_panel.show_data(data, f"Input: {caption} ({data.width}x{data.height})")
-        self.result_panel.show_data(None, "Result")
-        self.status_label.setText(f"Opened {caption}")
+    def update_status(self) -> None:
+        self.device_label.setText(f"  device {self.controller.device_text()}  ")
+        self.memory_label.setText(f"  {self.controller.memory_text()}  ")
 
+    def _on_session(self, topic: str) -> None:
+        if topic in ("params", "models", "inputs", "all"):
+            self.update_status()
+        if topic == "all":
+            lay = self.session.state.layout
+            self.tabs.setCurrentIndex(int(lay.get("tab", 0)))
+            self.grid.set_show_diff(bool(lay.get("show_diff", True)))
+            self.show_diff_action.setChecked(self.grid.show_diff)
+            self._pending_view = lay.get("view")
+        if topic == "inputs" and self.session.lr is not None and self._pending_view:
+            self.grid.set_view_rect(self._pending_view)
+            self._pending_view = None
+
+    def _on_view_roi(self, rect, finished: bool) -> None:
+        if finished:
+            self.controller.set_roi(tuple(rect))
+        else:
+            self.roi_box.set_value(rect)
+
+    def set_draw_mode(self, on: bool) -> None:
+        self.grid.set_draw_mode(on)
+        self.swipe.vb.draw_mode = False
+        for w in (self.roi_box.draw_button, self.draw_roi_action):
+            w.blockSignals(True)
+            w.setChecked(on)
+            w.blockSignals(False)
+
+    # -- opening ------------------------------------------------------------------------------
     def open_file(self, path: str | Path) -> bool:
-        from core.io import load
+        """Open by extension: a session (.json), a checkpoint, or an image/array as input."""
+        p = Path(path)
+        ext = p.suffix.lower()
+        if ext == ".json":
+            return self.controller.load_session(p)
+        if ext in CHECKPOINT_EXTENSIONS:
+            return self.controller.add_checkpoint(p) is not None
+        return self.controller.open_input(p)
 
-        try:
-            data = load(path)
-        except SRWError as exc:
-            self.show_error(str(exc))
-            return False
-        self.set_input(data, Path(path).name)
-        return True
+    def open_paths(self, paths: list[str]) -> bool:
+        """Command-line arguments and drops: sessions and checkpoints by extension; the first
+        image is the input, a second image is attached as the HR reference."""
+        images = 0
+        ok = False
+        for p in paths:
+            ext = Path(p).suffix.lower()
+            if ext == ".json" or ext in CHECKPOINT_EXTENSIONS or images == 0:
+                done = self.open_file(p)
+                images += int(done and ext != ".json" and ext not in CHECKPOINT_EXTENSIONS)
+            else:
+                done = self.controller.attach_hr(p)
+            ok = ok or done
+        return ok
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", "", OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self._last_dir(), OPEN_FILTER)
         if path:
             self.open_file(path)
 
-    def run_sr(self) -> None:
-        from core.engine import super_resolve
-        from core.models import load_model
+    def attach_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Attach HR reference", self._last_dir(),
+                                              OPEN_FILTER)
+        if path:
+            self.controller.attach_hr(path)
 
-        if self.input is None:
-            self.show_error("open an image first (File > Open)")
-            return
-        self.cancel()
-        name = self.model_box.currentText()
-        try:
-            loaded = load_model(name)
-            job = super_resolve(loaded.module, self.input, scale=self.scale_box.value(),
-                                name=loaded.name)
-        except SRWError as exc:
-            self.show_error(str(exc))
-            return
-        self.generation += 1
-        worker = start_job(job, self.generation)
-        gen = self.generation
-        worker.signals.progress.connect(lambda p, g=gen: self._on_progress(g, p))
-        worker.signals.finished.connect(lambda r, g=gen: self._on_finished(g, r))
-        worker.signals.failed.connect(lambda m, g=gen: self._on_failed(g, m))
-        worker.signals.cancelled.connect(lambda g=gen: self._on_cancelled(g))
-        self.worker = worker
-        self.progress.setValue(0)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status_label.setText(f"Running {name}...")
+    def add_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add checkpoint", "", CHECKPOINT_FILTER)
+        if path:
+            self.controller.add_checkpoint(path)
 
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    def _last_dir(self) -> str:
+        recent = self.settings.recent
+        return str(Path(recent[0]).parent) if recent else ""
 
-    def _on_progress(self, gen: int, p) -> None:
-        if gen != self.generation:
-            return
-        self.progress.setValue(int(p.fraction * 1000))
-        if p.message:
-            self.status_label.setText(p.message)
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
 
-    def _on_finished(self, gen: int, result) -> None:
-        if gen != self.generation:
-            return  # a newer request superseded this one
-        self.worker = None
-        self.result = result
-        img = result.image
-        self.result_panel.show_data(
-            img, f"{result.model} x{result.scale[0]:.2f} ({img.width}x{img.height}), "
-                 f"{result.seconds:.2f} s on {result.device} {result.precision}")
-        self.progress.setValue(1000)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self.status_label.setText("Done. " + " ".join(result.notes))
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt name
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
 
-    def _on_failed(self, gen: int, message: str) -> None:
-        if gen != self.generation:
-            return
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self.show_error(message)
+    # -- export -------------------------------------------------------------------------------
+    def default_result_name(self, key: str) -> str:
+        s = self.session
+        stem = Path(s.state.input_path).stem if s.state.input_path else (s.state.sample or "sr")
+        ext = Path(s.state.input_path).suffix if s.state.input_path else ".png"
+        sc = s.effective_scale()
+        tag = f"x{sc[1]:.3g}" if sc else ""
+        folder = Path(s.state.input_path).parent if s.state.input_path else Path.cwd()
+        return str(folder / f"{stem}_{s.label(key)}_{tag}{ext}")
 
-    def _on_cancelled(self, gen: int) -> None:
-        if gen == self.generation:
-            self.status_label.setText("Cancelled")
-            self.progress.setValue(0)
-
-    def save_dialog(self) -> None:
-        from core.io import save
-
-        if self.result is None:
+    def save_result_dialog(self) -> None:
+        keys = list(self.session.results)
+        if not keys:
             self.show_error("nothing to save yet: run a model first")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save result", "", OPEN_FILTER)
-        if not path:
-            return
-        if self.input is not None and self.input.source is not None and \
-                Path(path).resolve() == Path(self.input.source).resolve():
-            self.show_error("that is the input file; choose another name")
-            return
+        key = keys[0]
+        if len(keys) > 1:
+            labels = [self.session.label(k) for k in keys]
+            label, ok = QInputDialog.getItem(self, "Save result", "Model", labels, 0, False)
+            if not ok:
+                return
+            key = keys[labels.index(label)]
+        path, _ = QFileDialog.getSaveFileName(self, "Save result", self.default_result_name(key),
+                                              OPEN_FILTER)
+        if path:
+            self.controller.save_result(key, path)
+
+    def save_screenshot(self, path: str | Path) -> bool:
+        """Save the comparison view (the current tab) as an image."""
+        if not self.tabs.currentWidget().grab().save(str(path)):
+            self.show_error(f"could not write {path}")
+            return False
+        self.statusBar().showMessage(f"Screenshot saved to {path}", 8000)
+        return True
+
+    def screenshot_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "comparison.png",
+                                              "PNG (*.png);;JPEG (*.jpg)")
+        if path:
+            self.save_screenshot(path)
+
+    def export_metrics(self, path: str | Path) -> bool:
         try:
-            save(self.result.image, path, overwrite=Path(path).exists())
-        except SRWError as exc:
-            self.show_error(str(exc))
-            return
-        self.status_label.setText(f"Saved {path}")
+            self.metrics.export(path)
+        except OSError as exc:
+            self.show_error(f"could not write {path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Metrics saved to {path}", 8000)
+        return True
+
+    def export_metrics_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
+        if path:
+            self.export_metrics(path)
+
+    # -- sessions -----------------------------------------------------------------------------
+    def store_layout(self) -> None:
+        lay = self.session.state.layout
+        lay["tab"] = self.tabs.currentIndex()
+        lay["show_diff"] = self.grid.show_diff
+        lay["view"] = self.grid.view_rect()
+        lay["swipe"] = list(self.swipe._want)
+        lay["zoom"] = {"model": self.live.key(), "scale": self.live.scale.value()}
+
+    def save_session(self, path: str | Path) -> bool:
+        self.store_layout()
+        return self.controller.save_session(path)
+
+    def save_session_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.json",
+                                              "Sessions (*.json)")
+        if path:
+            self.save_session(path)
+
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.json)")
+        if path:
+            self.controller.load_session(path)
+
+    # -- preferences --------------------------------------------------------------------------
+    def preferences_dialog(self) -> PreferencesDialog:
+        dlg = PreferencesDialog(self.settings, self)
+        dlg.accepted.connect(self.apply_preferences)
+        dlg.open()
+        return dlg
+
+    def apply_preferences(self) -> None:
+        s = self.settings
+        self.controller.set_run_options(s.device, s.precision, s.tile)
+        problems = self.controller.refresh_catalog()
+        app = QApplication.instance()
+        if app is not None:
+            apply_theme(app, s.theme)
+        if problems:
+            self.show_error("Some checkpoints could not be read:\n" + "\n".join(problems))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        self.cancel()
+        self.controller.shutdown()
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.sync()
         super().closeEvent(event)

@@ -1,0 +1,6 @@
+"""Dialogs: messages and preferences."""
+
+from .messages import ask_yes_no, show_error
+from .preferences import PreferencesDialog
+
+__all__ = ["show_error", "ask_yes_no", "PreferencesDialog"]

@@ -1,0 +1,86 @@
+"""The main window's menus (File, Run, View, Help) and the recent-files submenu."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .main_window import MainWindow
+
+__all__ = ["build_menus", "fill_recent"]
+
+
+def _action(w: "MainWindow", text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+    a = QAction(text, w)
+    if shortcut is not None:
+        a.setShortcut(QKeySequence(shortcut))
+    a.setCheckable(checkable)
+    a.triggered.connect(slot)
+    return a
+
+
+def fill_recent(w: "MainWindow") -> None:
+    menu = w.recent_menu
+    menu.clear()
+    recent = w.settings.recent
+    for path in recent:
+        menu.addAction(_action(w, Path(path).name, lambda _=False, p=path: w.open_file(p)))
+        menu.actions()[-1].setToolTip(path)
+    if not recent:
+        menu.addAction("(none)").setEnabled(False)
+    else:
+        menu.addSeparator()
+        menu.addAction(_action(w, "Clear", lambda: w.settings.clear_recent()))
+
+
+def build_menus(w: "MainWindow") -> None:
+    c = w.controller
+    bar = w.menuBar()
+    f = bar.addMenu("&File")
+    w.open_action = _action(w, "&Open…", w.open_dialog, QKeySequence.StandardKey.Open)
+    f.addAction(w.open_action)
+    w.recent_menu = f.addMenu("Open &recent")
+    w.recent_menu.aboutToShow.connect(lambda: fill_recent(w))
+    fill_recent(w)
+    f.addAction(_action(w, "Open &sample image", lambda: c.open_sample("astronaut")))
+    f.addAction(_action(w, "&Attach HR reference…", w.attach_dialog))
+    f.addSeparator()
+    f.addAction(_action(w, "Open sess&ion…", w.open_session_dialog))
+    f.addAction(_action(w, "Sa&ve session…", w.save_session_dialog, "Ctrl+Shift+S"))
+    f.addSeparator()
+    w.save_action = _action(w, "&Save result…", w.save_result_dialog, QKeySequence.StandardKey.Save)
+    f.addAction(w.save_action)
+    f.addAction(_action(w, "Save &screenshot of the view…", w.screenshot_dialog))
+    f.addAction(_action(w, "&Export metrics CSV…", w.export_metrics_dialog))
+    f.addSeparator()
+    f.addAction(_action(w, "&Preferences…", w.preferences_dialog, QKeySequence.StandardKey.Preferences))
+    f.addAction(_action(w, "&Quit", w.close, QKeySequence.StandardKey.Quit))
+
+    r = bar.addMenu("&Run")
+    r.addAction(_action(w, "&Super-resolve", c.run, "Ctrl+R"))
+    r.addAction(_action(w, "&Cancel", c.cancel, "Esc"))
+    r.addAction(_action(w, "&Add checkpoint…", w.add_checkpoint_dialog))
+
+    v = bar.addMenu("&View")
+    v.addAction(_action(w, "&Fit to window", w.grid.fit, "Ctrl+0"))
+    w.draw_roi_action = _action(w, "&Draw region", w.set_draw_mode, "R", checkable=True)
+    v.addAction(w.draw_roi_action)
+    v.addAction(_action(w, "Clear re&gion", lambda: c.set_roi(None)))
+    w.show_diff_action = _action(w, "Show |difference| maps", w.grid.set_show_diff,
+                                 checkable=True)
+    w.show_diff_action.setChecked(True)
+    v.addAction(w.show_diff_action)
+    v.addAction(_action(w, "Compare &grid", lambda: w.tabs.setCurrentIndex(0), "Ctrl+1"))
+    v.addAction(_action(w, "S&wipe", lambda: w.tabs.setCurrentIndex(1), "Ctrl+2"))
+    v.addAction(_action(w, "&Live zoom", lambda: w.tabs.setCurrentIndex(2), "Ctrl+3"))
+
+    h = bar.addMenu("&Help")
+    h.addAction(_action(w, "&About", lambda: QMessageBox.about(
+        w, "SR Workbench",
+        "SR Workbench: super-resolve at any scale, compare models side by side with linked "
+        "zoom, and measure region PSNR/SSIM.\n\nDrag on a view with Shift (or View > Draw "
+        "region) to measure a region; scroll to zoom, drag to pan.")))

@@ -1,0 +1,307 @@
+"""The comparison grid: LR, each model's SR, HR, and |difference| maps, zoomed and panned together.
+
+Top row: LR (drawn with nearest-neighbour blocks), one panel per model, HR. Second row (when
+there is a reference): ``|SR - HR|`` of each model under its SR, all with one shared colour
+scale (0 to the largest 99.5th percentile), whose legend sits under the LR panel. All panels
+live in HR pixel coordinates and are linked to the first one, so zooming or panning any of them
+moves all of them; the ROI is one rectangle shown on every panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from core.data import ImageData
+from core.session import Session
+
+from .image_panel import ImagePanel
+
+__all__ = ["CompareGrid", "ViewLinker", "value_text", "DIFF_CMAP"]
+
+DIFF_CMAP = "inferno"
+
+
+def value_text(data: ImageData, col: int, row: int) -> str:
+    """The pixel's values in the file's own units (``units.to_file``), e.g. ``(12, 40): 81 97 3``."""
+    raw = data.units.to_file(data.pixels[row:row + 1, col:col + 1])[0, 0]
+    if np.issubdtype(raw.dtype, np.integer) or raw.dtype == bool:
+        vals = " ".join(str(int(v)) for v in raw)
+    else:
+        vals = " ".join(f"{float(v):.5g}" for v in raw)
+    return f"({col}, {row}) = {vals}  [{data.units.dtype}]"
+
+
+class DiffLegend(QWidget):
+    """The shared colour scale of the difference maps."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        cmap = pg.colormap.get(DIFF_CMAP)
+        stops = ", ".join(
+            f"stop:{p:.3f} rgb({c.red()},{c.green()},{c.blue()})"
+            for p, c in zip(np.linspace(0, 1, 8), cmap.map(np.linspace(0, 1, 8), mode="qcolor")))
+        self.bar = QLabel()
+        self.bar.setFixedHeight(16)
+        self.bar.setStyleSheet(f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops});"
+                               "border: 1px solid #555;")
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay = QVBoxLayout(self)
+        lay.addStretch(1)
+        lay.addWidget(QLabel("|SR − HR| colour scale"), 0, Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.text)
+        lay.addStretch(1)
+
+    def set_range(self, hi: float, data: ImageData | None) -> None:
+        extra = ""
+        if data is not None:
+            span = float(np.max(np.asarray(data.units.hi) - np.asarray(data.units.lo)))
+            if span != 1.0:
+                extra = f"\n(0 – {hi * span:.4g} in file units)"
+        self.text.setText(f"0  …  {hi:.4g}{extra}")
+
+
+class ViewLinker:
+    """One zoom/pan for several ViewBoxes: the *target* rectangle (HR pixels) of the view the
+    user changed is given to all the others. (pyqtgraph's own X/Y links line views up by their
+    screen positions, which suits stacked plots but not a grid of images.) A resize keeps the
+    target rectangle, so it does not spread to the other views."""
+
+    def __init__(self) -> None:
+        self.views: list[pg.ViewBox] = []
+        self.rect: QRectF | None = None
+        self._busy = False
+
+    def add(self, vb: pg.ViewBox) -> None:
+        self.views.append(vb)
+        vb.sigRangeChanged.connect(lambda *_a, v=vb: self._changed(v))
+        if self.rect is not None:
+            self._apply(vb, self.rect)
+
+    def remove(self, vb: pg.ViewBox) -> None:
+        if vb in self.views:
+            self.views.remove(vb)
+
+    def _apply(self, vb: pg.ViewBox, rect: QRectF) -> None:
+        self._busy = True
+        try:
+            vb.setRange(rect=rect, padding=0)
+        finally:
+            self._busy = False
+
+    def _changed(self, vb: pg.ViewBox) -> None:
+        if self._busy:
+            return
+        rect = vb.targetRect()
+        if self.rect is not None and rect == self.rect:
+            return
+        self.rect = QRectF(rect)
+        for other in self.views:
+            if other is not vb:
+                self._apply(other, self.rect)
+
+
+class CompareGrid(QWidget):
+    """Panels keyed ``LR``, model keys, ``HR`` and ``diff:<key>``."""
+
+    hovered = Signal(str)
+    roi_changed = Signal(object, bool)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.panels: dict[str, ImagePanel] = {}
+        self.show_diff = True
+        self.draw_mode = False
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        self.legend = DiffLegend()
+        self.linker = ViewLinker()
+        self._geometry: tuple | None = None
+        self.master = self._panel("LR")
+        self._unsubscribe = session.subscribe(self._on_session)
+        self.rebuild()
+
+    # -- panels -------------------------------------------------------------------------------
+    def _panel(self, key: str) -> ImagePanel:
+        panel = self.panels.get(key)
+        if panel is None:
+            panel = ImagePanel(key)
+            panel.vb.draw_mode = self.draw_mode
+            panel.hovered.connect(self.hovered)
+            panel.roi_changed.connect(self._panel_roi_changed)
+            panel.roi_drawn.connect(lambda r: self.roi_changed.emit(r, True))
+            self.linker.add(panel.vb)  # one zoom/pan for all
+            self.panels[key] = panel
+        return panel
+
+    def keys(self) -> list[str]:
+        """Panel keys in display order for the current session."""
+        s = self.session
+        models = [k for k in s.state.models if k in s.catalog]
+        models += [k for k in s.results if k not in models]
+        keys = ["LR"] + models
+        if s.hr is not None or s.state.reference != "none":
+            keys.append("HR")
+            if self.show_diff:
+                keys += [f"diff:{k}" for k in models]
+        return keys
+
+    def rebuild(self) -> None:
+        """Lay the panels out for the current session and fill them."""
+        keys = self.keys()
+        for key, panel in list(self.panels.items()):
+            if key not in keys and key != "LR":
+                self.linker.remove(panel.vb)
+                panel.setParent(None)
+                panel.deleteLater()
+                del self.panels[key]
+        while self._layout.count():
+            self._layout.takeAt(0)
+        models = [k for k in keys if k not in ("LR", "HR") and not k.startswith("diff:")]
+        ncol = len(models) + 1 + ("HR" in keys)
+        for c in range(ncol + 2):
+            self._layout.setColumnStretch(c, 1 if c < ncol else 0)
+        self._layout.addWidget(self._panel("LR"), 0, 0)
+        for i, k in enumerate(models):
+            self._layout.addWidget(self._panel(k), 0, i + 1)
+        if "HR" in keys:
+            self._layout.addWidget(self._panel("HR"), 0, len(models) + 1)
+        diffs = [k for k in keys if k.startswith("diff:")]
+        for i, k in enumerate(diffs):
+            self._layout.addWidget(self._panel(k), 1, i + 1)
+        self.legend.setVisible(bool(diffs))
+        if diffs:
+            self._layout.addWidget(self.legend, 1, 0)
+        for r in range(2):
+            self._layout.setRowStretch(r, 1 if (r == 0 or diffs) else 0)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Fill every panel from the session."""
+        s = self.session
+        out = s.output_hw()
+        lr_size = (1.0, 1.0)
+        if s.lr is not None and out is not None:
+            lr_size = (out[1] / s.lr.width, out[0] / s.lr.height)
+        lr_panel = self.panels["LR"]
+        if s.lr is not None and s.lr_display is not None:
+            sy, sx = lr_size[1], lr_size[0]
+            lr_panel.set_title(f"LR {s.lr.width}×{s.lr.height} (nearest, ×{max(sx, sy):.3g})")
+            lr_panel.set_image(s.lr_display, lr_size,
+                               readout=lambda c, r, d=s.lr: value_text(d, c, r))
+        else:
+            lr_panel.set_title("LR")
+            lr_panel.show_message("File > Open or drop an image here" if s.source is None
+                                  else "preparing…")
+        hi = max([r.diff_hi for r in s.results.values() if r.diff is not None] + [1e-6])
+        lut = pg.colormap.get(DIFF_CMAP).getLookupTable(nPts=256)
+        for key, panel in self.panels.items():
+            if key == "LR":
+                continue
+            if key == "HR":
+                if s.hr is not None and s.hr_display is not None:
+                    panel.set_title(f"HR {s.hr.width}×{s.hr.height}")
+                    panel.set_image(s.hr_display, readout=lambda c, r, d=s.hr: value_text(d, c, r))
+                else:
+                    panel.set_title("HR")
+                    panel.show_message("no reference: attach an HR file or use degrade")
+                continue
+            diff = key.startswith("diff:")
+            mkey = key[5:] if diff else key
+            label = s.label(mkey)
+            res = s.results.get(mkey)
+            if res is None:
+                panel.set_title(f"|{label} − HR|" if diff else label)
+                panel.show_message("" if diff else "not run yet: press Super-resolve")
+            elif diff:
+                panel.set_title(f"|{label} − HR|")
+                if res.diff is None:
+                    panel.show_message("sizes differ: no difference map")
+                else:
+                    panel.set_image(res.diff, levels=(0.0, hi), lut=lut,
+                                    readout=lambda c, r, d=res.diff: f"({c}, {r}) |Δ| = "
+                                                                     f"{float(d[r, c]):.4g}")
+            else:
+                img = res.image
+                r0 = res.result
+                panel.set_title(f"{label} {img.width}×{img.height}",
+                                f"{label}: {img.width}×{img.height}, ×{r0.scale[1]:.4g}, "
+                                f"{r0.seconds:.2f} s on {r0.device} {r0.precision}"
+                                + ("\n" + "\n".join(r0.notes) if r0.notes else ""))
+                panel.set_image(res.display, readout=lambda c, r, d=img: value_text(d, c, r))
+        self.legend.set_range(hi, s.hr)
+        self.sync_roi()
+        geometry = (out, s.lr.shape if s.lr is not None else None)
+        if geometry != self._geometry and s.lr is not None:
+            self._geometry = geometry
+            self.fit()
+
+    def fit(self) -> None:
+        """Show the whole image in every view."""
+        rect = self.bounds()
+        if not rect.isEmpty():
+            self.master.vb.setRange(rect=rect, padding=0.02)
+
+    def bounds(self) -> QRectF:
+        out = self.session.output_hw()
+        return QRectF(0, 0, out[1], out[0]) if out else QRectF()
+
+    # -- ROI ----------------------------------------------------------------------------------
+    def sync_roi(self) -> None:
+        roi = self.session.state.roi
+        bounds = self.bounds()
+        for panel in self.panels.values():
+            panel.set_roi(roi if panel.array is not None else None, bounds)
+
+    def _panel_roi_changed(self, rect, finished: bool) -> None:
+        sender = self.sender()
+        for panel in self.panels.values():  # move the other panels' rectangles along
+            if panel is not sender and panel.array is not None:
+                panel.set_roi(rect, self.bounds())
+        self.roi_changed.emit(rect, finished)
+
+    def set_draw_mode(self, on: bool) -> None:
+        self.draw_mode = bool(on)
+        for panel in self.panels.values():
+            panel.vb.draw_mode = self.draw_mode
+
+    def set_show_diff(self, on: bool) -> None:
+        self.show_diff = bool(on)
+        self.rebuild()
+
+    # -- layout state (saved in sessions) -----------------------------------------------------
+    def view_rect(self) -> list[float]:
+        (x0, x1), (y0, y1) = self.master.vb.viewRange()
+        return [x0, y0, x1, y1]
+
+    def set_view_rect(self, rect: list[float]) -> None:
+        x0, y0, x1, y1 = rect
+        self.master.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "models", "all", "params"):
+            if topic == "params" and self.keys() == self._current_keys():
+                return
+            self.rebuild()
+        elif topic == "results":
+            if self.keys() != self._current_keys():
+                self.rebuild()
+            else:
+                self.refresh()
+        elif topic == "roi":
+            self.sync_roi()
+
+    def _current_keys(self) -> list[str]:
+        return [self._layout.itemAt(i).widget().key for i in range(self._layout.count())
+                if isinstance(self._layout.itemAt(i).widget(), ImagePanel)]
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self._unsubscribe()
+        super().closeEvent(event)

@@ -1,0 +1,155 @@
+"""The metrics table: PSNR / SSIM per model in the ROI and on the whole image; copy and CSV.
+
+The values come from :func:`core.metrics.region_metrics`, :func:`~core.metrics.psnr` and
+:func:`~core.metrics.ssim` (computed on a worker by the controller); the table only formats
+them (:func:`gui.tasks.fmt_metric`: PSNR with 3 decimals in dB, SSIM with 4).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from core.session import Session
+
+from ..tasks import fmt_metric
+
+__all__ = ["MetricsTable", "COLUMNS"]
+
+COLUMNS = ("Model", "PSNR ROI (dB)", "SSIM ROI", "PSNR image (dB)", "SSIM image", "Note")
+
+
+class MetricsTable(QWidget):
+    """Table + options (RGB or Y, shave) + Copy / Export CSV."""
+
+    options_changed = Signal(bool, object)   # y_channel, shave (None = auto)
+    export_requested = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setStretchLastSection(True)
+        self.channel = QComboBox()
+        self.channel.addItem("Y (BT.601)", True)
+        self.channel.addItem("RGB", False)
+        self.channel.setToolTip("Compare the luma Y of YCbCr (the SR benchmark convention) or "
+                                "all RGB channels")
+        self.shave = QSpinBox()
+        self.shave.setRange(-1, 64)
+        self.shave.setSpecialValueText("auto")
+        self.shave.setValue(-1)
+        self.shave.setToolTip("Pixels shaved from each image border; auto = the scale")
+        self.region = QLabel("")
+        self.copy_button = QPushButton("Copy")
+        self.export_button = QPushButton("Export CSV…")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Metrics on"))
+        bar.addWidget(self.channel)
+        bar.addWidget(QLabel("shave"))
+        bar.addWidget(self.shave)
+        bar.addWidget(self.region, 1)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.export_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        self.channel.currentIndexChanged.connect(self._emit_options)
+        self.shave.valueChanged.connect(self._emit_options)
+        self.copy_button.clicked.connect(self.copy)
+        self.export_button.clicked.connect(self.export_requested)
+        self._guard = False
+        self._unsubscribe = session.subscribe(self._on_session)
+        self.refresh()
+
+    def _emit_options(self, *_):
+        if not self._guard:
+            v = self.shave.value()
+            self.options_changed.emit(bool(self.channel.currentData()), None if v < 0 else v)
+
+    def rows(self) -> list[list[str]]:
+        """The table's text, row by row (what Copy and Export CSV write)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            out.append([self.table.item(r, c).text() if self.table.item(r, c) else ""
+                        for c in range(self.table.columnCount())])
+        return out
+
+    def text_for(self, model: str, column: str) -> str:
+        """The cell text of ``model``'s row in ``column`` (one of :data:`COLUMNS`)."""
+        c = COLUMNS.index(column)
+        for row in self.rows():
+            if row[0] == model:
+                return row[c]
+        raise KeyError(model)
+
+    def refresh(self) -> None:
+        s = self.session
+        st = s.state
+        self._guard = True
+        self.channel.setCurrentIndex(0 if st.y_channel else 1)
+        self.shave.setValue(-1 if st.shave is None else st.shave)
+        self._guard = False
+        roi = s.roi_region()
+        where = f"ROI x={roi.x} y={roi.y} w={roi.w} h={roi.h}" if roi else "no ROI: draw one"
+        auto = " (auto)" if st.shave is None else ""
+        self.region.setText(f"  {where} · shave {s.shave()}{auto} · "
+                            f"{'Y' if st.y_channel else 'RGB'}")
+        rows = s.metrics
+        self.table.setRowCount(len(rows))
+        for r, m in enumerate(rows):
+            cells = [m.model, fmt_metric(m.roi_psnr, "psnr"), fmt_metric(m.roi_ssim, "ssim"),
+                     fmt_metric(m.psnr, "psnr"), fmt_metric(m.ssim, "ssim"), m.note]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if 0 < c < 5:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        if not rows:
+            hint = ("attach an HR reference or choose degrade to measure" if s.hr is None
+                    else "run a model to measure it")
+            self.table.setRowCount(1)
+            self.table.setItem(0, 0, QTableWidgetItem(hint))
+            for c in range(1, len(COLUMNS)):
+                self.table.setItem(0, c, QTableWidgetItem(""))
+            self.table.setRowCount(1)
+        self.copy_button.setEnabled(bool(rows))
+        self.export_button.setEnabled(bool(rows))
+
+    def csv_text(self, delimiter: str = ",") -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+        s = self.session
+        roi = s.roi_region()
+        w.writerow(["# roi", f"{roi.x},{roi.y},{roi.w},{roi.h}" if roi else "",
+                    "channel", "Y" if s.state.y_channel else "RGB", "shave", s.shave()])
+        w.writerow(COLUMNS)
+        w.writerows(self.rows() if s.metrics else [])
+        return buf.getvalue()
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.csv_text("\t"))
+
+    def export(self, path: str | Path) -> Path:
+        p = Path(path)
+        p.write_text(self.csv_text(), encoding="utf-8")
+        return p
+
+    def _on_session(self, topic: str) -> None:
+        if topic in ("metrics", "roi", "params", "all", "inputs", "results"):
+            self.refresh()

@@ -1,0 +1,24 @@
+"""Helpers shared by the GUI tests."""
+
+from __future__ import annotations
+
+
+def wait_idle(qtbot, controller, timeout: int = 20000) -> None:
+    """Until no job is running and the metrics debounce has fired."""
+    qtbot.waitUntil(lambda: not controller._workers and not controller._metrics_timer.isActive(),
+                    timeout=timeout)
+
+
+def degrade_and_run(qtbot, window, models: list[str], scale: float = 4.0,
+                    sample: str | None = "astronaut", path=None) -> None:
+    """Open (a sample or a file), choose degrade at ``scale``, tick ``models``, run, wait."""
+    c = window.controller
+    assert c.open_sample(sample) if path is None else c.open_input(path)
+    c.set_reference("degrade")
+    c.set_scale(scale)
+    window.model_list.set_checked(models)   # ticking the boxes is what the user does
+    assert c.session.state.models == [k for k in c.session.catalog if k in models]
+    wait_idle(qtbot, c)
+    window.run_box.run_button.click()
+    wait_idle(qtbot, c)
+    assert set(c.session.results) == set(models), window.errors
