@@ -19,7 +19,8 @@ from .errors import InputError
 from .jobs import Job, Progress, sub_job
 from .engine.run import SROptions, super_resolve
 
-__all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr"]
+__all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr", "pil_pair",
+           "DEGRADATIONS"]
 
 _IMAGE_EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
@@ -69,18 +70,50 @@ def _quantise(px: np.ndarray) -> np.ndarray:
     return np.round(np.clip(px, 0.0, 1.0) * 255.0) / 255.0
 
 
+#: How ``evaluate`` makes LR images when no LR folder is given.
+DEGRADATIONS = ("matlab", "pil")
+
+
+def pil_pair(hr_px: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(hr, lr)`` as yjn870's SRCNN/FSRCNN/ESPCN ports make them (``prepare.py``), in [0, 1].
+
+    The 8-bit RGB HR is *resized* (PIL bicubic), not cropped, to the multiple of ``s`` below
+    its size (a no-op when it already is one), and the LR is its PIL bicubic downscale by
+    ``s``. Both stay 8-bit, as PIL images.
+    """
+    from PIL import Image
+
+    img = Image.fromarray(np.round(np.clip(hr_px[..., :3], 0, 1) * 255).astype(np.uint8), "RGB")
+    w, h = (img.width // s) * s, (img.height // s) * s
+    if w == 0 or h == 0:
+        raise InputError(f"a {img.width}x{img.height} image is smaller than the scale {s}")
+    hr = img.resize((w, h), resample=Image.BICUBIC)
+    lr = hr.resize((w // s, h // s), resample=Image.BICUBIC)
+    return (np.asarray(hr, dtype=np.float32) / 255.0, np.asarray(lr, dtype=np.float32) / 255.0)
+
+
 def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_channel: bool = True,
              shave: int | None = None, lr_root: Path | None = None,
              options: SROptions = SROptions(), name: str = "",
-             scores: list[ImageScore] | None = None) -> Job[list[EvalRow]]:
+             scores: list[ImageScore] | None = None,
+             degradation: str = "matlab") -> Job[list[EvalRow]]:
     """Evaluate ``model`` on ``hr_files`` at each scale; returns one row per scale.
 
-    Per-image scores are appended to ``scores`` when a list is given.
+    Without ``lr_root`` the LR is made from the HR: ``degradation='matlab'`` (the benchmark
+    protocol: HR cropped to a multiple of the scale, MATLAB bicubic, 8-bit) or ``'pil'``
+    (yjn870's ports: :func:`pil_pair`). Per-image scores are appended to ``scores`` when a list
+    is given.
     """
     from .io import load
     from .metrics import psnr, ssim
     from .resize import degrade, modcrop
 
+    if degradation not in DEGRADATIONS:
+        raise InputError(f"unknown degradation {degradation!r}; use one of "
+                         f"{', '.join(DEGRADATIONS)}")
+    if degradation != "matlab" and lr_root is not None:
+        raise InputError("an LR folder was given, so there is no degradation to choose: "
+                         "drop --lr or --degrade")
     total = len(hr_files) * len(scales)
     rows: list[EvalRow] = []
     k = 0
@@ -94,7 +127,9 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
             if hr.kind == "gray":
                 hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
             hr_px = modcrop(hr.pixels[..., :3], s)
-            if lr_root is not None:
+            if degradation == "pil":
+                hr_px, lr_px = pil_pair(hr.pixels, s)
+            elif lr_root is not None:
                 lr_px = load(find_lr(Path(lr_root), f, s)).pixels[..., :3]
                 if lr_px.shape[0] * s != hr_px.shape[0] or lr_px.shape[1] * s != hr_px.shape[1]:
                     raise InputError(

@@ -6,7 +6,8 @@ tile plus a blend band of ``band`` pixels, where neighbouring tiles are mixed wi
 that written region plus a margin of ``margin`` LR pixels of real context on every side
 (clipped at the image border), so with ``margin >= receptive field`` every output pixel is
 computed with all its context and the tiled result equals the untiled one up to float rounding.
-Memory is bounded by one tile at a time.
+For window-attention models (``window > 1``) each tile's input starts on the window grid of the
+whole image, so the windows are the same ones. Memory is bounded by one tile at a time.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def run_tiled(model: nn.Module, x: Tensor, scale: int, tile: int | None, margin:
     Returns the output ``(B, C_out, H * scale, W * scale)`` in float32 on ``x``'s device.
     """
     _, _, h, w = x.shape
-    if tile is None or (tile >= h and tile >= w):
+    # a margin that spans the image makes every tile read all of it: one run gives the same result
+    if tile is None or (tile >= h and tile >= w) or (margin >= h and margin >= w):
         yield Progress(0, 1, "running model")
         with torch.inference_mode():
             y = _forward_padded(model, x, window).float()
@@ -85,6 +87,8 @@ def run_tiled(model: nn.Module, x: Tensor, scale: int, tile: int | None, margin:
             # the input it reads: the written region plus real context
             iy0, iy1 = max(0, wy0 - margin), min(h, wy1 + margin)
             ix0, ix1 = max(0, wx0 - margin), min(w, wx1 + margin)
+            # window models (SwinIR) partition from the input's origin: keep it on the grid
+            iy0, ix0 = iy0 - iy0 % window, ix0 - ix0 % window
             with torch.inference_mode():
                 pred = _forward_padded(model, x[..., iy0:iy1, ix0:ix1], window).float()
             if out is None:

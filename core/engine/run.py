@@ -175,12 +175,14 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
     if kind == "interp":
         groups = [px]
     elif y_only:
-        if c == 3:
+        if c == 3 and data.kind == "rgb":  # a 3-channel matrix or normal map is not RGB
             ycc = rgb_to_ycbcr(px).astype(np.float32)
             groups = [ycc[..., :1]]
             notes.append("Y-only model: ran on Y, Cb/Cr upscaled with bicubic")
         else:
             groups = [px[..., i:i + 1] for i in range(c)]
+            if c > 1:
+                notes.append(f"single-channel model on {c}-channel data: ran on each channel")
     elif in_ch == 3 and c == 3:
         groups = [px]
     elif in_ch == 3:
@@ -205,7 +207,7 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
         outputs.append(out)
         del x, y
     result = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
-    if y_only and c == 3 and kind != "interp":
+    if y_only and c == 3 and data.kind == "rgb" and kind != "interp":
         cbcr = imresize(ycc[..., 1:], size=(oh, ow), method="bicubic")
         result = ycbcr_to_rgb(np.concatenate([result, cbcr], axis=2)).astype(np.float32)
     if np.dtype(data.units.dtype).kind in "ui":

@@ -1,6 +1,9 @@
 """Models: the two contracts, the architecture registry, and checkpoint loading/saving.
 
-``load_model("bicubic")``, ``load_model("path/to/edsr_x4.pt")`` -> :class:`LoadedModel`.
+``load_model("bicubic")``, ``load_model("path/to/edsr_x4.pt")`` -> :class:`LoadedModel`;
+``load_model("fsrcnn.pth", scale=3)`` for checkpoints whose tensors do not tell their scale.
+Architectures (``archs/``): EDSR, RDN, LIIF, RCAN, SwinIR, SRResNet / MSRResNet, SRCNN, FSRCNN,
+ESPCN, VDSR, LRFNet; each module exports its registry entry ``SPEC``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from .checkpoints import (
     load_model,
     load_state_dict_file,
     save_checkpoint,
+    scale_from_name,
 )
 from .contracts import ArbitraryScaleSR, FixedScaleSR, make_cell, make_coord
 from .registry import (
@@ -29,4 +33,5 @@ __all__ = [
     "ArchSpec", "ARCHITECTURES", "get_arch", "detect_architecture",
     "ModelEntry", "list_models", "resolve", "default_model_name",
     "LoadedModel", "load_model", "load_state_dict_file", "save_checkpoint", "describe_checkpoint",
+    "scale_from_name",
 ]

@@ -1,33 +1,19 @@
-"""Loading and saving checkpoints, safely, in the official formats.
+"""Building models from checkpoints, and saving them so they rebuild with no config.
 
-Read (:func:`load_state_dict_file`):
-
-* LIIF's self-describing ``{'model': {'name', 'args', 'sd'}}`` (the spec is returned in
-  ``meta['spec']``, so LIIF rebuilds with no config);
-* our own ``{'arch', 'hparams', 'state_dict'}`` (:func:`save_checkpoint`);
-* plain state dicts, or state dicts wrapped under ``params_ema`` (preferred), ``params``,
-  ``state_dict``, ``model``, ``net``...; a ``module.`` (DataParallel) or ``_orig_mod.``
-  (``torch.compile``) prefix is stripped;
-* ``.safetensors`` files (with our metadata when we wrote them);
-* pickled *whole models* (old PyTorch habit): read with a restricted unpickler that imports
-  nothing but tensor-rebuilding functions; every other class becomes an inert stand-in that
-  only records its state, and the tensors are collected from the stand-ins' ``_parameters`` /
-  ``_buffers`` / ``_modules`` under their module paths. Nothing from the file is executed.
-
-Everything is first tried with ``torch.load(weights_only=True)``. Errors are
-:class:`~core.errors.CheckpointError` with one readable sentence.
+:func:`load_model` takes a catalog name, a :class:`~core.models.registry.ModelEntry` or a path;
+the file is read by :func:`~core.models.state_dict_io.load_state_dict_file` (weights-only first,
+then the restricted unpickler of :mod:`.safe_unpickle` for pickled whole models), the
+architecture comes from the file (LIIF spec, our format) or is detected from the state dict,
+and the module is loaded with ``strict=True``. :func:`save_checkpoint` writes our format (or
+LIIF's), atomically. Errors are :class:`~core.errors.CheckpointError` with one readable sentence.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
-import struct
+import re
 import tempfile
-import types
-import warnings
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +24,8 @@ from torch import Tensor, nn
 
 from ..errors import CheckpointError
 from .contracts import ArbitraryScaleSR
+from .safe_unpickle import SAFE_PICKLE, _Inert  # noqa: F401  (re-exported: tests, old imports)
+from .state_dict_io import WRAPPER_KEYS, _short, load_state_dict_file
 
 __all__ = [
     "LoadedModel",
@@ -45,433 +33,10 @@ __all__ = [
     "load_model",
     "save_checkpoint",
     "describe_checkpoint",
+    "scale_from_name",
     "WRAPPER_KEYS",
+    "SAFE_PICKLE",
 ]
-
-#: Keys under which training frameworks nest the state dict, in order of preference.
-WRAPPER_KEYS: tuple[str, ...] = ("params_ema", "params", "state_dict", "model_state_dict", "model",
-                                 "net", "network", "generator", "netG")
-_STRIP_PREFIXES = ("module.", "_orig_mod.")
-
-
-# ---------------------------------------------------------------------------------------------
-# The restricted unpickler
-# ---------------------------------------------------------------------------------------------
-
-class _Inert:
-    """Stand-in for a class the safe loader refuses to import: records, never runs, anything."""
-
-    dump_patches = False  # read by torch's legacy loader; True would make it write patch files
-    _srw_origin = "?"
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> "_Inert":
-        self = object.__new__(cls)
-        d = self.__dict__
-        d["_srw_args"] = args
-        d["_srw_state"] = None
-        d["_srw_items"] = {}
-        d["_srw_list"] = []
-        return self
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        self.__dict__["_srw_state"] = state
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.__dict__["_srw_items"][key] = value
-
-    def append(self, value: Any) -> None:
-        self.__dict__["_srw_list"].append(value)
-
-    def extend(self, values: Any) -> None:
-        self.__dict__["_srw_list"].extend(values)
-
-    def __repr__(self) -> str:
-        return f"<inert stand-in for {self._srw_origin}>"
-
-
-_stand_ins: dict[tuple[str, str], type] = {}
-
-
-def _stand_in(module: str, name: str) -> type:
-    key = (str(module), str(name))
-    cls = _stand_ins.get(key)
-    if cls is None:
-        # __module__ names no importable module, so torch's source check cannot find it.
-        cls = type(f"Inert_{name}", (_Inert,), {"_srw_origin": f"{module}.{name}",
-                                                  "__module__": "srw_inert_stand_ins"})
-        _stand_ins[key] = cls
-    return cls
-
-
-def _state_of(obj: _Inert) -> dict:
-    st = obj.__dict__.get("_srw_state")
-    if isinstance(st, tuple) and len(st) == 2 and all(s is None or isinstance(s, dict) for s in st):
-        merged: dict = {}
-        for s in st:
-            merged.update(s or {})
-        return merged
-    return st if isinstance(st, dict) else {}
-
-
-def _rebuild_tensor(storage: Any, storage_offset: int, size: Any, stride: Any) -> Tensor:
-    return torch._utils._rebuild_tensor(storage, storage_offset, size, stride)
-
-
-def _rebuild_tensor_v2(storage: Any, storage_offset: int, size: Any, stride: Any,
-                       requires_grad: bool = False, backward_hooks: Any = None,
-                       metadata: Any = None) -> Tensor:
-    # Hooks and metadata from the file are dropped.
-    return torch._utils._rebuild_tensor(storage, storage_offset, size, stride)
-
-
-def _rebuild_parameter(data: Any, requires_grad: bool = False, backward_hooks: Any = None,
-                       state: Any = None) -> Any:
-    return data.detach() if isinstance(data, Tensor) else data
-
-
-def _parameter(data: Any = None, requires_grad: bool = True) -> Any:
-    return data.detach() if isinstance(data, Tensor) else torch.empty(0)
-
-
-def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> Any:
-    # ``func`` was resolved by our find_class, so it is an allowed rebuild function or a stand-in.
-    result = func(*args)
-    return result.detach() if isinstance(result, Tensor) else result
-
-
-def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
-    if isinstance(cls, type) and issubclass(cls, _Inert):
-        return cls.__new__(cls)
-    if cls is OrderedDict:
-        return OrderedDict()
-    return _stand_in("copyreg", "_reconstructor")()
-
-
-_CODECS = ("latin1", "latin-1", "utf-8", "utf8")
-
-
-def _codecs_encode(obj: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-    if not isinstance(obj, str) or encoding.lower().replace("_", "-") not in _CODECS:
-        raise pickle.UnpicklingError("refused _codecs.encode call")
-    return obj.encode(encoding, errors)
-
-
-_ALLOWED: dict[tuple[str, str], Any] = {
-    ("collections", "OrderedDict"): OrderedDict,
-    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
-    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
-    ("torch.nn.parameter", "Parameter"): _parameter,
-    ("torch", "Size"): torch.Size,
-    ("torch", "device"): torch.device,
-    ("copyreg", "_reconstructor"): _reconstructor,
-    ("copy_reg", "_reconstructor"): _reconstructor,
-    ("_codecs", "encode"): _codecs_encode,
-}
-for _b in ("builtins", "__builtin__"):
-    for _n, _v in (("set", set), ("frozenset", frozenset), ("slice", slice), ("complex", complex),
-                   ("tuple", tuple), ("list", list), ("dict", dict)):
-        _ALLOWED[(_b, _n)] = _v
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Resolves only allow-listed globals; any other class or function becomes a stand-in."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        allowed = _ALLOWED.get((module, name))
-        if allowed is not None:
-            return allowed
-        if module == "torch":
-            value = getattr(torch, name, None)
-            if isinstance(value, torch.dtype):
-                return value
-            if name.endswith("Storage"):
-                try:
-                    return torch.serialization.StorageType(name)
-                except Exception:
-                    pass
-        return _stand_in(module, name)
-
-
-def _restricted_load(file: Any, **kwargs: Any) -> Any:
-    return _RestrictedUnpickler(file, **kwargs).load()
-
-
-def _restricted_loads(data: bytes, **kwargs: Any) -> Any:
-    import io
-
-    return _RestrictedUnpickler(io.BytesIO(data), **kwargs).load()
-
-
-#: A module-like object for ``torch.load(pickle_module=...)``.
-SAFE_PICKLE = types.ModuleType("srw_safe_pickle")
-SAFE_PICKLE.Unpickler = _RestrictedUnpickler  # type: ignore[attr-defined]
-SAFE_PICKLE.load = _restricted_load  # type: ignore[attr-defined]
-SAFE_PICKLE.loads = _restricted_loads  # type: ignore[attr-defined]
-SAFE_PICKLE.UnpicklingError = pickle.UnpicklingError  # type: ignore[attr-defined]
-
-
-def _module_tensors(obj: _Inert, prefix: str, out: dict[str, Tensor],
-                    stack: tuple[int, ...] = ()) -> None:
-    """Collect the tensors of a pickled ``nn.Module`` stand-in, named by module path."""
-    if id(obj) in stack or len(stack) > 200:
-        return
-    st = _state_of(obj)
-    params = st.get("_parameters")
-    if isinstance(params, Mapping):
-        for name, t in params.items():
-            if isinstance(t, Tensor):
-                out[prefix + str(name)] = t.detach()
-    buffers = st.get("_buffers")
-    non_persistent = st.get("_non_persistent_buffers_set") or set()
-    if isinstance(buffers, Mapping):
-        for name, t in buffers.items():
-            if isinstance(t, Tensor) and name not in non_persistent:
-                out[prefix + str(name)] = t.detach()
-    modules = st.get("_modules")
-    if isinstance(modules, Mapping):
-        for name, sub in modules.items():
-            if isinstance(sub, _Inert):
-                _module_tensors(sub, f"{prefix}{name}.", out, stack + (id(obj),))
-
-
-def _is_module_like(obj: Any) -> bool:
-    if not isinstance(obj, _Inert):
-        return False
-    st = _state_of(obj)
-    return any(k in st for k in ("_parameters", "_modules", "_buffers"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------------------------
-
-def _sniff(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(264)
-
-
-def _looks_safetensors(head: bytes, size: int) -> bool:
-    if len(head) < 9:
-        return False
-    (n,) = struct.unpack("<Q", head[:8])
-    return 0 < n < size and head[8:9] == b"{"
-
-
-def _short(exc: BaseException, limit: int = 120) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _unreadable(path: Path, head: bytes, exc: BaseException) -> CheckpointError:
-    name = path.name
-    stripped = head.lstrip()
-    texty = bool(head) and all(32 <= c < 127 or c in (9, 10, 13) for c in head[:64])
-    if stripped[:1] in (b"{", b"[") or texty:
-        preview = head[:20].decode("ascii", "replace").replace("\n", " ")
-        return CheckpointError(
-            f"{name} is a text file (it starts with {preview!r}), not a PyTorch checkpoint")
-    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80" or head[257:262] == b"ustar":
-        return CheckpointError(
-            f"{name} cannot be read: the file is truncated or corrupt ({_short(exc)})")
-    return CheckpointError(f"{name} is not a PyTorch checkpoint: unrecognised content "
-                           f"(first bytes {head[:8].hex(' ')})")
-
-
-def _is_torchscript(path: Path, head: bytes) -> bool:
-    if head[:4] != b"PK\x03\x04":
-        return False
-    try:
-        with zipfile.ZipFile(path) as z:
-            return any(n == "constants.pkl" or n.endswith("/constants.pkl") for n in z.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
-def _torch_load(path: Path, head: bytes) -> tuple[Any, str]:
-    """``(object, loader)``: weights-only first, then the restricted unpickler."""
-    if _is_torchscript(path, head):
-        raise CheckpointError(f"{path.name} is a TorchScript archive, not a state dict; "
-                              f"save model.state_dict() instead")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True), "weights_only"
-    except Exception as exc:  # noqa: BLE001 - every failure is retried safely, then reported
-        error: BaseException = exc
-    for encoding in ("utf-8", "latin1"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                obj = torch.load(path, map_location="cpu", pickle_module=SAFE_PICKLE,
-                                 weights_only=False, encoding=encoding)
-            return obj, "restricted"
-        except UnicodeDecodeError as exc:
-            error = exc
-            continue
-        except Exception as exc:  # noqa: BLE001 - the restricted loader's reason is the clearer one
-            error = exc
-            break
-    if "magic number" in str(error).lower():
-        raise CheckpointError(f"{path.name} is a Python pickle but not a PyTorch checkpoint "
-                              f"(written with pickle, not torch.save)")
-    raise _unreadable(path, head, error)
-
-
-def _is_tensor_map(obj: Any) -> bool:
-    return (isinstance(obj, Mapping) and len(obj) > 0
-            and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()))
-
-
-def _describe(obj: Any) -> str:
-    if isinstance(obj, _Inert):
-        return f"a pickled {obj._srw_origin} object (not loaded, for safety)"
-    if isinstance(obj, Mapping):
-        keys = [str(k) for k in list(obj)[:6]]
-        more = ", ..." if len(obj) > 6 else ""
-        return f"a dict with keys {', '.join(keys)}{more}" if keys else "an empty dict"
-    return f"a {type(obj).__name__}"
-
-
-def _scalars(obj: Mapping) -> dict[str, Any]:
-    return {str(k): v for k, v in obj.items()
-            if isinstance(k, str) and isinstance(v, (int, float, str, bool))}
-
-
-def _extract(obj: Any, name: str, depth: int = 0) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Find the state dict inside a loaded object."""
-    if _is_module_like(obj):
-        out: dict[str, Tensor] = OrderedDict()
-        _module_tensors(obj, "", out)
-        if out:
-            return out, {"format": "pickled-model", "class": obj._srw_origin}
-    if _is_tensor_map(obj):
-        return OrderedDict(obj), {"format": "state_dict"}
-    if isinstance(obj, Mapping) and depth < 4:
-        model = obj.get("model")
-        if isinstance(model, Mapping) and "sd" in model and "name" in model:
-            if not _is_tensor_map(model["sd"]):
-                raise CheckpointError(f"{name} has a LIIF-style spec but its 'sd' is "
-                                      f"{_describe(model['sd'])}, not a state dict")
-            spec = {"name": model["name"], "args": dict(model.get("args") or {})}
-            meta = {"format": "liif", "spec": spec, "extra": _scalars(obj)}
-            return OrderedDict(model["sd"]), meta
-        ours = isinstance(obj.get("arch"), str) and isinstance(obj.get("hparams"), Mapping)
-        if ours and "state_dict" in obj:
-            if not _is_tensor_map(obj["state_dict"]):
-                raise CheckpointError(f"{name} names architecture {obj['arch']!r} but its "
-                                      f"state_dict is {_describe(obj['state_dict'])}")
-            meta = {"format": "srw", "arch": obj["arch"], "hparams": dict(obj["hparams"])}
-            if isinstance(obj.get("meta"), Mapping):
-                meta["meta"] = dict(obj["meta"])
-            return OrderedDict(obj["state_dict"]), meta
-        inside = ""
-        for key in WRAPPER_KEYS:
-            if key in obj:
-                try:
-                    sd, meta = _extract(obj[key], name, depth + 1)
-                except CheckpointError:
-                    inside = inside or f" ('{key}' holds {_describe(obj[key])})"
-                    continue
-                meta = {**meta, "format": f"{meta['format']} under '{key}'"}
-                meta.setdefault("extra", _scalars(obj))
-                return sd, meta
-        raise CheckpointError(f"{name} holds {_describe(obj)}{inside}, not a state dict "
-                              f"(a mapping of parameter names to tensors)")
-    raise CheckpointError(f"{name} holds {_describe(obj)}, not a state dict "
-                          f"(a mapping of parameter names to tensors)")
-
-
-def _strip_prefixes(sd: dict[str, Tensor]) -> tuple[dict[str, Tensor], str]:
-    stripped = ""
-    changed = True
-    while changed:
-        changed = False
-        for p in _STRIP_PREFIXES:
-            if sd and all(k.startswith(p) for k in sd):
-                sd = OrderedDict((k[len(p):], v) for k, v in sd.items())
-                stripped += p
-                changed = True
-    return sd, stripped
-
-
-def _check_finite(sd: Mapping[str, Tensor], name: str) -> None:
-    for key, t in sd.items():
-        if t.is_floating_point() or t.is_complex():
-            bad = int((~torch.isfinite(t)).sum())
-            if bad:
-                raise CheckpointError(f"{name}: tensor '{key}' contains {bad} NaN/Inf value"
-                                      f"{'s' if bad > 1 else ''}, so the weights are broken "
-                                      f"(training probably diverged)")
-
-
-def _load_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            md = f.metadata() or {}
-            sd = OrderedDict((k, f.get_tensor(k)) for k in f.keys())
-    except Exception as exc:  # noqa: BLE001 - SafetensorError and friends
-        raise CheckpointError(f"{path.name} cannot be read as safetensors: the file is truncated "
-                              f"or corrupt ({_short(exc)})") from None
-    meta: dict[str, Any] = {"format": "safetensors"}
-    try:
-        if md.get("format") == "srw" and "arch" in md:
-            meta.update(arch=md["arch"], hparams=json.loads(md.get("hparams", "{}")))
-        elif md.get("format") == "liif" and "spec" in md:
-            meta["spec"] = json.loads(md["spec"])
-        if "meta" in md:
-            meta["meta"] = json.loads(md["meta"])
-    except json.JSONDecodeError:
-        pass
-    return sd, meta
-
-
-def load_state_dict_file(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Read a checkpoint file into ``(state_dict, meta)`` without building any model.
-
-    ``meta`` has ``format`` (how the tensors were stored), ``loader`` (``weights_only``,
-    ``restricted`` or ``safetensors``), ``source`` (the path), and when the file says so
-    ``spec`` (LIIF), ``arch`` / ``hparams`` (our format), ``stripped_prefix``, ``class`` (a
-    pickled whole model) and ``extra`` (top-level scalars such as ``epoch``).
-
-    Raises:
-        CheckpointError: missing, empty, truncated or corrupt file, not a checkpoint, no state
-            dict inside, or NaN/Inf weights (naming the tensor).
-    """
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise CheckpointError(f"checkpoint file not found: {p}")
-    if p.is_dir():
-        raise CheckpointError(f"{p} is a folder, not a checkpoint file")
-    size = p.stat().st_size
-    if size == 0:
-        raise CheckpointError(f"{p.name} is empty (0 bytes), not a checkpoint")
-    try:
-        head = _sniff(p)
-    except OSError as exc:
-        raise CheckpointError(f"{p.name} cannot be opened: {_short(exc)}") from None
-
-    if p.suffix.lower() == ".safetensors" or _looks_safetensors(head, size):
-        sd, meta = _load_safetensors(p)
-        meta["loader"] = "safetensors"
-    else:
-        obj, loader = _torch_load(p, head)
-        sd, meta = _extract(obj, p.name)
-        meta["loader"] = loader
-    if not sd:
-        raise CheckpointError(f"{p.name} holds an empty state dict")
-    sd, stripped = _strip_prefixes(sd)
-    if stripped:
-        meta["stripped_prefix"] = stripped
-    _check_finite(sd, p.name)
-    meta["source"] = p
-    return sd, meta
-
 
 # ---------------------------------------------------------------------------------------------
 # Building models
@@ -482,7 +47,9 @@ class LoadedModel:
     """A ready model: ``module`` in eval mode, with what it is and where it came from.
 
     ``scale`` is the integer scale of fixed-scale models, None for arbitrary-scale and
-    interpolation models; ``source`` is the weight file (None for baselines).
+    interpolation models and for fixed-scale models that run at any scale (SRCNN, VDSR: their
+    input is bicubic-upscaled; ``hparams['scale']`` then holds the training scale when known);
+    ``source`` is the weight file (None for baselines).
     """
 
     module: nn.Module
@@ -536,8 +103,13 @@ def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Map
                               f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
     try:
         module.load_state_dict(sd, strict=True)
-    except RuntimeError:
-        result = module.load_state_dict(sd, strict=False)
+    except RuntimeError as exc:
+        try:
+            result = module.load_state_dict(sd, strict=False)
+        except RuntimeError:  # a value the module refuses (not a key problem)
+            detail = " ".join(str(exc).split("\n", 1)[-1].split())
+            raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
+                                  f"{detail[:200]}") from None
         from .registry import _preview
 
         parts = []
@@ -549,17 +121,83 @@ def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Map
         raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {detail}") from None
 
 
-def describe_checkpoint(path: str | Path) -> tuple[str, dict[str, Any], str, int | None]:
-    """``(arch, hparams, kind, scale)`` of a checkpoint file, without building the model."""
+_SCALE_IN_NAME = re.compile(r"(?:^|[_\-.\s])x(\d{1,2})(?=$|[_\-.\s])", re.IGNORECASE)
+
+
+def scale_from_name(name: str | Path) -> int | None:
+    """The scale a file name states as ``_x{N}`` (``fsrcnn_x3.pth``, ``EDSR-x4.pt``), or None
+    when it states none or several different ones."""
+    found = {int(m.group(1)) for m in _SCALE_IN_NAME.finditer(Path(name).name)} - {0}
+    return found.pop() if len(found) == 1 else None
+
+
+def _scale_key(hp: Mapping[str, Any]) -> str:
+    return "upscale" if "upscale" in hp and "scale" not in hp else "scale"
+
+
+def _apply_scale(arch: Any, hp: dict[str, Any], name: str, hint: int | None) -> dict[str, Any]:
+    """Settle the scale of a fixed-scale model from its tensors, the user's hint and the name.
+
+    The tensors (or our own hparams) win when they know it; a hint that contradicts them, or
+    a hint that contradicts the file name of a family whose scale only the name can tell
+    (FSRCNN), is an error; with no hint the name's ``_x{N}`` is used; a family that needs a
+    scale and has none gets an error asking for ``--scale-hint``.
+    """
+    if arch.kind != "fixed":
+        return hp
+    key = _scale_key(hp)
+    known = hp.get(key)
+    from_name = scale_from_name(name)
+    if hint is not None:
+        try:
+            hint = int(hint)
+        except (TypeError, ValueError):
+            raise CheckpointError(f"the scale hint must be an integer, got {hint!r}") from None
+        if hint < 1:
+            raise CheckpointError(f"the scale hint must be a positive integer, got {hint}")
+        if known is not None and int(known) != hint:
+            raise CheckpointError(
+                f"{name}: the scale hint x{hint} contradicts the checkpoint, whose {arch.name} "
+                f"tensors are for x{known}; drop --scale-hint or use the matching checkpoint")
+        if from_name is not None and from_name != hint:
+            raise CheckpointError(
+                f"{name}: the scale hint x{hint} contradicts the file name, which says "
+                f"x{from_name}; use the checkpoint trained for x{hint} (or rename the file)")
+        return {**hp, key: hint}
+    if known is None and from_name is not None:
+        return {**hp, key: from_name}
+    if known is None and arch.needs_scale:
+        raise CheckpointError(
+            f"{name}: the scale of this {arch.name} checkpoint cannot be read from its tensors "
+            f"(the same shapes serve every scale) nor from its file name (no '_x<N>'); pass "
+            f"--scale-hint N (or load_model(path, scale=N))")
+    return hp
+
+
+def _nominal_scale(arch: Any, hp: Mapping[str, Any]) -> int | None:
+    if arch.kind != "fixed" or arch.any_scale:
+        return None
+    return int(hp.get(_scale_key(hp)) or 2)
+
+
+def describe_checkpoint(path: str | Path,
+                        scale: int | None = None) -> tuple[str, dict[str, Any], str, int | None]:
+    """``(arch, hparams, kind, scale)`` of a checkpoint file, without building the model.
+
+    ``scale`` is None for arbitrary-scale models and for fixed-scale ones that run at any scale
+    (pre-upsampled input: SRCNN, VDSR). ``scale=`` is the user's hint (see :func:`load_model`).
+    """
     sd, meta = load_state_dict_file(path)
-    arch, hp = _arch_for(sd, meta, Path(path).name)
-    scale = int(hp.get("scale", 2)) if arch.kind == "fixed" else None
-    return arch.name, hp, arch.kind, scale
+    name = Path(path).name
+    arch, hp = _arch_for(sd, meta, name)
+    hp = _apply_scale(arch, hp, name, scale)
+    return arch.name, hp, arch.kind, _nominal_scale(arch, hp)
 
 
-def _load_file(path: Path, name: str) -> LoadedModel:
+def _load_file(path: Path, name: str, scale: int | None = None) -> LoadedModel:
     sd, meta = load_state_dict_file(path)
     arch, hp = _arch_for(sd, meta, path.name)
+    hp = _apply_scale(arch, hp, path.name, scale)
     try:
         module = arch.build(**hp)
     except (ValueError, TypeError, KeyError) as exc:
@@ -567,21 +205,25 @@ def _load_file(path: Path, name: str) -> LoadedModel:
             f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} ({_short(exc)})") from None
     _strict_load(module, sd, arch.name, hp, path.name)
     module.eval()
-    scale = int(getattr(module, "scale")) if arch.kind == "fixed" else None
     full_hp = dict(getattr(module, "hparams", None) or hp)  # every constructor argument, when known
-    return LoadedModel(module=module, arch=arch.name, hparams=full_hp, kind=arch.kind, scale=scale,
-                       source=path, name=name, meta=meta)
+    return LoadedModel(module=module, arch=arch.name, hparams=full_hp, kind=arch.kind,
+                       scale=_nominal_scale(arch, full_hp), source=path, name=name, meta=meta)
 
 
-def load_model(path_or_name: Any) -> LoadedModel:
+def load_model(path_or_name: Any, scale: int | None = None) -> LoadedModel:
     """Load a model by catalog name (``bicubic``, a bundled model), :class:`ModelEntry` or path.
 
     The architecture comes from the file (LIIF spec, our format) or is detected from the state
-    dict; the module is built and loaded with ``strict=True`` and put in eval mode.
+    dict; the module is built and loaded with ``strict=True`` and put in eval mode. ``scale``
+    is a hint for checkpoints whose scale the tensors do not tell (FSRCNN; the CLI's
+    ``--scale-hint``); without it the file name's ``_x{N}`` is used. A hint that contradicts the
+    tensors or the file name is an error. ``LoadedModel.scale`` is None for models that run at
+    any scale (arbitrary-scale, interpolation, pre-upsampled SRCNN / VDSR).
 
     Raises:
         CheckpointError: see :func:`load_state_dict_file`; also no matching architecture
-            (naming the closest), or a tensor whose shape does not fit (expected vs found).
+            (naming the closest), a tensor whose shape does not fit (expected vs found), an
+            unknown or contradictory scale.
     """
     from .archs.interp import Interpolation
     from .registry import ModelEntry, resolve
@@ -589,12 +231,12 @@ def load_model(path_or_name: Any) -> LoadedModel:
     if isinstance(path_or_name, ModelEntry):
         entry = path_or_name
     elif isinstance(path_or_name, Path):
-        return _load_file(path_or_name.expanduser(), path_or_name.stem)
+        return _load_file(path_or_name.expanduser(), path_or_name.stem, scale)
     else:
         text = str(path_or_name)
         p = Path(text).expanduser()
         if not _is_catalog_name(text) and p.is_file():
-            return _load_file(p, p.stem)
+            return _load_file(p, p.stem, scale)
         entry = resolve(text)
     if entry.kind == "interp":
         method = entry.hparams.get("method", entry.name)
@@ -603,7 +245,7 @@ def load_model(path_or_name: Any) -> LoadedModel:
                            name=entry.name)
     if entry.weights is None:
         raise CheckpointError(f"model {entry.name!r} has no weight file")
-    return _load_file(Path(entry.weights), entry.name)
+    return _load_file(Path(entry.weights), entry.name, scale)
 
 
 def _is_catalog_name(text: str) -> bool:
@@ -611,7 +253,6 @@ def _is_catalog_name(text: str) -> bool:
 
     key = _NAME_ALIASES.get(text.lower(), text.lower())
     return any(e.name == key for e in BASELINES)
-
 
 # ---------------------------------------------------------------------------------------------
 # Saving

@@ -24,8 +24,11 @@ class FixedScaleSR(nn.Module):
     ``in_channels`` (3 for RGB, 1 for Y-only models), ``y_only`` (run on the Y channel of
     YCbCr and upscale Cb/Cr with bicubic), ``pre_upsampled`` (input is already bicubic-
     upscaled to the output size, as in SRCNN/VDSR), ``window`` (input size must be padded to
-    a multiple of this), ``receptive_field`` (LR pixels of context each output pixel needs,
-    used for tile overlap).
+    a multiple of this), ``receptive_field`` (pixels of the model's input, LR pixels unless
+    ``pre_upsampled``, of context each output pixel needs on every side, used as the tile
+    margin so tiled inference equals untiled), ``global_context`` (the output also depends on
+    statistics of the whole input, e.g. channel attention or instance norm: tiles can only
+    approximate an untiled run unless their context covers the image).
     """
 
     scale: int = 1
@@ -34,6 +37,7 @@ class FixedScaleSR(nn.Module):
     pre_upsampled: bool = False
     window: int = 1
     receptive_field: int = 16
+    global_context: bool = False
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError

@@ -200,7 +200,8 @@ def test_wrong_architecture_names_the_closest(tmp_path: Path) -> None:
                   "missing GFF.0.weight", "unexpected", "GFF_fusion.weight")
     assert msg.startswith("rdnish.pth")
     srcnn = {"conv1.weight": torch.zeros(64, 1, 9, 9), "conv1.bias": torch.zeros(64)}
-    _expect(_write(tmp_path / "srcnn.pth", srcnn), "matches no known architecture", "conv1.weight")
+    _expect(_write(tmp_path / "srcnn.pth", srcnn), "matches no known architecture",
+            "closest is srcnn", "missing conv2.weight")
 
 
 def test_shape_and_key_mismatch_on_strict_load(tmp_path: Path) -> None:

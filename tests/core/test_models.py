@@ -268,7 +268,7 @@ def test_detect_names_closest_architecture() -> None:
     assert "closest is edsr" in msg and "head.0.weight" in msg and "conv_first.weight" in msg
     assert "missing" in msg and "unexpected" in msg
     with pytest.raises(CheckpointError, match="none of their expected keys"):
-        detect_architecture({"conv1.weight": torch.zeros(1)})
+        detect_architecture({"encoder_x.conv9.weight": torch.zeros(1)})
 
 
 def test_catalog_baselines_and_resolve(tmp_path) -> None:

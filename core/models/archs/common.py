@@ -9,12 +9,14 @@ scale 4 as ``0`` / ``2`` (convolution, pixel shuffle, convolution, pixel shuffle
 from __future__ import annotations
 
 import math
-from typing import Callable
+import re
+from typing import Callable, Mapping
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["default_conv", "MeanShift", "ResBlock", "Upsampler", "DIV2K_RGB_MEAN"]
+__all__ = ["default_conv", "MeanShift", "ResBlock", "Upsampler", "DIV2K_RGB_MEAN",
+           "read_rgb_range", "read_upsampler_scale", "upsampler_radius"]
 
 #: Mean RGB of DIV2K in [0, 1] (EDSR-PyTorch's ``rgb_mean``).
 DIV2K_RGB_MEAN: tuple[float, float, float] = (0.4488, 0.4371, 0.4040)
@@ -112,3 +114,54 @@ class Upsampler(nn.Sequential):
         else:
             raise ValueError(f"EDSR upsampler supports scale 3 and powers of 2, got {scale}")
         super().__init__(*m)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading EDSR-style parts back from a state dict (shared by EDSR, RCAN, LRFNet)
+# ---------------------------------------------------------------------------------------------
+
+def read_rgb_range(sd: Mapping[str, Tensor], n_colors: int,
+                   key: str = "sub_mean.bias") -> float | None:
+    """``rgb_range`` from a ``MeanShift`` bias (``-rgb_range * mean``), or None if absent.
+
+    Values within 0.5 of 255 give exactly 255.0, within 1e-3 of 1 exactly 1.0.
+    """
+    bias = sd.get(key)
+    if not isinstance(bias, Tensor) or bias.numel() != n_colors or bias.is_meta:
+        return None
+    mean0 = DIV2K_RGB_MEAN[0] if n_colors == 3 else sum(DIV2K_RGB_MEAN) / 3
+    rng = -float(bias.flatten()[0]) / mean0
+    if not (math.isfinite(rng) and rng > 0):
+        return None
+    if abs(rng - 255) < 0.5:
+        return 255.0
+    if abs(rng - 1) < 1e-3:
+        return 1.0
+    return rng
+
+
+def read_upsampler_scale(sd: Mapping[str, Tensor], prefix: str, n_feats: int) -> int | None:
+    """Scale of an :class:`Upsampler` stored under ``prefix`` (e.g. ``"tail.0."``), or None.
+
+    Its convolutions sit at indices 0, 2, 4, ... with ``4 n`` outputs per x2 step or one with
+    ``9 n`` outputs for x3; no convolution at all is scale 1 (an empty upsampler).
+    """
+    rx = re.compile(re.escape(prefix) + r"(\d+)\.weight")
+    idx = sorted(int(m.group(1)) for k in sd if (m := rx.fullmatch(k)))
+    if idx != [2 * j for j in range(len(idx))]:
+        return None
+    outs = [tuple(sd[f"{prefix}{i}.weight"].shape) for i in idx]
+    if any(len(o) != 4 or o[1:] != (n_feats, 3, 3) for o in outs):
+        return None
+    if all(o[0] == 4 * n_feats for o in outs):
+        return 2 ** len(outs)
+    if len(outs) == 1 and outs[0][0] == 9 * n_feats:
+        return 3
+    return None
+
+
+def upsampler_radius(scale: int) -> int:
+    """LR pixels of context added by an :class:`Upsampler` plus one 3x3 convolution after it
+    (at HR): one per 3x3 convolution, whatever resolution it runs at (``ceil(1 / r) = 1``)."""
+    steps = int(round(math.log2(scale))) if scale & (scale - 1) == 0 else 1
+    return steps + 1

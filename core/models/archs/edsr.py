@@ -15,9 +15,11 @@ from typing import Any
 from torch import Tensor, nn
 
 from ..contracts import FixedScaleSR
-from .common import MeanShift, ResBlock, Upsampler, default_conv
+from ..spec import ArchSpec, StateDict, count_seq, shape_of
+from .common import (MeanShift, ResBlock, Upsampler, default_conv, read_rgb_range,
+                     read_upsampler_scale)
 
-__all__ = ["EDSR", "edsr_baseline", "edsr_full"]
+__all__ = ["EDSR", "edsr_baseline", "edsr_full", "detect_edsr", "SPEC"]
 
 
 class EDSR(FixedScaleSR):
@@ -91,3 +93,62 @@ def edsr_baseline(scale: int = 2, **kwargs: Any) -> EDSR:
 def edsr_full(scale: int = 2, **kwargs: Any) -> EDSR:
     """EDSR (paper model): 32 residual blocks, 256 features, ``res_scale`` 0.1 (43 M parameters)."""
     return EDSR(n_resblocks=32, n_feats=256, res_scale=0.1, scale=scale, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection (registry entry)
+# ---------------------------------------------------------------------------------------------
+
+def detect_edsr(sd: StateDict, require_tail: bool = True) -> dict[str, Any] | None:
+    """EDSR-PyTorch hyperparameters from a state dict, or ``None``.
+
+    ``n_feats`` / ``n_colors`` from ``head.0.weight``, ``n_resblocks`` by counting
+    ``body.{i}.body.0.weight``, the scale from the upsampler convolutions (``4 n`` outputs per
+    x2 step, ``9 n`` for x3), ``rgb_range`` from ``sub_mean.bias`` (= -rgb_range * mean).
+    ``res_scale`` is not stored: 0.1 for 256+ features (EDSR), else 1 (EDSR-baseline).
+    With ``require_tail=False`` a tail-less state dict gives ``no_upsampling=True``.
+    """
+    head = shape_of(sd, "head.0.weight")
+    if head is None or len(head) != 4 or head[2:] != (3, 3):
+        return None
+    n_feats, n_colors = head[0], head[1]
+    n_resblocks = count_seq(sd, "body.{}.body.0.weight")
+    if shape_of(sd, f"body.{n_resblocks}.weight") != (n_feats, n_feats, 3, 3):
+        return None
+    for i in range(n_resblocks):
+        if (shape_of(sd, f"body.{i}.body.0.weight") != (n_feats, n_feats, 3, 3)
+                or shape_of(sd, f"body.{i}.body.2.weight") != (n_feats, n_feats, 3, 3)):
+            return None
+    hp: dict[str, Any] = dict(n_resblocks=n_resblocks, n_feats=n_feats,
+                              res_scale=0.1 if n_feats >= 256 else 1.0, n_colors=n_colors)
+    rng = read_rgb_range(sd, n_colors)
+    if rng is not None:
+        hp["rgb_range"] = rng
+    tail_last = shape_of(sd, "tail.1.weight")
+    if tail_last is None:
+        if require_tail or any(k.startswith("tail.") for k in sd):
+            return None
+        hp["no_upsampling"] = True
+        return hp
+    if tail_last != (n_colors, n_feats, 3, 3):
+        return None
+    scale = read_upsampler_scale(sd, "tail.0.", n_feats)
+    if scale is None:
+        return None
+    hp["scale"] = scale
+    return hp
+
+
+SPEC = ArchSpec(
+    name="edsr",
+    kind="fixed",
+    detect=detect_edsr,
+    build=lambda **hp: EDSR(**hp),
+    required_keys=("sub_mean.weight", "sub_mean.bias", "head.0.weight", "head.0.bias",
+                   "body.0.body.0.weight", "body.0.body.2.weight", "tail.1.weight", "tail.1.bias",
+                   "add_mean.weight", "add_mean.bias"),
+    description="EDSR / EDSR-baseline (Lim et al. 2017), EDSR-PyTorch checkpoints, x2/x3/x4",
+    key_patterns=(r"^(sub|add)_mean\.(weight|bias)$", r"^head\.0\.(weight|bias)$",
+                  r"^body\.\d+\.body\.[02]\.(weight|bias)$", r"^body\.\d+\.(weight|bias)$",
+                  r"^tail\.0\.\d+\.(weight|bias)$", r"^tail\.1\.(weight|bias)$"),
+)

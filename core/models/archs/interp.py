@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-__all__ = ["Interpolation", "INTERP_METHODS"]
+from ..spec import ArchSpec
+
+__all__ = ["Interpolation", "INTERP_METHODS", "SPEC"]
 
 #: Accepted methods (``lanczos`` is an alias of ``lanczos3``).
 INTERP_METHODS: tuple[str, ...] = ("nearest", "bilinear", "bicubic", "lanczos3")
@@ -42,3 +44,12 @@ class Interpolation(nn.Module):
 
     def extra_repr(self) -> str:
         return f"method={self.method!r}"
+
+
+SPEC = ArchSpec(
+    name="interp",
+    kind="interp",
+    detect=lambda sd: None,
+    build=lambda method="bicubic": Interpolation(method),
+    description="classical interpolation (nearest, bilinear, bicubic, Lanczos-3), no weights",
+)

@@ -14,15 +14,19 @@ result is the official algorithm exactly; the engine and training both use it.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..contracts import ArbitraryScaleSR
+from ..spec import ArchSpec, StateDict, shape_of
 
-__all__ = ["MLP", "LIIF", "Prepared", "liif_from_spec", "make_encoder", "default_liif_spec"]
+__all__ = ["MLP", "LIIF", "Prepared", "liif_from_spec", "make_encoder", "default_liif_spec",
+           "detect_liif", "SPEC"]
 
 
 class MLP(nn.Module):
@@ -206,3 +210,97 @@ def liif_from_spec(spec: dict) -> LIIF:
         cell_decode=bool(args.get("cell_decode", True)),
         spec={"name": "liif", "args": args},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection (registry entry)
+# ---------------------------------------------------------------------------------------------
+
+def detect_liif(sd: StateDict) -> dict[str, Any] | None:
+    """``{'spec': <official LIIF spec>}`` reconstructed from ``encoder.*`` / ``imnet.layers.*``.
+
+    The encoder (EDSR-baseline, EDSR or RDN, without upsampler) is read like a plain model;
+    MLP widths from the ``imnet.layers.{0,2,4,...}.weight`` shapes; ``feat_unfold`` and
+    ``cell_decode`` from the first layer's input width ``F * (9 | 1) + 2 (+ 2)``.
+    ``local_ensemble`` is not stored: True (the official default).
+    """
+    from .edsr import detect_edsr
+    from .rdn import detect_rdn
+
+    enc = {k[len("encoder."):]: v for k, v in sd.items() if k.startswith("encoder.")}
+    if not enc:
+        return None
+    eh = detect_edsr(enc, require_tail=False)
+    if eh is not None and eh.get("no_upsampling"):
+        feat_dim = eh["n_feats"]
+        full = eh["n_feats"] >= 256
+        name = "edsr" if full else "edsr-baseline"
+        preset = (32, 256) if full else (16, 64)
+        args: dict[str, Any] = {}
+        if eh["n_resblocks"] != preset[0]:
+            args["n_resblocks"] = eh["n_resblocks"]
+        if eh["n_feats"] != preset[1]:
+            args["n_feats"] = eh["n_feats"]
+        if eh["n_colors"] != 3:
+            args["n_colors"] = eh["n_colors"]
+        args["no_upsampling"] = True
+        encoder_spec = {"name": name, "args": args}
+    else:
+        rh = detect_rdn(enc, require_upsampler=False)
+        if rh is None or not rh.get("no_upsampling"):
+            return None
+        feat_dim = rh["G0"]
+        args = {}
+        if rh["G0"] != 64:
+            args["G0"] = rh["G0"]
+        if rh["kernel_size"] != 3:
+            args["RDNkSize"] = rh["kernel_size"]
+        if rh["config"] != "B":
+            args["RDNconfig"] = rh["config"]
+        if rh["n_colors"] != 3:
+            args["n_colors"] = rh["n_colors"]
+        args["no_upsampling"] = True
+        encoder_spec = {"name": "rdn", "args": args}
+
+    pattern = re.compile(r"imnet\.layers\.(\d+)\.weight")
+    idx = sorted(int(m.group(1)) for k in sd if (m := pattern.fullmatch(k)))
+    if not idx or idx != [2 * j for j in range(len(idx))]:
+        return None
+    widths = [shape_of(sd, f"imnet.layers.{i}.weight") for i in idx]
+    if any(w is None or len(w) != 2 for w in widths):
+        return None
+    for a, b in zip(widths, widths[1:]):
+        if b[1] != a[0]:  # type: ignore[index]
+            return None
+    in_dim = widths[0][1]  # type: ignore[index]
+    options = {(True, True): feat_dim * 9 + 4, (True, False): feat_dim * 9 + 2,
+               (False, True): feat_dim + 4, (False, False): feat_dim + 2}
+    found = [opt for opt, dim in options.items() if dim == in_dim]
+    if not found:
+        return None
+    feat_unfold, cell_decode = found[0]
+    spec = {
+        "name": "liif",
+        "args": {
+            "encoder_spec": encoder_spec,
+            "imnet_spec": {"name": "mlp", "args": {
+                "out_dim": widths[-1][0],  # type: ignore[index]
+                "hidden_list": [w[0] for w in widths[:-1]]}},  # type: ignore[index]
+            "local_ensemble": True,
+            "feat_unfold": feat_unfold,
+            "cell_decode": cell_decode,
+        },
+    }
+    return {"spec": spec}
+
+
+SPEC = ArchSpec(
+    name="liif",
+    kind="arbitrary",
+    detect=detect_liif,
+    build=lambda spec: liif_from_spec(spec),
+    required_keys=("encoder.", "imnet.layers.0.weight", "imnet.layers.0.bias",
+                   "imnet.layers.2.weight", "imnet.layers.2.bias"),
+    description="LIIF (Chen et al. 2021) with an EDSR-baseline, EDSR or RDN encoder, any scale",
+    key_patterns=(r"^encoder\.", r"^imnet\.layers\.\d+\.(weight|bias)$"),
+)

@@ -8,14 +8,16 @@ encoder) drops ``UPNet`` and returns ``G0`` feature channels.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from ..contracts import FixedScaleSR
+from ..spec import ArchSpec, StateDict, count_seq, shape_of
 
-__all__ = ["RDN", "RDB", "RDB_Conv", "RDN_CONFIGS"]
+__all__ = ["RDN", "RDB", "RDB_Conv", "RDN_CONFIGS", "detect_rdn", "SPEC"]
 
 #: ``config -> (D blocks, C convs per block, G growth rate)``.
 RDN_CONFIGS: dict[str, tuple[int, int, int]] = {"A": (20, 6, 32), "B": (16, 8, 64)}
@@ -128,3 +130,60 @@ class RDN(FixedScaleSR):
         if self.rgb_range != 1.0:
             x = x / self.rgb_range
         return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection (registry entry)
+# ---------------------------------------------------------------------------------------------
+
+def detect_rdn(sd: StateDict, require_upsampler: bool = True) -> dict[str, Any] | None:
+    """RDN hyperparameters (``G0``, ``kernel_size``, ``config``, ``scale``, ``n_colors``)."""
+    sfe = shape_of(sd, "SFENet1.weight")
+    if sfe is None or len(sfe) != 4:
+        return None
+    G0, n_colors, k = sfe[0], sfe[1], sfe[2]
+    D = count_seq(sd, "RDBs.{}.LFF.weight")
+    C = count_seq(sd, "RDBs.0.convs.{}.conv.0.weight")
+    first = shape_of(sd, "RDBs.0.convs.0.conv.0.weight")
+    if D == 0 or C == 0 or first is None:
+        return None
+    G = first[0]
+    if shape_of(sd, "GFF.0.weight") != (G0, D * G0, 1, 1):
+        return None
+    if shape_of(sd, "SFENet2.weight") != (G0, G0, k, k):
+        return None
+    if shape_of(sd, "RDBs.0.LFF.weight") != (G0, G0 + C * G, 1, 1):
+        return None
+    config: str | tuple[int, int, int] = next(
+        (name for name, cfg in RDN_CONFIGS.items() if cfg == (D, C, G)), (D, C, G))
+    hp: dict[str, Any] = dict(G0=G0, kernel_size=k, config=config, n_colors=n_colors)
+    up0 = shape_of(sd, "UPNet.0.weight")
+    if up0 is None:
+        if require_upsampler:
+            return None
+        hp["no_upsampling"] = True
+        return hp
+    if "UPNet.4.weight" in sd:
+        scale = 4
+    else:
+        r = math.isqrt(up0[0] // G) if up0[0] % G == 0 else 0
+        if r not in (2, 3) or r * r * G != up0[0]:
+            return None
+        scale = r
+    hp["scale"] = scale
+    return hp
+
+
+SPEC = ArchSpec(
+    name="rdn",
+    kind="fixed",
+    detect=detect_rdn,
+    build=lambda **hp: RDN(**hp),
+    required_keys=("SFENet1.weight", "SFENet2.weight", "RDBs.0.convs.0.conv.0.weight",
+                   "RDBs.0.LFF.weight", "GFF.0.weight", "GFF.1.weight", "UPNet.0.weight"),
+    description="RDN (Zhang et al. 2018), EDSR-PyTorch / LIIF code, configs A and B, x2/x3/x4",
+    key_patterns=(r"^SFENet[12]\.(weight|bias)$",
+                  r"^RDBs\.\d+\.convs\.\d+\.conv\.0\.(weight|bias)$",
+                  r"^RDBs\.\d+\.LFF\.(weight|bias)$", r"^GFF\.[01]\.(weight|bias)$",
+                  r"^UPNet\.\d+\.(weight|bias)$"),
+)
