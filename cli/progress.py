@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 from core.jobs import Job, Progress, run_sync
 
 T = TypeVar("T")
 
 
-def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False) -> T:
-    """Run ``job`` to the end, showing a tqdm bar on stderr (nothing when ``quiet``)."""
-    if quiet:
-        return run_sync(job)
+def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False, *,
+                 lines: Callable[[Progress], str | None] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> T:
+    """Run ``job`` to the end, showing a tqdm bar on stderr (nothing when ``quiet``).
+
+    ``lines(progress)`` may return a text line for a report (e.g. a validation result): it is
+    printed above the bar, or to stdout when there is no bar (quiet, or stderr not a terminal,
+    as in a log file). ``should_stop`` is passed to :func:`run_sync` (cancel between yields).
+    """
+    if quiet or (lines is not None and not sys.stderr.isatty()):
+        def plain(p: Progress) -> None:
+            text = lines(p) if lines is not None else None
+            if text:
+                print(text, flush=True)
+
+        return run_sync(job, on_progress=plain, should_stop=should_stop)
     from tqdm import tqdm
 
     bar = tqdm(total=1, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
@@ -26,8 +38,11 @@ def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False) -> T:
         if p.message:
             bar.set_postfix_str(p.message[:60], refresh=False)
         bar.refresh()
+        text = lines(p) if lines is not None else None
+        if text:
+            bar.write(text, file=sys.stdout)
 
     try:
-        return run_sync(job, on_progress=update)
+        return run_sync(job, on_progress=update, should_stop=should_stop)
     finally:
         bar.close()

@@ -15,6 +15,7 @@ __all__ = [
     "ShapeError",
     "CheckpointError",
     "ResourceError",
+    "ConfigError",
     "Cancelled",
 ]
 
@@ -45,6 +46,10 @@ class CheckpointError(SRWError):
 
 class ResourceError(SRWError):
     """The request would need more memory than is available."""
+
+
+class ConfigError(InputError):
+    """A training configuration is invalid (unknown model, missing folder, bad value)."""
 
 
 class Cancelled(SRWError):

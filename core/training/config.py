@@ -1,0 +1,316 @@
+"""Training configurations: one YAML file per model, checked before any work starts.
+
+A config has five sections (every key but ``model.arch`` and ``data.train`` has a default)::
+
+    name: liif_edsr_baseline          # run name (default: the file name without .yaml)
+    seed: 0
+    model:  {arch: liif, encoder: edsr-baseline, hidden_list: [256, 256, 256, 256]}
+            # or {arch: edsr, args: {n_resblocks: 16, n_feats: 64, scale: 4}}
+    data:   {train: [../shared/datasets/train/T91, ...], lr_patch: 48, batch_size: 16,
+             scale_min: 1.0, scale_max: 4.0, sample_q: 2304, augment: true}
+    train:  {steps: 20000, lr: 1.0e-4, schedule: {type: step, step_size: 8000, gamma: 0.5},
+             loss_scale: 2.0, precision: auto, channels_last: true, log_every: 10}
+    validation: {data: ../shared/datasets/benchmark/Set5/HR, scales: [4], every_steps: 300,
+                 extra_scales: [2, 8], extra_every: 4, precision: auto}
+    checkpoint: {every_minutes: 5}
+
+Relative paths are relative to the repository root (the folder holding ``main.py``), so the
+bundled configs work from any working directory. Every problem is a :class:`ConfigError` with
+one sentence naming the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError
+
+__all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig",
+           "load_config", "config_from_dict", "REPO_ROOT", "ARBITRARY_ARCHS", "FIXED_ARCHS"]
+
+#: The repository root: relative paths in configs are relative to it.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Architectures that can be trained, by kind.
+ARBITRARY_ARCHS = ("liif",)
+FIXED_ARCHS = ("edsr", "rdn")
+_SCHEDULES = ("constant", "step", "multistep", "cosine")
+_PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class ModelConfig:
+    """``arch`` (liif | edsr | rdn) and its arguments.
+
+    LIIF: ``encoder`` (edsr-baseline | edsr | rdn), ``encoder_args``, ``hidden_list``.
+    Fixed-scale: ``args`` passed to the architecture (``scale`` among them).
+    """
+
+    arch: str
+    encoder: str = "edsr-baseline"
+    encoder_args: dict[str, Any] = field(default_factory=dict)
+    hidden_list: list[int] = field(default_factory=lambda: [256, 256, 256, 256])
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arbitrary(self) -> bool:
+        return self.arch in ARBITRARY_ARCHS
+
+    @property
+    def scale(self) -> int:
+        """Training scale of a fixed-scale model (``args.scale``, default 2)."""
+        return int(self.args.get("scale", 2))
+
+
+@dataclass
+class DataConfig:
+    """Training data: image folders (preloaded as uint8), patch and batch sizes.
+
+    ``lr_patch``: LR patch side. Fixed-scale models get HR crops of ``lr_patch * scale``;
+    arbitrary-scale ones a scale ``s ~ U(scale_min, scale_max)`` per batch, HR crops of
+    ``round(lr_patch * s)`` and ``sample_q`` query pixels per image. ``quantize_lr``: round the
+    LR to 8 bit as the benchmark LR files are.
+    """
+
+    train: list[str]
+    lr_patch: int = 48
+    batch_size: int = 16
+    scale_min: float = 1.0
+    scale_max: float = 4.0
+    sample_q: int = 2304
+    augment: bool = True
+    quantize_lr: bool = True
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser, schedule and numerics.
+
+    ``schedule``: ``{type: constant}``, ``{type: step, step_size, gamma}``,
+    ``{type: multistep, milestones, gamma}`` or ``{type: cosine, min_lr}`` (over ``steps``).
+    ``loss_scale`` multiplies the L1 loss computed on [0, 1] values (2 = L1 on [-1, 1] values,
+    LIIF's normalisation). ``precision``: ``bf16`` autocast with float32 master weights,
+    ``fp32``, or ``auto`` (bf16 on CPUs / GPUs with fast bf16).
+    """
+
+    steps: int = 20000
+    lr: float = 1e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    weight_decay: float = 0.0
+    schedule: dict[str, Any] = field(default_factory=lambda: {"type": "constant"})
+    loss_scale: float = 1.0
+    precision: str = "auto"
+    channels_last: bool = True
+    grad_clip: float | None = None
+    log_every: int = 10
+
+
+@dataclass
+class ValConfig:
+    """Validation: PSNR (Y channel, shave = scale) on a folder of HR images.
+
+    Every ``every_steps`` steps at ``scales`` (the first one picks ``best.pt``); every
+    ``extra_every``-th validation also at ``extra_scales``. ``data: null`` turns it off.
+    """
+
+    data: str | None = None
+    scales: list[int] = field(default_factory=lambda: [4])
+    every_steps: int = 300
+    extra_scales: list[int] = field(default_factory=list)
+    extra_every: int = 4
+    precision: str = "auto"
+    y_channel: bool = True
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    model: ModelConfig
+    data: DataConfig
+    train: OptimConfig = field(default_factory=OptimConfig)
+    validation: ValConfig = field(default_factory=ValConfig)
+    checkpoint_minutes: float = 5.0
+    seed: int = 0
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (YAML/JSON/torch.save safe) of the whole config."""
+        return asdict(self)
+
+    def resolve(self, path: str) -> Path:
+        """A config path: absolute as given, relative to the repository root otherwise."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (REPO_ROOT / p)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _section(raw: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"the config has no '{key}' section")
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"'{key}' must be a mapping of keys to values, got {value!r}")
+    return dict(value)
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = set(cls.__dataclass_fields__)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in '{where}': {', '.join(unknown)} "
+                          f"(known: {', '.join(sorted(known))})")
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"'{where}' is incomplete: {exc}") from None
+
+
+def _number(value: Any, key: str, *, integer: bool = False, minimum: float | None = None,
+            positive: bool = False) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"'{key}' must be a number, got {value!r}")
+    if integer and int(value) != value:
+        raise ConfigError(f"'{key}' must be a whole number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ConfigError(f"'{key}' must be finite, got {value!r}")
+    if positive and value <= 0:
+        raise ConfigError(f"'{key}' must be > 0, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"'{key}' must be >= {minimum}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _check_folder(cfg: TrainConfig, path: str, key: str) -> None:
+    p = cfg.resolve(path)
+    if not p.is_dir():
+        raise ConfigError(f"'{key}' folder {path} does not exist (looked for {p})")
+
+
+def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: bool = True,
+                     source: str | None = None) -> TrainConfig:
+    """Build and validate a :class:`TrainConfig` from a plain mapping (parsed YAML)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"a training config must be a mapping, got {type(raw).__name__}")
+    raw = copy.deepcopy(dict(raw))
+    top_known = {"name", "seed", "model", "data", "train", "validation", "checkpoint"}
+    unknown = sorted(set(raw) - top_known)
+    if unknown:
+        raise ConfigError(f"unknown section(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(top_known))}")
+    model = _build(ModelConfig, _section(raw, "model", required=True), "model")
+    data = _build(DataConfig, _section(raw, "data", required=True), "data")
+    optim = _build(OptimConfig, _section(raw, "train"), "train")
+    val = _build(ValConfig, _section(raw, "validation"), "validation")
+    ck = _section(raw, "checkpoint")
+    if set(ck) - {"every_minutes"}:
+        extra = ", ".join(sorted(set(ck) - {"every_minutes"}))
+        raise ConfigError(f"unknown key(s) in 'checkpoint': {extra} (known: every_minutes)")
+    cfg = TrainConfig(
+        name=str(raw.get("name") or name), model=model, data=data, train=optim, validation=val,
+        checkpoint_minutes=_number(ck.get("every_minutes", 5.0), "checkpoint.every_minutes",
+                                   positive=True),
+        seed=_number(raw.get("seed", 0), "seed", integer=True, minimum=0), source=source)
+
+    # -- model
+    model.arch = str(model.arch).lower()
+    if model.arch not in ARBITRARY_ARCHS + FIXED_ARCHS:
+        raise ConfigError(f"unknown model arch {model.arch!r} in 'model.arch'; trainable: "
+                          f"{', '.join(ARBITRARY_ARCHS + FIXED_ARCHS)}")
+    if model.arbitrary:
+        if model.encoder not in ("edsr-baseline", "edsr", "rdn"):
+            raise ConfigError(f"unknown LIIF encoder {model.encoder!r} in 'model.encoder'; "
+                              "expected edsr-baseline, edsr or rdn")
+        if not model.hidden_list or not all(isinstance(h, int) and h > 0
+                                            for h in model.hidden_list):
+            raise ConfigError(f"'model.hidden_list' must be a list of positive integers, "
+                              f"got {model.hidden_list!r}")
+    else:
+        _number(model.args.get("scale", 2), "model.args.scale", integer=True, minimum=1)
+
+    # -- data
+    if isinstance(data.train, str):
+        data.train = [data.train]
+    if not data.train:
+        raise ConfigError("'data.train' must list at least one image folder")
+    data.lr_patch = _number(data.lr_patch, "data.lr_patch", integer=True, minimum=4)
+    data.batch_size = _number(data.batch_size, "data.batch_size", integer=True, minimum=1)
+    data.scale_min = _number(data.scale_min, "data.scale_min", minimum=1)
+    data.scale_max = _number(data.scale_max, "data.scale_max", minimum=1)
+    if data.scale_max < data.scale_min:
+        raise ConfigError(f"'data.scale_max' ({data.scale_max}) is below 'data.scale_min' "
+                          f"({data.scale_min})")
+    data.sample_q = _number(data.sample_q, "data.sample_q", integer=True, minimum=1)
+    if model.arbitrary and data.sample_q > data.lr_patch ** 2:
+        # at s close to 1 the HR crop has only lr_patch^2 pixels to sample from
+        raise ConfigError(f"'data.sample_q' ({data.sample_q}) exceeds the {data.lr_patch}x"
+                          f"{data.lr_patch} pixels of the smallest HR crop")
+
+    # -- optimisation
+    optim.steps = _number(optim.steps, "train.steps", integer=True, minimum=1)
+    optim.lr = _number(optim.lr, "train.lr", positive=True)
+    optim.loss_scale = _number(optim.loss_scale, "train.loss_scale", positive=True)
+    optim.log_every = _number(optim.log_every, "train.log_every", integer=True, minimum=1)
+    if optim.grad_clip is not None:
+        optim.grad_clip = _number(optim.grad_clip, "train.grad_clip", positive=True)
+    if str(optim.precision).lower() not in _PRECISIONS:
+        raise ConfigError(f"'train.precision' must be one of {', '.join(_PRECISIONS)}, "
+                          f"got {optim.precision!r}")
+    optim.precision = str(optim.precision).lower()
+    sched = optim.schedule or {"type": "constant"}
+    if not isinstance(sched, Mapping) or sched.get("type") not in _SCHEDULES:
+        raise ConfigError(f"'train.schedule.type' must be one of {', '.join(_SCHEDULES)}, "
+                          f"got {sched!r}")
+    if sched["type"] == "step":
+        _number(sched.get("step_size"), "train.schedule.step_size", integer=True, minimum=1)
+    if sched["type"] == "multistep" and not isinstance(sched.get("milestones"), list):
+        raise ConfigError("'train.schedule.milestones' must be a list of step numbers")
+    optim.schedule = dict(sched)
+
+    # -- validation
+    if val.data is not None:
+        val.scales = [_number(s, "validation.scales", integer=True, minimum=1) for s in val.scales]
+        val.extra_scales = [_number(s, "validation.extra_scales", integer=True, minimum=1)
+                            for s in val.extra_scales]
+        if not val.scales:
+            raise ConfigError("'validation.scales' must list at least one scale")
+        if not model.arbitrary and val.scales[0] != model.scale:
+            raise ConfigError(f"'validation.scales' starts with x{val.scales[0]} but the model "
+                              f"is trained at x{model.scale}")
+        val.every_steps = _number(val.every_steps, "validation.every_steps", integer=True,
+                                  minimum=1)
+        val.extra_every = _number(val.extra_every, "validation.extra_every", integer=True,
+                                  minimum=1)
+        if str(val.precision).lower() not in _PRECISIONS:
+            raise ConfigError(f"'validation.precision' must be one of {', '.join(_PRECISIONS)}")
+
+    if check_paths:
+        for i, folder in enumerate(data.train):
+            _check_folder(cfg, folder, f"data.train[{i}]")
+        if val.data is not None:
+            _check_folder(cfg, val.data, "validation.data")
+    return cfg
+
+
+def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
+    """Read and validate a YAML training config (see the module docstring for the keys)."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"training config {p} not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{p.name} is not valid YAML{where}: "
+                          f"{getattr(exc, 'problem', None) or exc}") from None
+    if raw is None:
+        raise ConfigError(f"{p.name} is empty")
+    return config_from_dict(raw, name=p.stem, check_paths=check_paths, source=str(p))

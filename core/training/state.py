@@ -1,0 +1,184 @@
+"""Training state on disk: ``last.pt`` (resumable), ``best.pt`` / exported weights (loadable).
+
+``last.pt`` holds everything an exact resume needs: model and optimiser state, scheduler,
+the step, the best validation PSNR so far, the elapsed training time, the config, and the RNG
+states of python, numpy and torch (batches themselves are seeded per step, see
+:func:`core.training.data.batch_rng`). It is written atomically (temporary file + rename), so
+a run killed while saving keeps the previous ``last.pt``.
+
+``best.pt`` and exported weights are in the format :func:`core.models.load_model` reads (LIIF:
+the official ``{'model': {'name', 'args', 'sd'}}``; fixed-scale: ``{'arch', 'hparams',
+'state_dict'}``), float32, with the step and validation PSNR in their ``meta``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import CheckpointError
+
+__all__ = ["TRAIN_FORMAT", "rng_state", "set_rng_state", "save_state", "load_state",
+           "export_weights", "model_from_state", "export_file"]
+
+TRAIN_FORMAT = "srw-train-v1"
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, numpy (legacy global) and torch RNG states, as plain containers and tensors."""
+    np_state = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": {"name": np_state[0], "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+                  "pos": int(np_state[2]), "has_gauss": int(np_state[3]),
+                  "cached_gaussian": float(np_state[4])},
+        "torch": torch.get_rng_state(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state["numpy"]
+    np.random.set_state((n["name"], n["keys"].numpy().astype(np.uint32), n["pos"],
+                         n["has_gauss"], n["cached_gaussian"]))
+    torch.set_rng_state(state["torch"])
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def _cpu_contiguous(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous().clone() for k, v in sd.items()}
+
+
+def save_state(path: Path, *, model: nn.Module, optimizer: torch.optim.Optimizer,
+               scheduler: Any, step: int, best_psnr: float | None, elapsed: float,
+               config: dict[str, Any], model_info: dict[str, Any],
+               extra: dict[str, Any] | None = None) -> Path:
+    """Write the resumable training state to ``path`` (atomically). ``extra``: plain values
+    the loop wants back on resume (e.g. the losses since the last log row)."""
+    return _atomic_torch_save({
+        "extra": dict(extra or {}),
+        "format": TRAIN_FORMAT,
+        "step": int(step),
+        "best_psnr": best_psnr,
+        "elapsed": float(elapsed),
+        "config": config,
+        "model_info": model_info,
+        "model": _cpu_contiguous(model.state_dict()),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": rng_state(),
+    }, Path(path))
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """Read a ``last.pt`` written by :func:`save_state` (CheckpointError otherwise)."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"no training state to resume: {p} does not exist")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, corrupt, not ours
+        raise CheckpointError(f"{p.name} cannot be read as a training state "
+                              f"({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(obj, dict) or obj.get("format") != TRAIN_FORMAT:
+        raise CheckpointError(f"{p.name} is not a training state written by 'train' "
+                              f"(expected format {TRAIN_FORMAT}); it may be exported weights")
+    return obj
+
+
+def model_from_state(model_info: dict[str, Any]) -> nn.Module:
+    """Rebuild the (untrained) module described by ``model_info`` (see loop.build_model)."""
+    from ..models.registry import get_arch
+
+    if "spec" in model_info:
+        from ..models.archs.liif import liif_from_spec
+
+        return liif_from_spec(model_info["spec"])
+    return get_arch(model_info["arch"]).build(**model_info["hparams"])
+
+
+def export_weights(module: nn.Module, model_info: dict[str, Any], out: Path,
+                   meta: dict[str, Any] | None = None) -> Path:
+    """Write ``module`` as float32 loadable weights (:func:`core.models.save_checkpoint`)."""
+    from ..models.checkpoints import save_checkpoint
+
+    module = module.float()
+    if "spec" in model_info:
+        return save_checkpoint(module, out, spec=model_info["spec"], meta=meta)
+    return save_checkpoint(module, out, arch=model_info["arch"], hparams=model_info["hparams"],
+                           meta=meta)
+
+
+def export_file(src: str | Path, out: str | Path, overwrite: bool = False) -> tuple[Path, dict]:
+    """Export loadable float32 weights from a run folder, ``last.pt`` or ``best.pt``.
+
+    A run folder means its ``best.pt`` when there is one, else its ``last.pt``. Returns the
+    written path and the meta stored in it (step, validation PSNR when known, run name).
+
+    Raises:
+        CheckpointError: nothing to export, or the source is neither a training state nor
+            weights written by ``train``; InputError: ``out`` exists and ``overwrite`` is off.
+    """
+    from ..errors import InputError
+    from ..models.checkpoints import load_model
+
+    src, out = Path(src), Path(out)
+    if src.is_dir():
+        cand = [src / "best.pt", src / "last.pt"]
+        found = [c for c in cand if c.is_file()]
+        if not found:
+            raise CheckpointError(f"{src} holds neither best.pt nor last.pt")
+        src = found[0]
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    if not src.is_file():
+        raise CheckpointError(f"checkpoint file not found: {src}")
+    try:
+        obj = torch.load(src, map_location="cpu", weights_only=True)
+    except Exception:
+        obj = None
+    if isinstance(obj, dict) and obj.get("format") == TRAIN_FORMAT:
+        info = obj["model_info"]
+        module = model_from_state(info)
+        module.load_state_dict(obj["model"])
+        meta = {"step": obj["step"], "run": obj["config"].get("name"), "source": "last.pt"}
+        if obj.get("best_psnr") is not None:
+            meta["best_val_psnr_so_far"] = obj["best_psnr"]
+    else:
+        loaded = load_model(src)  # our weights (best.pt) or any loadable checkpoint
+        module = loaded.module
+        if loaded.kind == "arbitrary":
+            info = {"spec": getattr(module, "spec", None) or loaded.hparams.get("spec")}
+        else:
+            info = {"arch": loaded.arch, "hparams": loaded.hparams}
+        meta = dict(obj["meta"]) if isinstance(obj, dict) and isinstance(obj.get("meta"), dict) \
+            else {}
+    path = export_weights(module, info, out, meta=meta)
+    load_model(path)  # it must load back
+    return path, meta

@@ -1,0 +1,268 @@
+"""Training: configs, batches, loss going down, exact resume, cancel, CLI and export.
+
+Everything runs on tiny models and a few random PNGs written to ``tmp_path`` (seconds, CPU).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from core.errors import CheckpointError, ConfigError, SRWError
+from core.jobs import run_sync
+from core.models import load_model
+from core.resize import degrade
+from core.training import (batch_rng, build_model, config_from_dict, export_file, load_config,
+                           load_images, make_optimizer, make_scheduler, sample_fixed_batch,
+                           sample_query_batch, train, train_step)
+from core.training.loop import TrainProgress
+from core.training.state import load_state
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is fastest and keeps the runs deterministic."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _write_pngs(folder: Path, n: int, size: tuple[int, int], seed: int = 0) -> Path:
+    """Smooth random colour images (an upscaled noise field), so SR has something to learn."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        small = rng.integers(0, 256, (size[0] // 4, size[1] // 4, 3)).astype(np.uint8)
+        img = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(folder / f"img{i:02d}.png"), img)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("train_data")
+    return {"train": _write_pngs(root / "train", 4, (64, 72)),
+            "val": _write_pngs(root / "val", 2, (24, 32), seed=1)}
+
+
+def _edsr_cfg(folders: dict[str, Path], **train_over) -> dict:
+    return {
+        "name": "tiny_edsr", "seed": 3,
+        "model": {"arch": "edsr", "args": {"n_resblocks": 1, "n_feats": 8, "scale": 2,
+                                           "rgb_range": 1.0}},
+        "data": {"train": [str(folders["train"])], "lr_patch": 12, "batch_size": 2},
+        "train": {"steps": 6, "lr": 1e-3, "precision": "fp32", "log_every": 2,
+                  "schedule": {"type": "step", "step_size": 4, "gamma": 0.5}, **train_over},
+        "validation": {"data": str(folders["val"]), "scales": [2], "every_steps": 3},
+    }
+
+
+def _liif_cfg(folders: dict[str, Path], **train_over) -> dict:
+    return {
+        "name": "tiny_liif", "seed": 5,
+        "model": {"arch": "liif", "encoder_args": {"n_resblocks": 1, "n_feats": 8},
+                  "hidden_list": [16, 16]},
+        "data": {"train": [str(folders["train"])], "lr_patch": 12, "batch_size": 2,
+                 "scale_max": 4.0, "sample_q": 100},
+        "train": {"steps": 6, "lr": 1e-3, "precision": "bf16", "loss_scale": 2.0,
+                  "log_every": 2, "schedule": {"type": "cosine"}, **train_over},
+        "validation": {"data": str(folders["val"]), "scales": [3], "every_steps": 4},
+    }
+
+
+# --- configs -----------------------------------------------------------------------------
+
+def test_bundled_configs_are_valid() -> None:
+    for name in ("liif_edsr_baseline", "edsr_baseline_x4"):
+        cfg = load_config(ROOT / "configs" / f"{name}.yaml", check_paths=False)
+        assert cfg.name == name and cfg.data.batch_size >= 1
+        build_model(cfg)  # the model section builds
+
+
+def test_config_errors_are_readable(folders: dict[str, Path], tmp_path: Path) -> None:
+    raw = _edsr_cfg(folders)
+    raw["model"]["arch"] = "srgan9000"
+    with pytest.raises(ConfigError, match="unknown model arch 'srgan9000'"):
+        config_from_dict(raw)
+    raw = _edsr_cfg(folders)
+    raw["data"]["train"] = [str(tmp_path / "nowhere")]
+    with pytest.raises(ConfigError, match=r"data.train\[0\].*nowhere.*does not exist"):
+        config_from_dict(raw)
+    raw = _edsr_cfg(folders)
+    raw["train"]["lr"] = "fast"
+    with pytest.raises(ConfigError, match="'train.lr' must be a number"):
+        config_from_dict(raw)
+    raw = _edsr_cfg(folders)
+    raw["train"]["learning_rate"] = 1e-4
+    with pytest.raises(ConfigError, match="unknown key.*learning_rate"):
+        config_from_dict(raw)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+    assert issubclass(ConfigError, SRWError)
+
+
+# --- batches -----------------------------------------------------------------------------
+
+def test_fixed_batch_is_the_benchmark_degradation(folders: dict[str, Path]) -> None:
+    images = load_images([folders["train"]])
+    b = sample_fixed_batch(images, batch_rng(0, 7), 3, 12, 2)
+    assert b.lr.shape == (3, 3, 12, 12) and b.hr.shape == (3, 3, 24, 24)
+    hr = b.hr[1].permute(1, 2, 0).numpy()
+    lr = np.round(np.clip(degrade(hr, 2), 0, 1) * 255) / 255
+    np.testing.assert_array_equal(lr, b.lr[1].permute(1, 2, 0).numpy())
+    again = sample_fixed_batch(images, batch_rng(0, 7), 3, 12, 2)
+    assert torch.equal(again.hr, b.hr)  # seeded per step
+    assert not torch.equal(sample_fixed_batch(images, batch_rng(0, 8), 3, 12, 2).hr, b.hr)
+
+
+def test_query_batch_points_are_hr_pixel_centres(folders: dict[str, Path]) -> None:
+    images = load_images([folders["train"]])
+    b = sample_query_batch(images, batch_rng(1, 0), 2, 12, 1.0, 4.0, 100)
+    crop = int(round(12 * b.scale))
+    assert b.lr.shape == (2, 3, 12, 12) and b.coord.shape == b.cell.shape == (2, 100, 2)
+    assert b.gt.shape == (2, 100, 3) and 0 <= float(b.gt.min()) <= float(b.gt.max()) <= 1
+    pix = (b.coord + 1) * crop / 2 - 0.5  # pixel index of each query: whole numbers
+    assert torch.allclose(pix, pix.round(), atol=1e-4)
+    assert torch.allclose(b.cell, torch.full_like(b.cell, 2 / crop))
+    flat = (pix[..., 0].round() * crop + pix[..., 1].round()).long()
+    assert all(len(set(row.tolist())) == 100 for row in flat)  # no repeated points
+
+
+# --- training ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+def test_loss_decreases_on_a_fixed_batch(make, folders: dict[str, Path]) -> None:
+    torch.manual_seed(0)
+    cfg = config_from_dict(make(folders, precision="fp32"))
+    images = load_images([folders["train"]])
+    from core.training import make_batch
+
+    batch = make_batch(cfg, images, 0)
+    model, _ = build_model(cfg)
+    model.train()
+    opt = make_optimizer(cfg, model)
+    losses = [train_step(model, opt, batch, cfg, None) for _ in range(40)]
+    assert losses[-1] < 0.75 * losses[0], losses
+
+
+def test_fast_liif_query_gradients_match_official(folders: dict[str, Path]) -> None:
+    from tests.core.liif_reference import query_rgb
+
+    cfg = config_from_dict(_liif_cfg(folders))
+    torch.manual_seed(0)
+    model, _ = build_model(cfg)
+    batch = sample_query_batch(load_images([folders["train"]]), batch_rng(0, 1), 2, 12, 1, 4, 50)
+    grads = []
+    for fast in (True, False):
+        model.zero_grad()
+        feat = model.encode(batch.lr)
+        pred = (model.query(feat, batch.coord, batch.cell) if fast
+                else query_rgb(model, feat, batch.coord, batch.cell) * 0.5 + 0.5)
+        (pred - batch.gt).abs().mean().backward()
+        grads.append([p.grad.clone() for p in model.parameters() if p.grad is not None])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def _final_state(run: Path) -> dict:
+    return load_state(run / "last.pt")
+
+
+@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+def test_cancel_then_resume_is_bit_identical(make, folders: dict[str, Path],
+                                             tmp_path: Path) -> None:
+    cfg = config_from_dict(make(folders))
+    full = run_sync(train(cfg, tmp_path / "full"))
+    assert full.step == 6 and full.best is not None
+
+    # interrupted run: cancel (close the job) after step 3, then resume to step 6
+    job = train(cfg, tmp_path / "split")
+    for p in job:
+        if isinstance(p, TrainProgress) and p.done == 3 and p.event != "setup":
+            job.close()  # the GUI's cancel: last.pt is written on the way out
+            break
+    assert _final_state(tmp_path / "split")["step"] == 3
+    with pytest.raises(ConfigError, match="--resume"):
+        run_sync(train(cfg, tmp_path / "split"))
+    resumed = run_sync(train(cfg, tmp_path / "split", resume=True))
+    assert resumed.step == 6
+
+    a, b = _final_state(tmp_path / "full"), _final_state(tmp_path / "split")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    sa, sb = a["optimizer"]["state"], b["optimizer"]["state"]
+    for i in sa:
+        assert torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"])
+    assert a["scheduler"] == b["scheduler"] and a["best_psnr"] == b["best_psnr"]
+    log = (tmp_path / "split" / "log.csv").read_text().splitlines()
+    full_log = (tmp_path / "full" / "log.csv").read_text().splitlines()
+    assert [r.split(",")[:4] for r in log] == [r.split(",")[:4] for r in full_log]
+
+
+def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
+    cfg = config_from_dict(_edsr_cfg(folders))
+    model, _ = build_model(cfg)
+    opt = make_optimizer(cfg, model)
+    sched = make_scheduler(cfg, opt)
+    lrs = []
+    for _ in range(8):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[:4] == [1e-3] * 4 and lrs[4:] == [5e-4] * 4
+
+
+def test_cli_train_export_and_load(folders: dict[str, Path], tmp_path: Path,
+                                   capsys: pytest.CaptureFixture) -> None:
+    import yaml
+
+    from cli import main as cli_main
+
+    conf = tmp_path / "tiny.yaml"
+    conf.write_text(yaml.safe_dump(_edsr_cfg(folders, steps=3)))
+    run = tmp_path / "run"
+    assert cli_main(["train", str(conf), "--out", str(run), "--threads", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "val x2" in out and "done: step 3/3" in out
+    assert (run / "best.pt").is_file() and (run / "config.yaml").is_file()
+    header = (run / "log.csv").read_text().splitlines()[0]
+    assert header.startswith("step,loss,lr,val_psnr,seconds")
+
+    # more steps on the same run
+    assert cli_main(["train", str(conf), "--out", str(run), "--resume", "--steps", "4",
+                     "-q"]) == 0
+    assert load_state(run / "last.pt")["step"] == 4
+
+    for src in (run, run / "last.pt"):
+        dst = tmp_path / f"w_{src.name}.pth"
+        assert cli_main(["export-weights", str(src), str(dst)]) == 0
+        loaded = load_model(dst)
+        assert loaded.arch == "edsr" and loaded.scale == 2
+    assert cli_main(["export-weights", str(run), str(dst)]) == 2  # exists, no --overwrite
+    err = capsys.readouterr().err
+    assert "already exists" in err
+    assert cli_main(["train", str(tmp_path / "nope.yaml")]) == 2
+    assert "not found" in capsys.readouterr().err
+    with pytest.raises(CheckpointError, match="neither best.pt nor last.pt"):
+        export_file(tmp_path, tmp_path / "x.pth")
+
+
+def test_liif_export_is_the_official_layout(folders: dict[str, Path], tmp_path: Path) -> None:
+    cfg = config_from_dict(_liif_cfg(folders, steps=2))
+    run_sync(train(cfg, tmp_path / "run"))
+    path, meta = export_file(tmp_path / "run" / "last.pt", tmp_path / "liif.pth")
+    obj = torch.load(path, weights_only=True)
+    assert set(obj["model"]) == {"name", "args", "sd"} and obj["model"]["name"] == "liif"
+    assert meta["step"] == 2
+    assert load_model(path).kind == "arbitrary"
