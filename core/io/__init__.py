@@ -5,8 +5,9 @@ whose ``units`` record how to get back to the file's own values; ``save(data, pa
 those values back (8-bit stays 8-bit, 16-bit stays 16-bit, float stays float), atomically,
 never over an existing file unless asked, and never over the input file.
 
-Supported: images (.png .jpg .jpeg .tif .tiff .bmp .webp, and .exr when OpenCV has OpenEXR)
-and NumPy arrays (.npy).
+Supported: images (.png .jpg .jpeg .tif .tiff .bmp .webp, and .exr when OpenCV has OpenEXR),
+NumPy arrays (.npy), and channel matrices (.npz .mat .h5 .hdf5, complex or 4-D .npy, or any of
+them with ``kind="channels"``), which go to :mod:`core.io.channels`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from ..errors import InputError  # noqa: E402
 from ._common import as_path, check_kind_name, check_readable  # noqa: E402
 from .arrays import ARRAY_EXTENSIONS, load_npy, save_npy  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
+from .channels import (  # noqa: E402
+    CHANNEL_EXTENSIONS,
+    load_channels,
+    npy_is_channel_data,
+    save_channels,
+)
 from .images import (  # noqa: E402
     EIGHT_BIT_ONLY,
     IMAGE_EXTENSIONS,
@@ -46,7 +53,8 @@ __all__ = [
 ]
 
 #: Every extension :func:`load` and :func:`save` accept (lower case, with the dot).
-SUPPORTED_EXTENSIONS: tuple[str, ...] = IMAGE_EXTENSIONS + ARRAY_EXTENSIONS
+SUPPORTED_EXTENSIONS: tuple[str, ...] = IMAGE_EXTENSIONS + ARRAY_EXTENSIONS + tuple(
+    e for e in CHANNEL_EXTENSIONS if e not in ARRAY_EXTENSIONS)
 
 
 def is_supported(path: str | os.PathLike[str]) -> bool:
@@ -65,7 +73,7 @@ def _check_extension(path: Path) -> str:
     return ext
 
 
-def load(path: str | os.PathLike[str], kind: str | None = None) -> ImageData:
+def load(path: str | os.PathLike[str], kind: str | None = None, **channel_options) -> ImageData:
     """Load an image or array file as :class:`ImageData`.
 
     Args:
@@ -73,6 +81,8 @@ def load(path: str | os.PathLike[str], kind: str | None = None) -> ImageData:
         kind: ``None`` to detect (3 channels -> ``"rgb"``, 1 -> ``"gray"``, other ``.npy``
             channel counts -> ``"channels"``), or a kind to force (``"normals"`` ...); a forced
             kind that does not fit the channel count raises :class:`InputError`.
+        channel_options: for channel data only: ``var``, ``axes``, ``complex_mode``, ``norm``,
+            ``percentiles``, ``db_floor`` (see :func:`core.io.channels.load_channels`).
 
     Returns:
         float32 ``H x W x C`` pixels in the working range (8/16-bit: [0, 1]; float: the raw
@@ -88,6 +98,16 @@ def load(path: str | os.PathLike[str], kind: str | None = None) -> ImageData:
     check_kind_name(kind)
     check_readable(p)
     ext = _check_extension(p)
+    if channel_options and kind not in (None, "channels"):
+        raise InputError(f"{', '.join(channel_options)} apply to channel data only, not to "
+                         f"kind {kind!r}")
+    if ext in CHANNEL_EXTENSIONS and (ext != ".npy" or kind == "channels"
+                                      or channel_options or npy_is_channel_data(p)):
+        if kind not in (None, "channels"):
+            raise InputError(f"{p.name} holds channel data; it cannot be opened as {kind!r}")
+        return load_channels(p, **channel_options)
+    if channel_options:
+        raise InputError(f"{', '.join(channel_options)} apply to channel data only")
     if ext in ARRAY_EXTENSIONS:
         return load_npy(p, kind)
     return load_image(p, kind)
@@ -115,6 +135,9 @@ def save(
     if not isinstance(data, ImageData):
         raise InputError(f"save expects ImageData, got {type(data).__name__}")
     p = as_path(path)
+    if data.kind == "channels" and "channels" in data.meta:  # loaded by the channel loader
+        return save_channels(data, p, overwrite=overwrite,
+                             allow_input_overwrite=allow_input_overwrite)
     ext = _check_extension(p)
     kwargs = dict(overwrite=overwrite, bit_depth=bit_depth,
                   allow_input_overwrite=allow_input_overwrite)
