@@ -20,7 +20,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _add_scale_hint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale-hint", type=int, default=None, metavar="N",
+                   help="the scale of a checkpoint whose tensors do not tell it (FSRCNN) and "
+                        "whose file name has no _xN")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import channels as channels_cli
     from . import commands
 
     parser = argparse.ArgumentParser(
@@ -30,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("sr", help="super-resolve one input file")
-    p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr) or .npy array")
+    p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr), .npy array, or "
+                                 "channel matrix (.npy .npz .mat .h5 .hdf5)")
     p.add_argument("-m", "--model", default=None,
                    help="model name (see 'models') or a checkpoint file; default: the bundled default")
     g = p.add_mutually_exclusive_group(required=True)
@@ -40,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["rgb", "gray", "channels", "normals"], default=None,
                    help="treat the input as this kind of data (default: detected)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _add_scale_hint(p)
     _add_run_options(p)
+    channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
+    from . import normals as normals_cli
+
+    normals_cli.add_sr_options(p)  # --shape-model --detail-model --sigma ... (--kind normals)
     p.set_defaults(func=commands.cmd_sr)
 
     p = sub.add_parser("eval", help="PSNR/SSIM of a model on a folder of HR images")
@@ -52,15 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
     p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
     p.add_argument("--csv", default=None, help="also write per-image scores to this CSV file")
+    p.add_argument("--degrade", choices=["matlab", "pil"], default="matlab",
+                   help="how LR images are made without --lr: matlab (benchmark protocol: HR "
+                        "cropped, MATLAB bicubic) or pil (yjn870's SRCNN/FSRCNN/ESPCN ports: HR "
+                        "resized to a multiple of the scale, PIL bicubic)")
+    _add_scale_hint(p)
     _add_run_options(p)
-    p.set_defaults(func=commands.cmd_eval)
+    # bf16 ('auto' on recent CPUs/GPUs) moves benchmark PSNRs by ~0.1 dB: eval measures in fp32
+    p.set_defaults(func=commands.cmd_eval, precision="fp32")
 
     p = sub.add_parser("models", help="list the available models and where their weights come from")
     p.set_defaults(func=commands.cmd_models)
+
+    from . import train as train_cli
+
+    train_cli.add_parsers(sub)  # train, export-weights
+    channels_cli.add_parsers(sub)  # channels info|sample|degrade|compare
+    from . import lam as lam_cli
+
+    lam_cli.add_parsers(sub)  # lam (Local Attribution Maps)
+    from . import studies as studies_cli
+
+    studies_cli.add_parsers(sub)  # study crop|swap|size|mosaic
+    normals_cli.add_parsers(sub)  # normals split|error, surface
     return parser
 
 
-SUBCOMMANDS = ("sr", "eval", "models")
+SUBCOMMANDS = ("sr", "eval", "models", "train", "export-weights", "channels", "lam",
+               "normals", "surface", "study")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

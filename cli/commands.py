@@ -65,6 +65,14 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from core.io import load, save
     from core.models import default_model_name, load_model
 
+    if args.kind == "normals":  # split/naive SR of a normal map (cli/normals.py)
+        from .normals import cmd_sr_normals
+
+        return cmd_sr_normals(args)
+    from .channels import cmd_sr_channels, wants_channels
+
+    if wants_channels(args):  # channel matrices: per-channel normalisation and SR
+        return cmd_sr_channels(args)
     inp, out = Path(args.input), Path(args.output)
     if out.exists() and out.resolve() == inp.resolve():
         raise InputError(f"the output {out} is the input file; choose another name")
@@ -73,7 +81,7 @@ def cmd_sr(args: argparse.Namespace) -> int:
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     data = load(inp, kind=args.kind)
-    loaded = load_model(args.model or default_model_name())
+    loaded = load_model(args.model or default_model_name(), scale=args.scale_hint)
     job = super_resolve(loaded.module, data, scale=scale, size=size, options=_options(args),
                         name=loaded.name)
     result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
@@ -97,14 +105,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"LR folder {lr_root} does not exist")
     if args.csv and Path(args.csv).exists():
         raise InputError(f"{args.csv} already exists; choose another CSV file name")
-    loaded = load_model(args.model)
+    if lr_root is not None and args.degrade != "matlab":
+        raise InputError("--degrade chooses how LR images are made, but --lr gives them: "
+                         "use one or the other")
+    loaded = load_model(args.model, scale=args.scale_hint)
     scores: list = []
     job = evaluate(loaded.module, files, scales, y_channel=args.y, shave=args.shave,
-                   lr_root=lr_root, options=_options(args), name=loaded.name, scores=scores)
+                   lr_root=lr_root, options=_options(args), name=loaded.name, scores=scores,
+                   degradation=args.degrade)
     rows = run_with_bar(job, desc=f"eval {loaded.name}", quiet=args.quiet)
     channel = "Y" if args.y else "RGB"
-    print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {channel}, "
-          f"shave {'scale' if args.shave is None else args.shave})")
+    from core.engine.device import pick_device, pick_dtype
+
+    lr_from = "LR from --lr" if lr_root is not None else f"LR by {args.degrade} bicubic"
+    precision = str(pick_dtype(pick_device(args.device), args.precision)).replace("torch.", "")
+    print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
+          f"shave {'scale' if args.shave is None else args.shave}, {precision})")
     print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
     for r in rows:
         print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")

@@ -1,0 +1,190 @@
+"""``python main.py study {crop,swap,size,mosaic} --data DIR -m MODEL... [--csv out.csv]``.
+
+Runs a background study (:mod:`core.studies`) over a folder of HR images (or one image) for
+one or more models, with a progress bar; writes a CSV (resumable: rows already there are
+skipped) and prints the summary table. Unreadable or unusable images are skipped and listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.errors import InputError
+
+from .progress import run_with_bar
+
+__all__ = ["add_parsers", "cmd_study", "parse_ints", "parse_region"]
+
+STUDY_HELP = {
+    "crop": "full vs crop: region PSNR restored from the whole image vs from crops with a "
+            "margin (default region: the paper's preset, 64x64 LR crop, centre 56x56)",
+    "swap": "background swap: the foreground pasted into other backgrounds (own flips, "
+            "--background files)",
+    "size": "background size sweep: 16x16 foreground, foreign ring of width 0..96 HR px, "
+            "growing from the centre or from the edges",
+    "mosaic": "self-similar 5x5 mosaic vs plain restoration vs 8-way TTA at equal compute",
+}
+
+
+def parse_ints(text: str, what: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip() != ""]
+    except ValueError:
+        raise InputError(f"{what} must be whole numbers separated by commas, got {text!r}")
+
+
+def parse_region(text: str):
+    """``X,Y,W,H`` or ``X,Y,SIZE`` (HR pixels) -> :class:`core.data.Region`."""
+    from core.data import Region
+
+    v = parse_ints(text, "--region")
+    if len(v) == 3:
+        v = [v[0], v[1], v[2], v[2]]
+    if len(v) != 4:
+        raise InputError(f"--region must be X,Y,W,H or X,Y,SIZE in HR pixels, got {text!r}")
+    return Region(*v)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``study`` with one sub-command per study."""
+    from .app import _add_run_options
+
+    p = sub.add_parser("study", help="background studies over images: crop, swap, size, mosaic")
+    studies = p.add_subparsers(dest="study", metavar="STUDY", required=True)
+    for name, text in STUDY_HELP.items():
+        q = studies.add_parser(name, help=text, description=text)
+        q.add_argument("--data", required=True, help="a folder of HR images, or one HR image")
+        q.add_argument("-m", "--model", nargs="+", required=True, dest="models",
+                       help="one or more model names or checkpoint files")
+        q.add_argument("-s", "--scale", type=int, default=4, help="integer SR scale (default 4)")
+        q.add_argument("--csv", default=None, help="CSV of all rows; an existing one is resumed")
+        q.add_argument("--region", default=None, metavar="X,Y,W,H",
+                       help="the foreground in HR pixels (default: centred, per study)")
+        q.add_argument("--rgb", action="store_true", help="PSNR on RGB (default: Y, BT.601)")
+        q.add_argument("--gallery", default=None, metavar="DIR",
+                       help="also write HR foreground + restored regions per image as PNG")
+        if name == "crop":
+            q.add_argument("--margins", default="0,2,4,8,16,32", help="LR pixels, e.g. 0,4,16")
+        if name in ("swap", "size"):
+            q.add_argument("--background", default=None,
+                           help="background image (size: default the next image of the "
+                                "folder) or, for swap, a folder of background images")
+        if name == "swap":
+            q.add_argument("--no-flips", action="store_true",
+                           help="do not use the image's own flips as backgrounds")
+        if name == "size":
+            q.add_argument("--widths", default="0,32,48,64,80,96", help="ring widths, HR px")
+            q.add_argument("--modes", default="centre,edges", help="centre, edges or both")
+        if name == "mosaic":
+            q.add_argument("--tta-passes", type=int, default=25,
+                           help="TTA passes over the 8 flips/rotations (default 25 = the "
+                                "mosaic's compute)")
+        _add_run_options(q)
+        q.set_defaults(func=cmd_study)
+
+
+def _study_fn(args: argparse.Namespace, options):
+    """``study(models, hr, name, index, files) -> Job`` for the chosen study."""
+    from core import studies as st
+    from core.io import load
+
+    region = parse_region(args.region) if args.region else None
+    if args.study == "crop":
+        margins = parse_ints(args.margins, "--margins")
+        return lambda m, hr, name, i, files: st.crop_study(m, hr, region, margins, options, name)
+    if args.study == "swap":
+        bgs = []
+        if args.background:
+            for f in st.study_images(args.background):
+                bgs.append((f.stem, load(f).pixels))
+
+        def swap(m, hr, name, i, files):
+            own = [(n, b) for n, b in bgs if n != Path(name).stem]
+            reg = region or st.preset_region(hr.shape[:2], options.scale)
+            return st.swap_study(m, hr, reg, own, not args.no_flips, options, name)
+        return swap
+    if args.study == "size":
+        widths = parse_ints(args.widths, "--widths")
+        modes = [v.strip() for v in args.modes.split(",") if v.strip()]
+        fixed_bg = load(args.background).pixels if args.background else None
+
+        def size(m, hr, name, i, files):
+            if fixed_bg is None and len(files) < 2:
+                raise InputError("the size sweep needs a foreign background: pass "
+                                 "--background FILE (or run on a folder)")
+            bg = fixed_bg if fixed_bg is not None else _next_readable(files, i)
+            return st.size_study(m, hr, bg, region, widths, modes, options, name)
+        return size
+    if args.tta_passes < 1:
+        raise InputError(f"--tta-passes must be at least 1, got {args.tta_passes}")
+    return lambda m, hr, name, i, files: st.mosaic_study(m, hr, region, args.tta_passes,
+                                                         options, name)
+
+
+def _next_readable(files: list[Path], i: int):
+    """The pixels of the first readable image after ``files[i]`` (cyclic): a foreign background."""
+    from core.errors import SRWError
+    from core.io import load
+
+    for k in range(1, len(files)):
+        try:
+            return load(files[(i + k) % len(files)]).pixels
+        except SRWError:
+            continue
+    raise InputError("no other readable image in the folder to use as the foreign background")
+
+
+def _print_table(table: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
+                        enumerate(zip(row, widths))))
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from core import studies as st
+    from core.models import load_model
+
+    if args.scale < 1:
+        raise InputError(f"--scale must be a whole number >= 1, got {args.scale}")
+    files = st.study_images(args.data)
+    if args.study == "size" and not args.background and len(files) < 2:
+        raise InputError("the size sweep needs a foreign background: pass --background FILE "
+                         "(or run on a folder, where the next image is used)")
+    if args.gallery and not Path(args.gallery).is_dir():
+        raise InputError(f"--gallery folder {args.gallery} does not exist")
+    models = [load_model(m) for m in args.models]
+    options = st.StudyOptions(scale=args.scale, y_channel=not args.rgb, device=args.device,
+                              precision=args.precision, keep_regions=bool(args.gallery))
+    job = st.run_batch(args.study, _study_fn(args, options), files, models, args.csv,
+                       keep_results=bool(args.gallery))
+    res = run_with_bar(job, desc=f"study {args.study}", quiet=args.quiet)
+    if args.gallery:
+        _write_galleries(res.results, Path(args.gallery))
+    if res.resumed:
+        print(f"resumed {res.resumed} rows from {args.csv}", file=sys.stderr)
+    for name, why in res.skipped:
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    if not res.rows:
+        print("no results", file=sys.stderr)
+        return 1
+    channel = "RGB" if args.rgb else "Y"
+    print(f"study {args.study}, x{args.scale}, PSNR on {channel} (dB), "
+          f"{len({r['image'] for r in res.rows})} image(s)")
+    _print_table(st.summarize(args.study, res.rows))
+    return 0
+
+
+def _write_galleries(results, folder: Path) -> None:
+    import numpy as np
+
+    from core.data import ImageData, Units
+    from core.io import save
+    from core.studies import gallery
+
+    for r in results:
+        rgb = gallery(r)
+        img = ImageData(rgb.astype(np.float32) / 255.0, units=Units.for_dtype("uint8"))
+        save(img, folder / f"{Path(r.image).stem}_{r.study}.png", overwrite=True)
