@@ -33,7 +33,8 @@ __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SES
 
 SESSION_VERSION = 1
 #: What a subscriber is told changed.
-TOPICS = ("inputs", "models", "params", "results", "roi", "metrics", "layout", "all")
+TOPICS = ("inputs", "models", "params", "results", "roi", "metrics", "layout", "lam",
+          "lam_window", "lam_alpha", "study", "all")
 #: ``none``: no reference; ``hr``: an attached HR file; ``degrade``: the input *is* the HR and
 #: the LR is made from it with :func:`core.resize.degrade` at the chosen scale.
 REFERENCE_MODES = ("none", "hr", "degrade")
@@ -133,6 +134,9 @@ class Session:
         self.hr_display: np.ndarray | None = None
         self.results: dict[str, ModelResult] = {}
         self.metrics: list[MetricRow] = []
+        self.lam: dict[str, Any] = {}          # model key -> LAM result (of ``lam_lr``)
+        self.lam_lr: ImageData | None = None   # the LR the LAM maps were computed on
+        self.study: Any = None                 # the last core.studies.StudyResult
         self.catalog: dict[str, Any] = {}      # model key -> core.models.ModelEntry
         self.labels: dict[str, str] = {}       # model key -> display name
         self._subscribers: list[Callable[[str], None]] = []
@@ -204,12 +208,16 @@ class Session:
         self.lr = self.hr = None
         self.lr_display = self.hr_display = None
         self.clear_results(notify=False)
+        self.clear_lam(notify=False)
+        self.study = None
         self.notify("inputs")
 
     def set_inputs(self, lr: ImageData | None, hr: ImageData | None,
                    lr_display: np.ndarray | None, hr_display: np.ndarray | None) -> None:
         self.lr, self.hr = lr, hr
         self.lr_display, self.hr_display = lr_display, hr_display
+        if lr is not self.lam_lr:               # the maps on screen are of the LR on screen
+            self.clear_lam(notify=False)
         out = self.output_hw()
         if self.state.roi is not None and out is not None:
             x, y, w, h = self.state.roi
@@ -229,6 +237,24 @@ class Session:
         self.results[key] = res
         self.state.ran = True
         self.notify("results")
+
+    def clear_lam(self, notify: bool = True) -> None:
+        self.lam = {}
+        self.lam_lr = None
+        if notify:
+            self.notify("lam")
+
+    def add_lam(self, key: str, result: Any, lr: ImageData) -> None:
+        """One model's LAM result, computed on ``lr`` (results of another LR are dropped)."""
+        if lr is not self.lam_lr:
+            self.lam = {}
+        self.lam_lr = lr
+        self.lam[key] = result
+        self.notify("lam")
+
+    def set_study(self, result: Any) -> None:
+        self.study = result
+        self.notify("study")
 
     def set_metrics(self, rows: list[MetricRow]) -> None:
         self.metrics = list(rows)

@@ -1,10 +1,11 @@
 """The controller: user requests -> core Jobs on the pool -> results applied to the session.
 
-Every request goes to a *channel* (``inputs``, ``run``, ``metrics``). Each channel has a
-generation counter: a new request cancels the channel's running job and bumps the counter, and
-any signal that arrives with an older generation is dropped (counted in ``dropped``), so a
-stale result never overwrites a newer one. Results are applied on the GUI thread through the
-Qt-free :class:`core.session.Session`, whose subscribers (the views) redraw.
+Every request goes to a *channel* (``inputs``, ``run``, ``metrics``, ``zoom``, ``lam``,
+``study``). Each channel has a generation counter: a new request cancels the channel's running
+job and bumps the counter, and any signal that arrives with an older generation is dropped
+(counted in ``dropped``), so a stale result never overwrites a newer one. Results are applied
+on the GUI thread through the Qt-free :class:`core.session.Session`, whose subscribers (the
+views) redraw.
 
 Dialogs are not shown here: errors go out through the ``error`` signal, and the one question
 (run with tiles?) through the ``ask`` callable the window sets.
@@ -26,12 +27,14 @@ from core.session import Session
 from . import tasks
 from .job_channels import JobChannels
 from .controller_files import FilesMixin
+from .controller_lam import LamMixin
+from .controller_studies import StudyMixin
 from .controller_zoom import ZoomMixin
 
 __all__ = ["Controller"]
 
 
-class Controller(FilesMixin, ZoomMixin, JobChannels):
+class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, JobChannels):
     progress = Signal(float, str)    # fraction in [0, 1], message (with the ETA)
     running = Signal(bool)
     message = Signal(str)            # status-bar text
@@ -81,6 +84,8 @@ class Controller(FilesMixin, ZoomMixin, JobChannels):
         self._cancel_channel("run")
         self._cancel_channel("metrics")
         self._cancel_channel("zoom")
+        self.cancel_lam()          # LAM maps and studies of the old inputs are stale
+        self.cancel_study()
         self._metric_cache.clear()
         self._zoom_cache.clear()
         s.clear_results()

@@ -22,7 +22,7 @@ from .controller import Controller
 from .dialogs import PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
-from .views import CompareGrid, LiveZoomView, MetricsTable, SwipeView
+from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
 from .widgets import InputBox, ModelList, RoiBox, RunBox
 
 __all__ = ["MainWindow", "OPEN_FILTER", "CHECKPOINT_EXTENSIONS"]
@@ -75,6 +75,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.swipe, "Swipe")
         self.live = LiveZoomView(self.controller)
         self.tabs.addTab(self.live, "Live zoom")
+        self.lam_view = LamView(self.controller)
+        self.tabs.addTab(self.lam_view, "LAM")
+        self.studies = StudiesView(self.controller)
+        self.tabs.addTab(self.studies, "Studies")
         self.metrics = MetricsTable(self.session)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.tabs)
@@ -129,6 +133,11 @@ class MainWindow(QMainWindow):
         self.grid.hovered.connect(self.readout.setText)
         self.metrics.options_changed.connect(lambda y, s: c.set_metric_options(y, s))
         self.metrics.export_requested.connect(self.export_metrics_dialog)
+        self.lam_view.hovered.connect(self.readout.setText)
+        self.lam_view.save_requested.connect(self.save_lam_dialog)
+        self.studies.export_requested.connect(self.export_study_dialog)
+        self.studies.backgrounds_requested.connect(self.study_backgrounds_dialog)
+        self.studies.background_requested.connect(self.study_background_dialog)
 
     # -- errors and status --------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -277,6 +286,37 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path:
             self.export_metrics(path)
+
+    def save_lam_dialog(self, key: str) -> None:
+        """The overlay PNG of ``key``'s LAM, and its map as ``.npy`` beside it."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save LAM overlay (and map .npy)",
+                                              f"lam_{self.session.label(key)}.png",
+                                              "PNG (*.png);;All files (*)")
+        if path:
+            self.controller.save_lam(key, path, Path(path).with_suffix(".npy"))
+
+    def export_study_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export study CSV", "study.csv",
+                                              "CSV (*.csv)")
+        if path:
+            self.controller.export_study_csv(path)
+
+    def study_backgrounds_dialog(self, folder: bool = False) -> None:
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Folder of background images",
+                                                    self._last_dir())
+            paths = [path] if path else []
+        else:
+            paths, _ = QFileDialog.getOpenFileNames(self, "Background images", self._last_dir(),
+                                                    OPEN_FILTER)
+        if paths:
+            self.studies.add_backgrounds(paths)
+
+    def study_background_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Foreign background", self._last_dir(),
+                                              OPEN_FILTER)
+        if path:
+            self.studies.set_background(path)
 
     # -- sessions -----------------------------------------------------------------------------
     def store_layout(self) -> None:

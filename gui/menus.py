@@ -1,4 +1,4 @@
-"""The main window's menus (File, Run, View, Help) and the recent-files submenu."""
+"""The main window's menus (File, Run, Analysis, View, Help) and the recent-files submenu."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
+
+from .analysis_tasks import STUDIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .main_window import MainWindow
@@ -65,6 +67,19 @@ def build_menus(w: "MainWindow") -> None:
     r.addAction(_action(w, "&Cancel", c.cancel, "Esc"))
     r.addAction(_action(w, "&Add checkpoint…", w.add_checkpoint_dialog))
 
+    a = bar.addMenu("&Analysis")
+    a.addAction(_action(w, "Local &attribution map (LAM)", lambda: (
+        w.tabs.setCurrentWidget(w.lam_view), c.run_lam()), "Ctrl+L"))
+    a.addAction(_action(w, "Cancel LA&M", c.cancel_lam))
+    a.addSeparator()
+    for key, text in STUDIES.items():
+        a.addAction(_action(w, f"Study: {text}", lambda _=False, k=key: (
+            w.tabs.setCurrentWidget(w.studies), w.studies.set_study(k), w.studies.run())))
+    a.addAction(_action(w, "Crop study: paper &preset", lambda: (
+        w.tabs.setCurrentWidget(w.studies), w.studies.paper_preset())))
+    a.addAction(_action(w, "Cancel s&tudy", c.cancel_study))
+    a.addAction(_action(w, "&Export study CSV…", w.export_study_dialog))
+
     v = bar.addMenu("&View")
     v.addAction(_action(w, "&Fit to window", w.grid.fit, "Ctrl+0"))
     w.draw_roi_action = _action(w, "&Draw region", w.set_draw_mode, "R", checkable=True)
@@ -77,6 +92,8 @@ def build_menus(w: "MainWindow") -> None:
     v.addAction(_action(w, "Compare &grid", lambda: w.tabs.setCurrentIndex(0), "Ctrl+1"))
     v.addAction(_action(w, "S&wipe", lambda: w.tabs.setCurrentIndex(1), "Ctrl+2"))
     v.addAction(_action(w, "&Live zoom", lambda: w.tabs.setCurrentIndex(2), "Ctrl+3"))
+    v.addAction(_action(w, "LA&M", lambda: w.tabs.setCurrentWidget(w.lam_view), "Ctrl+4"))
+    v.addAction(_action(w, "S&tudies", lambda: w.tabs.setCurrentWidget(w.studies), "Ctrl+5"))
 
     h = bar.addMenu("&Help")
     h.addAction(_action(w, "&About", lambda: QMessageBox.about(

@@ -92,3 +92,16 @@ def window(qtbot):
     yield w
     w.controller.shutdown()
 
+
+@pytest.fixture(scope="session")
+def edsr_ckpt(tmp_path_factory):
+    """A tiny random EDSR x2 (1 block, 8 features) saved as a checkpoint."""
+    import torch
+
+    from core.models.archs.edsr import EDSR
+    from core.models.checkpoints import save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny_edsr_x2.pth"
+    save_checkpoint(EDSR(n_resblocks=1, n_feats=8, scale=2).eval(), path)
+    return path

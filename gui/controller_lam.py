@@ -1,0 +1,202 @@
+"""The controller's LAM side (a mixin of :class:`gui.controller.Controller`).
+
+The window (SR pixels) is the user's: typed, clicked on an SR image, or by default centred on
+the region (or the image). ``run_lam`` computes the same window's map for every ticked model
+on the ``lam`` channel (progress per path-step batch, Cancel, stale results dropped); each
+model's result goes to the session as soon as it is ready. The heat map's opacity is display
+state only: changing it re-renders the overlays from the maps, it never recomputes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Signal
+
+from core.data import Region
+from core.errors import SRWError
+
+from . import analysis_tasks as at
+
+__all__ = ["LamMixin", "eta_text", "LAM_SIZE"]
+
+#: The window side of the LAM paper (SR pixels).
+LAM_SIZE = 16
+
+
+def eta_text(fraction: float, elapsed: float) -> str:
+    """`` · 12 s left`` once a run is far enough along to guess, else ``""``."""
+    if 0.02 < fraction < 1 and elapsed > 0.3:
+        left = elapsed * (1 - fraction) / fraction
+        return f" · {left:.0f} s left" if left >= 1 else " · <1 s left"
+    return ""
+
+
+class LamMixin:
+    lam_progress = Signal(float, str)
+    lam_running = Signal(bool)
+
+    # -- the window ---------------------------------------------------------------------------
+    def lam_window(self) -> Region | None:
+        """The window to attribute, clamped into the SR output; None when nothing is open."""
+        s = self.session
+        out = s.output_hw()
+        if s.lr is None or out is None:
+            return None
+        lay = s.state.layout
+        size = max(2, min(int(lay.get("lam_size", LAM_SIZE)), out[0], out[1]))
+        placed = lay.get("lam_window")
+        if placed is not None and list(placed[2:4]) == list(out):  # placed on this output
+            x, y = int(placed[0]), int(placed[1])
+        else:  # the region's centre, or the image's
+            roi = s.roi_region()
+            cx, cy = ((roi.x + roi.w / 2, roi.y + roi.h / 2) if roi is not None
+                      else (out[1] / 2, out[0] / 2))
+            x, y = int(round(cx - size / 2)), int(round(cy - size / 2))
+        x = max(0, min(x, out[1] - size))
+        y = max(0, min(y, out[0] - size))
+        return Region(x, y, size, size)
+
+    def set_lam_window(self, x: int | None = None, y: int | None = None,
+                       size: int | None = None) -> None:
+        """Place the window's top-left corner (SR pixels) and/or set its side. The place is
+        kept with the output size it was chosen on (another size: back to the default)."""
+        lay = self.session.state.layout
+        if size is not None:
+            lay["lam_size"] = max(2, int(size))
+        out = self.session.output_hw()
+        if x is not None or y is not None:
+            cur = self.lam_window()
+            if cur is None or out is None:
+                return
+            lay["lam_window"] = [int(x if x is not None else cur.x),
+                                 int(y if y is not None else cur.y), *out]
+        win = self.lam_window()
+        if win is not None and lay.get("lam_window") is not None and out is not None:
+            lay["lam_window"] = [win.x, win.y, *out]     # clamped, and the output it is on
+        self.session.notify("lam_window")
+
+    def place_lam_window(self, cx: float, cy: float) -> None:
+        """Centre the window on a clicked point (SR pixels)."""
+        win = self.lam_window()
+        if win is None:
+            return
+        self.set_lam_window(int(round(cx - win.w / 2)), int(round(cy - win.h / 2)))
+
+    def centre_lam_window(self) -> None:
+        """Back to the default: centred on the region (or the image)."""
+        self.session.state.layout.pop("lam_window", None)
+        self.session.notify("lam_window")
+
+    # -- opacity (display only) ----------------------------------------------------------------
+    def lam_alpha(self) -> float:
+        return float(self.session.state.layout.get("lam_alpha", 0.5))
+
+    def set_lam_alpha(self, alpha: float) -> None:
+        self.session.state.layout["lam_alpha"] = float(np.clip(alpha, 0.0, 1.0))
+        self.session.notify("lam_alpha")
+
+    def lam_overlay_image(self, key: str, window: bool = True) -> np.ndarray | None:
+        """The overlay of ``key``'s map at the current opacity (uint8 RGB, SR size), with the
+        window drawn in (as the CLI writes it) or not (the view draws it as an outline)."""
+        s = self.session
+        entry = s.lam.get(key)
+        if entry is None or s.lam_lr is None:
+            return None
+        return at.lam_overlay_rgb(entry.result, s.lam_lr, self.lam_alpha(), window)
+
+    # -- running ------------------------------------------------------------------------------
+    def run_lam(self) -> bool:
+        """LAM of the window for every ticked model; supersedes a LAM run in progress."""
+        from core.attribution import LAMOptions, lam_window
+
+        s, st = self.session, self.session.state
+        if s.lr is None:
+            self.error.emit("open an image first (File > Open)")
+            return False
+        models = [k for k in st.models if k in s.catalog]
+        if not models:
+            self.error.emit("tick at least one model in the Models list")
+            return False
+        out = s.output_hw()
+        win = self.lam_window()
+        try:
+            if out is None or win is None:
+                raise SRWError("the output size is not valid: check the scale")
+            if int(st.layout.get("lam_size", LAM_SIZE)) > min(out):
+                raise SRWError(f"the LAM window ({st.layout['lam_size']} px) is larger than "
+                               f"the {out[1]}x{out[0]} SR output")
+            lam_window(win.x, win.y, win.w, out)
+        except SRWError as exc:
+            self.error.emit(str(exc))
+            return False
+        s.clear_lam()
+        self._lam_lr = s.lr
+        self._lam_errors: list[str] = []
+        self._lam_t0 = time.perf_counter()
+        req = at.LamRequest(s.lr, win, out, tuple((k, s.label(k)) for k in models),
+                            LAMOptions(device=st.device, precision=st.precision))
+        self._submit("lam", at.lam_job(req), step=self._lam_step, progress=self._lam_progress,
+                     done=self._lam_done, failed=self._lam_failed)
+        self.lam_running.emit(True)
+        self.lam_progress.emit(0.0, "starting")
+        return True
+
+    def cancel_lam(self) -> None:
+        if self._cancel_channel("lam"):
+            self.lam_running.emit(False)
+            self.lam_progress.emit(0.0, "cancelled")
+            self.message.emit("LAM cancelled")
+
+    def _lam_step(self, p) -> None:
+        if p.key == "lam":
+            key, entry = p.value
+            self.session.add_lam(key, entry, self._lam_lr)
+        elif p.key == "error":
+            key, msg = p.value
+            self._lam_errors.append(f"{self.session.label(key)}: {msg}")
+
+    def _lam_progress(self, p) -> None:
+        f = p.fraction
+        self.lam_progress.emit(f, p.message + eta_text(f, time.perf_counter() - self._lam_t0))
+
+    def _lam_done(self, _summary) -> None:
+        elapsed = time.perf_counter() - self._lam_t0
+        self.lam_running.emit(False)
+        self.lam_progress.emit(1.0, f"done in {elapsed:.1f} s")
+        n = len(self.session.lam)
+        self.message.emit(f"LAM of {n} model{'s' if n != 1 else ''} in {elapsed:.1f} s")
+        if self._lam_errors:
+            self.error.emit("LAM failed for some models:\n" + "\n".join(self._lam_errors))
+
+    def _lam_failed(self, message: str) -> None:
+        self.lam_running.emit(False)
+        self.lam_progress.emit(0.0, "failed")
+        self.error.emit(message)
+
+    # -- saving -------------------------------------------------------------------------------
+    def save_lam(self, key: str, png: str | Path, npy: str | Path | None = None) -> bool:
+        """The overlay (current opacity, window drawn) as an image and the map as ``.npy``."""
+        from core.data import ImageData, Units
+        from core.io import save
+        from core.io.atomic import atomic_path
+
+        rgb = self.lam_overlay_image(key)
+        if rgb is None:
+            self.error.emit("no LAM map for this model yet: run LAM first")
+            return False
+        try:
+            img = ImageData(rgb.astype(np.float32) / 255.0, kind="rgb",
+                            units=Units.for_dtype("uint8"))
+            path = save(img, Path(png), overwrite=True)
+            if npy is not None:
+                with atomic_path(Path(npy)) as tmp, open(tmp, "wb") as fh:
+                    np.save(fh, self.session.lam[key].result.map)
+        except (SRWError, OSError) as exc:
+            self.error.emit(f"could not save the LAM of {self.session.label(key)}: {exc}")
+            return False
+        self.message.emit(f"Saved the LAM of {self.session.label(key)} to {path}"
+                          + (f" and {npy}" if npy is not None else ""))
+        return True
