@@ -69,10 +69,10 @@ def _arch_for(sd: Mapping[str, Tensor], meta: Mapping[str, Any],
     if "spec" in meta:
         spec = meta["spec"]
         spec_name = str(spec.get("name"))
-        if spec_name != "liif":
+        if spec_name not in ("liif", "ipf"):
             raise CheckpointError(f"{name} describes a {spec_name!r} model in LIIF's format; only "
-                                  f"'liif' is supported in that format")
-        return get_arch("liif"), {"spec": spec}
+                                  f"'liif' and 'ipf' are supported in that format")
+        return get_arch(spec_name), {"spec": spec}
     if "arch" in meta:
         try:
             return get_arch(str(meta["arch"])), dict(meta.get("hparams") or {})

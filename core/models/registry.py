@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import CheckpointError
 from .archs import (edsr, espcn, fsrcnn, interp, liif, lrfnet, rcan, rdn, srcnn, srresnet, swinir,
                     vdsr)
+from .archs import ipf as ipf_arch
 from .archs.edsr import detect_edsr
 from .archs.liif import detect_liif
 from .archs.rdn import detect_rdn
@@ -51,6 +52,7 @@ _has_key, _shape, _count = has_key, shape_of, count_seq
 #: Every architecture, in detection order. LRFNet precedes EDSR: its atrous variant has EDSR's
 #: key names plus a ``dilations`` buffer, which EDSR's detector would ignore.
 ARCHITECTURES: list[ArchSpec] = [
+    ipf_arch.SPEC,  # IPF holds a LIIF under ``liif.*``: tried first
     liif.SPEC,
     lrfnet.SPEC,
     edsr.SPEC,

@@ -35,7 +35,7 @@ __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig
 #: The repository root: relative paths in configs are relative to it.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Architectures that can be trained, by kind.
-ARBITRARY_ARCHS = ("liif",)
+ARBITRARY_ARCHS = ("liif", "ipf")
 FIXED_ARCHS = ("edsr", "rdn")
 _SCHEDULES = ("constant", "step", "multistep", "cosine")
 _PRECISIONS = ("auto", "fp32", "bf16")
@@ -54,6 +54,7 @@ class ModelConfig:
     encoder_args: dict[str, Any] = field(default_factory=dict)
     hidden_list: list[int] = field(default_factory=lambda: [256, 256, 256, 256])
     args: dict[str, Any] = field(default_factory=dict)
+    init_liif: str | None = None  # ipf: the trained LIIF it is built on (see core.training.ipf)
 
     @property
     def arbitrary(self) -> bool:
@@ -106,6 +107,7 @@ class OptimConfig:
     channels_last: bool = True
     grad_clip: float | None = None
     log_every: int = 10
+    losses: dict[str, Any] = field(default_factory=dict)  # ipf only (core.training.ipf)
 
 
 @dataclass
@@ -222,7 +224,9 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
     if model.arch not in ARBITRARY_ARCHS + FIXED_ARCHS:
         raise ConfigError(f"unknown model arch {model.arch!r} in 'model.arch'; trainable: "
                           f"{', '.join(ARBITRARY_ARCHS + FIXED_ARCHS)}")
-    if model.arbitrary:
+    if model.arch == "ipf":
+        pass  # the LIIF base comes from model.init_liif; checked with train.losses below
+    elif model.arbitrary:
         if model.encoder not in ("edsr-baseline", "edsr", "rdn"):
             raise ConfigError(f"unknown LIIF encoder {model.encoder!r} in 'model.encoder'; "
                               "expected edsr-baseline, edsr or rdn")
@@ -246,7 +250,7 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         raise ConfigError(f"'data.scale_max' ({data.scale_max}) is below 'data.scale_min' "
                           f"({data.scale_min})")
     data.sample_q = _number(data.sample_q, "data.sample_q", integer=True, minimum=1)
-    if model.arbitrary and data.sample_q > data.lr_patch ** 2:
+    if model.arch == "liif" and data.sample_q > data.lr_patch ** 2:  # ipf: train.losses.hr_patch
         # at s close to 1 the HR crop has only lr_patch^2 pixels to sample from
         raise ConfigError(f"'data.sample_q' ({data.sample_q}) exceeds the {data.lr_patch}x"
                           f"{data.lr_patch} pixels of the smallest HR crop")
@@ -289,6 +293,10 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         if str(val.precision).lower() not in _PRECISIONS:
             raise ConfigError(f"'validation.precision' must be one of {', '.join(_PRECISIONS)}")
 
+    if model.arch == "ipf":
+        from .ipf import check_ipf_config
+
+        check_ipf_config(cfg, check_paths)
     if check_paths:
         for i, folder in enumerate(data.train):
             _check_folder(cfg, folder, f"data.train[{i}]")

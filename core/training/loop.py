@@ -82,6 +82,10 @@ def default_out_dir(cfg: TrainConfig) -> Path:
 def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     """A freshly initialised model (uses the torch RNG) and its ``model_info`` for checkpoints."""
     m = cfg.model
+    if m.arch == "ipf":  # IPF around a trained, frozen LIIF (core.training.ipf)
+        from .ipf import build_ipf
+
+        return build_ipf(cfg)
     if m.arbitrary:
         from ..models.archs.liif import default_liif_spec, liif_from_spec
 
@@ -128,6 +132,12 @@ def make_batch(cfg: TrainConfig, images: ImageSet, step: int) -> Any:
     """The batch of ``step`` (same for every run with the same seed)."""
     d = cfg.data
     rng = batch_rng(cfg.seed, step)
+    if cfg.model.arch == "ipf":  # HR patches of queries (image losses)
+        from .ipf import LOSS_DEFAULTS, sample_ipf_batch
+
+        hr_patch = int(cfg.train.losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"]))
+        return sample_ipf_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
+                                d.scale_max, hr_patch, d.augment, d.quantize_lr)
     if cfg.model.arbitrary:
         return sample_query_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
                                   d.scale_max, d.sample_q, d.augment, d.quantize_lr)
@@ -241,12 +251,19 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         model.to(memory_format=torch.channels_last)
     opt = make_optimizer(cfg, model)
     sched = make_scheduler(cfg, opt)
+    trainer = None
+    if cfg.model.arch == "ipf":  # its losses and discriminator (core.training.ipf)
+        from .ipf import IPFTrainer
+
+        trainer = IPFTrainer(cfg, model, dev)
     start, best, elapsed = 0, None, 0.0
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
+        if trainer is not None:
+            trainer.load_state_dict(state.get("extra", {}).get("ipf", {}))
         start, best, elapsed = int(state["step"]), state["best_psnr"], float(state["elapsed"])
         _rewrite_log(log_path, start)
     model.train()
@@ -267,7 +284,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     def save_last(step_now: int) -> None:
         save_state(last_path, model=model, optimizer=opt, scheduler=sched, step=step_now,
                    best_psnr=best, elapsed=elapsed, config=cfg.to_dict(), model_info=model_info,
-                   extra={"log_window": list(window)})
+                   extra={"log_window": list(window),
+                          **({"ipf": trainer.state_dict()} if trainer is not None else {})})
 
     step, saved_step, consistent = start, start, True
     last_save = time.monotonic()
@@ -281,7 +299,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
             t0 = time.perf_counter()
             batch = make_batch(cfg, images, step)
             consistent = False
-            loss = train_step(model, opt, batch, cfg, autocast_dtype, dev)
+            loss = (trainer.step(batch, autocast_dtype, dev, opt) if trainer is not None
+                    else train_step(model, opt, batch, cfg, autocast_dtype, dev))
             sched.step()
             step += 1
             consistent = True

@@ -119,6 +119,10 @@ def model_from_state(model_info: dict[str, Any]) -> nn.Module:
     if "spec" in model_info:
         from ..models.archs.liif import liif_from_spec
 
+        if model_info["spec"].get("name") == "ipf":
+            from ..models.archs.ipf import ipf_from_spec
+
+            return ipf_from_spec(model_info["spec"])
         return liif_from_spec(model_info["spec"])
     return get_arch(model_info["arch"]).build(**model_info["hparams"])
 
