@@ -88,11 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     studies_cli.add_parsers(sub)  # study crop|swap|size|mosaic
     normals_cli.add_parsers(sub)  # normals split|error, surface
+    from . import zeroshot as zeroshot_cli
+
+    zeroshot_cli.add_parsers(sub)  # zssr, mzsr train|sr
     return parser
 
 
 SUBCOMMANDS = ("sr", "eval", "models", "train", "export-weights", "channels", "lam",
-               "normals", "surface", "study")
+               "normals", "surface", "study", "zssr", "mzsr")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,158 @@
+"""``zssr`` and ``mzsr`` subcommands (zero-shot SR, :mod:`core.zeroshot`).
+
+    python main.py zssr IMG -s 4 -o OUT.png [--iters N] [--kernel K.npy|gauss2.0|aniso]
+                   [--gradual|--no-gradual] [--no-ensemble] [--bp N] [--crop PX]
+                   [--finetune N  (channel data: per-channel steps)] [--precision ...]
+    python main.py mzsr train configs/mzsr_x2.yaml [--out DIR] [--init CK.pt] [--threads N]
+    python main.py mzsr sr IMG -w runs/mzsr_x2/mzsr.pt -o OUT.png [--steps 10] [--kernel K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from core.errors import InputError
+
+__all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr"]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", required=True, help="output file (format from its extension)")
+    p.add_argument("--kernel", default=None,
+                   help="known blur kernel at the scale: a .npy 2-D normalised array or a preset "
+                        "(gauss0.2 gauss1.0 gauss1.3 gauss2.0 aniso); default: bicubic")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto: bf16 autocast where the CPU/GPU runs it fast (~2x faster here)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def add_parsers(sub) -> None:
+    """Register ``zssr`` and ``mzsr``."""
+    from . import channels as channels_cli
+
+    p = sub.add_parser("zssr", help="zero-shot SR: train a small CNN on the input itself (ZSSR)")
+    p.add_argument("input", help="image, .npy array or channel matrix")
+    p.add_argument("-s", "--scale", required=True, type=float, help="scale factor > 1, e.g. 2, 4, 8")
+    p.add_argument("--iters", type=int, default=3000,
+                   help="max training iterations per stage (paper: 3000; stops earlier when the "
+                        "learning rate falls under 9e-6)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--gradual", dest="gradual", action="store_true", default=None,
+                   help="x2 stages up to the scale (default above x4 without a kernel)")
+    g.add_argument("--no-gradual", dest="gradual", action="store_false")
+    p.add_argument("--no-ensemble", action="store_true", help="skip the 8-way self-ensemble")
+    p.add_argument("--bp", type=int, default=10, help="back-projection iterations (10)")
+    p.add_argument("--crop", type=int, default=128, help="HR-father crop size in pixels (128)")
+    p.add_argument("--zssr-finetune", type=int, default=0, metavar="N",
+                   help="channel data: fine-tune the stack net N steps on each channel")
+    p.add_argument("--kind", choices=["rgb", "gray", "channels"], default=None)
+    _common(p)
+    channels_cli._add_load_options(p)
+    p.set_defaults(func=cmd_zssr)
+
+    m = sub.add_parser("mzsr", help="meta-transfer zero-shot SR (MZSR): train or apply")
+    msub = m.add_subparsers(dest="mzsr_command", metavar="ACTION", required=True)
+    t = msub.add_parser("train", help="bicubic pre-training then meta-learning")
+    t.add_argument("config", help="YAML config (configs/mzsr_x2.yaml)")
+    t.add_argument("--out", default=None, help="run folder (default runs/<name>)")
+    t.add_argument("--init", default=None, help="MZSR checkpoint to start from (no pre-training)")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("-q", "--quiet", action="store_true")
+    t.set_defaults(func=cmd_mzsr_train)
+    r = msub.add_parser("sr", help="adapt meta-weights to one image, then super-resolve it")
+    r.add_argument("input", help="RGB image")
+    r.add_argument("-w", "--weights", required=True, help="MZSR checkpoint (mzsr.pt)")
+    r.add_argument("--steps", type=int, default=10, help="adaptation steps (1 or 10)")
+    r.add_argument("--bp", type=int, default=0, help="back-projection iterations after SR (0)")
+    _common(r)
+    r.set_defaults(func=cmd_mzsr_sr)
+
+
+def _check_out(inp: Path, out: Path, overwrite: bool) -> None:
+    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
+        raise InputError(f"the output {out} is the input file; choose another name")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+
+
+def cmd_zssr(args: argparse.Namespace) -> int:
+    from core.io import load, save
+    from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
+
+    from .channels import _load_kwargs, wants_channels
+    from .progress import run_with_bar
+
+    inp, out = Path(args.input), Path(args.output)
+    _check_out(inp, out, args.overwrite)
+    for name in ("iters", "crop"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be at least 1")
+    if args.bp < 0 or args.zssr_finetune < 0:
+        raise InputError("--bp and --zssr-finetune must be >= 0")
+    kernel = load_kernel(args.kernel) if args.kernel else None
+    if wants_channels(args):
+        data = load(inp, kind="channels", **_load_kwargs(args))
+    else:
+        data = load(inp, kind=args.kind)
+    cfg = ZSSRConfig(scale=args.scale, max_iters=args.iters, crop=args.crop,
+                     gradual=args.gradual, back_projection=args.bp,
+                     ensemble=not args.no_ensemble, seed=args.seed, device=args.device,
+                     precision=args.precision)
+    image, res = run_with_bar(zssr_data(data, cfg, kernel, args.zssr_finetune), desc="zssr",
+                              quiet=args.quiet)
+    path = save(image, out, overwrite=args.overwrite)
+    print(f"{path}: {image.width}x{image.height}x{image.channels} with ZSSR x{args.scale:g}: "
+          f"{res.iterations} iterations, final L1 {res.losses[-1]:.4g}, lr {res.lrs[-1]:.1e}, "
+          f"train {res.train_seconds:.1f} s, SR {res.sr_seconds:.1f} s", file=sys.stderr)
+    for note in res.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_mzsr_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config, train_mzsr
+
+    from .progress import run_with_bar
+
+    if args.threads:
+        torch.set_num_threads(int(args.threads))
+    cfg = load_mzsr_config(args.config)
+    out = Path(args.out) if args.out else REPO_ROOT / "runs" / cfg.name
+    t0 = time.perf_counter()
+    path = run_with_bar(train_mzsr(cfg, out, args.init), desc=cfg.name, quiet=args.quiet)
+    print(f"{path}: MZSR x{cfg.scale} ({'first' if cfg.first_order else 'second'}-order) in "
+          f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_mzsr_sr(args: argparse.Namespace) -> int:
+    from core.io import load, save
+    from core.zeroshot import finish, load_kernel
+    from core.zeroshot.mzsr import load_mzsr, mzsr_adapt
+
+    from .progress import run_with_bar
+
+    inp, out = Path(args.input), Path(args.output)
+    _check_out(inp, out, args.overwrite)
+    if args.steps < 0 or args.bp < 0:
+        raise InputError("--steps and --bp must be >= 0")
+    net, info = load_mzsr(args.weights)
+    kernel = load_kernel(args.kernel) if args.kernel else None
+    data = load(inp, kind="rgb" if net.channels == 3 else "gray")
+    t0 = time.perf_counter()
+    y = run_with_bar(mzsr_adapt(net, data.pixels, int(info["scale"]), kernel, args.steps,
+                                float(info["config"].get("inner_lr", 1e-2)), args.bp,
+                                args.precision, args.device), desc="mzsr", quiet=args.quiet)
+    image = finish(data, y)
+    path = save(image, out, overwrite=args.overwrite)
+    print(f"{path}: {image.width}x{image.height} with MZSR x{info['scale']} after {args.steps} "
+          f"steps in {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return 0

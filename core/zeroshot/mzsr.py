@@ -1,0 +1,320 @@
+"""MZSR (Soh et al. 2020): meta-transfer learning for zero-shot SR, training and meta-test.
+
+Training (:func:`train_mzsr`, a Job), on the ZSSR net (:class:`ZSSRNet`, residual over bicubic):
+
+1. **Bicubic pre-training** (``pretrain_steps``): HR crops of the training folders, LR made by
+   MATLAB bicubic, L1 / Adam at ``pretrain_lr``.
+2. **Meta-learning** (``meta_steps``): each task draws a random Gaussian kernel (isotropic or
+   anisotropic, sigmas in HR pixels) and ``task_batch`` HR crops; LR = blur + subsample(HR),
+   son = blur + subsample(LR). Inner loop: ``inner_steps`` (5) SGD steps at ``inner_lr`` (1e-2)
+   on son -> LR; task loss: L1 of the adapted net on LR -> HR. ``meta_batch`` (5) tasks per
+   Adam step at ``meta_lr`` (1e-4). ``first_order: true`` (default, used on the CPU) drops the
+   second derivatives (FOMAML: the task gradient at the adapted weights is the meta-gradient);
+   ``false`` back-propagates through the inner steps (second-order, ~3x slower).
+   The paper's weighted multi-step loss over the inner steps is not implemented.
+
+Meta-test (:func:`mzsr_adapt`): ``steps`` SGD steps (1 or 10) at ``inner_lr`` on the image's own
+(son -> LR) pair made with its kernel (bicubic when none), then SR of the whole image.
+Checkpoints: a dict with ``format`` ``srw-mzsr-1``, float32 ``state_dict``, the net shape and
+the resolved config. Units: steps are optimiser steps, patch sizes in HR pixels.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.func import functional_call
+
+from ..engine.device import pick_device, pick_dtype
+from ..errors import CheckpointError, ConfigError, InputError
+from ..jobs import Job
+from .kernels import check_kernel, downscale, random_gaussian_kernel, upscale
+from .net import ZSSRNet
+from .zssr import MIN_SON, ZSSRProgress, back_project
+
+__all__ = ["MZSRConfig", "load_mzsr_config", "train_mzsr", "save_mzsr", "load_mzsr",
+           "meta_step", "mzsr_adapt", "FORMAT"]
+
+FORMAT = "srw-mzsr-1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class MZSRConfig:
+    """MZSR training settings (paper values for the meta stage; see the module docstring)."""
+
+    name: str = "mzsr_x2"
+    scale: int = 2
+    width: int = 64
+    depth: int = 8
+    train: tuple[str, ...] = ("../shared/datasets/train/T91", "../shared/datasets/train/BSD200")
+    hr_patch: int = 64
+    pretrain_steps: int = 20000
+    pretrain_batch: int = 16
+    pretrain_lr: float = 4e-4
+    meta_steps: int = 10000
+    meta_batch: int = 5
+    task_batch: int = 4
+    meta_lr: float = 1e-4
+    inner_lr: float = 1e-2
+    inner_steps: int = 5
+    first_order: bool = True
+    kernel_size: int = 15
+    sigma_min: float = 0.2
+    sigma_max: float = 4.0
+    anisotropic_p: float = 0.5
+    seed: int = 0
+    precision: str = "auto"
+    device: str = "cpu"
+    save_every: int = 500
+    log: list[str] = field(default_factory=list, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("log")
+        d["train"] = list(self.train)
+        return d
+
+
+def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRConfig:
+    """The config of a YAML file (flat keys of :class:`MZSRConfig`), with ``overrides``."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        import yaml
+
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        raw = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{p.name}: expected a mapping of settings")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    names = {f.name for f in fields(MZSRConfig)} - {"log"}
+    bad = sorted(set(raw) - names)
+    if bad:
+        raise ConfigError(f"unknown MZSR setting(s): {', '.join(bad)}")
+    if "train" in raw:
+        raw["train"] = tuple(raw["train"] if isinstance(raw["train"], list) else [raw["train"]])
+    cfg = MZSRConfig(**raw)
+    if cfg.scale < 2 or cfg.hr_patch % (cfg.scale ** 2) or cfg.hr_patch < MIN_SON * cfg.scale ** 2:
+        raise ConfigError(f"hr_patch must be a multiple of scale^2 = {cfg.scale ** 2} and at "
+                          f"least {MIN_SON * cfg.scale ** 2} (scale >= 2)")
+    for key in ("meta_batch", "task_batch", "inner_steps", "pretrain_batch"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"{key} must be >= 1")
+    return cfg
+
+
+def _crops(images: list[np.ndarray], rng: np.random.Generator, n: int, size: int) -> Tensor:
+    """``n`` random flipped/transposed ``size``-pixel crops as a (n, 3, size, size) [0, 1] tensor."""
+    pool = [a for a in images if min(a.shape[:2]) >= size]
+    if not pool:
+        raise ConfigError(f"no training image is at least {size} x {size} pixels")
+    out = np.empty((n, size, size, 3), dtype=np.float32)
+    for i in range(n):
+        a = pool[int(rng.integers(len(pool)))]
+        y, x = int(rng.integers(a.shape[0] - size + 1)), int(rng.integers(a.shape[1] - size + 1))
+        c = a[y:y + size, x:x + size]
+        if rng.random() < 0.5:
+            c = c[:, ::-1]
+        if rng.random() < 0.5:
+            c = c[::-1]
+        if rng.random() < 0.5:
+            c = c.transpose(1, 0, 2)
+        out[i] = c / 255.0
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
+
+
+def _fast_loss(net: ZSSRNet, params: dict[str, Tensor], x: Tensor, y: Tensor,
+               autocast: torch.dtype | None) -> Tensor:
+    with torch.autocast(x.device.type, dtype=autocast or torch.bfloat16,
+                        enabled=autocast is not None):
+        out = functional_call(net, params, (x,))
+    return F.l1_loss(out.float(), y)
+
+
+def adapt_params(net: ZSSRNet, params: dict[str, Tensor], son_up: Tensor, lr: Tensor,
+                 steps: int, inner_lr: float, first_order: bool,
+                 autocast: torch.dtype | None = None) -> dict[str, Tensor]:
+    """``steps`` SGD steps of ``params`` on son_up -> lr; differentiable unless first-order."""
+    fast = ({n: p.detach().clone().requires_grad_() for n, p in params.items()}
+            if first_order else dict(params))
+    for _ in range(steps):
+        loss = _fast_loss(net, fast, son_up, lr, autocast)
+        grads = torch.autograd.grad(loss, list(fast.values()), create_graph=not first_order)
+        fast = {n: p - inner_lr * g for (n, p), g in zip(fast.items(), grads)}
+        if first_order:
+            fast = {n: p.detach().requires_grad_() for n, p in fast.items()}
+    return fast
+
+
+def make_task(hr: Tensor, kernel: Tensor, s: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(son_up, lr, lr_up, hr) of one task: kernel blur + subsampling, twice."""
+    lr = downscale(hr, s, kernel)
+    son = downscale(lr, s, kernel)
+    return upscale(son, tuple(lr.shape[-2:])), lr, upscale(lr, tuple(hr.shape[-2:])), hr
+
+
+def meta_step(net: ZSSRNet, opt: torch.optim.Optimizer, tasks: list[tuple[Tensor, ...]],
+              cfg: MZSRConfig, autocast: torch.dtype | None = None) -> float:
+    """One meta-update over ``tasks`` (from :func:`make_task`); returns the mean task loss."""
+    params = dict(net.named_parameters())
+    opt.zero_grad(set_to_none=True)
+    total = 0.0
+    for son_up, lr, lr_up, hr in tasks:
+        fast = adapt_params(net, params, son_up, lr, cfg.inner_steps, cfg.inner_lr,
+                            cfg.first_order, autocast)
+        loss = _fast_loss(net, fast, lr_up, hr, autocast) / len(tasks)
+        if cfg.first_order:
+            grads = torch.autograd.grad(loss, list(fast.values()))
+            for p, g in zip(params.values(), grads):
+                p.grad = g if p.grad is None else p.grad + g
+        else:
+            loss.backward()
+        total += float(loss.detach())
+    opt.step()
+    return total
+
+
+def save_mzsr(net: ZSSRNet, cfg: MZSRConfig, path: Path, **extra: Any) -> Path:
+    """Write an MZSR checkpoint (atomic: temp file then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, "state_dict": {k: v.detach().float().cpu() for k, v in
+                                                 net.state_dict().items()},
+                "channels": net.channels, "width": net.width, "depth": net.depth,
+                "scale": cfg.scale, "config": cfg.to_dict(), **extra}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_mzsr(path: str | Path) -> tuple[ZSSRNet, dict[str, Any]]:
+    """The net of an MZSR checkpoint and the checkpoint's other entries."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"MZSR checkpoint not found: {p}")
+    try:
+        ck = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt or foreign file
+        raise CheckpointError(f"cannot read {p.name} as an MZSR checkpoint: {exc}") from None
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT:
+        raise CheckpointError(f"{p.name} is not an MZSR checkpoint ({FORMAT})")
+    net = ZSSRNet(int(ck["channels"]), int(ck["width"]), int(ck["depth"]))
+    net.load_state_dict(ck["state_dict"])
+    return net, {k: v for k, v in ck.items() if k != "state_dict"}
+
+
+def train_mzsr(cfg: MZSRConfig, out_dir: str | Path,
+               init: str | Path | None = None) -> Job[Path]:
+    """Pre-train (bicubic) then meta-train; writes ``out_dir/pretrain.pt``, ``mzsr.pt`` (also
+    every ``save_every`` steps and when closed early) and ``log.csv`` (phase, step, loss,
+    seconds). ``init``: a checkpoint to start from (skips pre-training). Returns mzsr.pt."""
+    from ..training.data import load_images
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    folders = [Path(f) if Path(f).is_absolute() else REPO_ROOT / f for f in cfg.train]
+    for f in folders:
+        if not f.is_dir():
+            raise ConfigError(f"training folder not found: {f}")
+    images = load_images(folders).images
+    device = pick_device(cfg.device)
+    dtype = pick_dtype(device, cfg.precision)
+    autocast = dtype if dtype != torch.float32 else None
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    net = load_mzsr(init)[0] if init else ZSSRNet(3, cfg.width, cfg.depth)
+    net = net.to(device)
+    s, p = cfg.scale, cfg.hr_patch
+    pre = 0 if init else cfg.pretrain_steps
+    total = pre + cfg.meta_steps
+    log = (out / "log.csv").open("w")
+    log.write("phase,step,loss,seconds\n")
+    t0 = time.perf_counter()
+    phase, step, final = "pretrain", 0, out / "mzsr.pt"
+    try:
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.pretrain_lr)
+        for step in range(1, pre + 1):
+            hr = _crops(images, rng, cfg.pretrain_batch, p).to(device)
+            lr_up = upscale(downscale(hr, s), (p, p))
+            with torch.autocast(device.type, dtype=autocast or torch.bfloat16,
+                                enabled=autocast is not None):
+                loss = F.l1_loss(net(lr_up).float(), hr)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            lv = float(loss.detach())
+            log.write(f"pretrain,{step},{lv:.6f},{time.perf_counter() - t0:.1f}\n")
+            yield ZSSRProgress(step, total, f"pretrain {step}/{pre} loss {lv:.4g}",
+                               loss=lv, lr=cfg.pretrain_lr)
+        if pre:
+            save_mzsr(net, cfg, out / "pretrain.pt", phase="pretrain", step=pre)
+        phase = "meta"
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.meta_lr)
+        for step in range(1, cfg.meta_steps + 1):
+            tasks = []
+            for _ in range(cfg.meta_batch):
+                k = torch.from_numpy(random_gaussian_kernel(
+                    rng, s, cfg.kernel_size, (cfg.sigma_min, cfg.sigma_max),
+                    cfg.anisotropic_p)).to(device)
+                tasks.append(make_task(_crops(images, rng, cfg.task_batch, p).to(device), k, s))
+            loss = meta_step(net, opt, tasks, cfg, autocast)
+            log.write(f"meta,{step},{loss:.6f},{time.perf_counter() - t0:.1f}\n")
+            if step % cfg.save_every == 0:
+                save_mzsr(net, cfg, final, phase="meta", step=step)
+            yield ZSSRProgress(pre + step, total, f"meta {step}/{cfg.meta_steps} loss {loss:.4g}",
+                               loss=loss, lr=cfg.meta_lr)
+        phase = "done"
+    finally:
+        log.close()
+        if step:
+            save_mzsr(net, cfg, final, phase=phase, step=step)
+    return final
+
+
+def mzsr_adapt(net: ZSSRNet, image: np.ndarray, scale: int, kernel: np.ndarray | None = None,
+               steps: int = 10, inner_lr: float = 1e-2, back_projection: int = 0,
+               precision: str = "fp32", device: str = "cpu") -> Job[np.ndarray]:
+    """Meta-test: adapt a copy of ``net`` to ``image`` (``H x W x C`` float32 in [0, 1]) with
+    ``steps`` SGD steps on its (son -> LR) pair, then SR by ``scale``; returns ``H*s x W*s x C``.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim != 3 or img.shape[2] != net.channels:
+        raise InputError(f"the meta-weights take {net.channels}-channel images, got shape "
+                         f"{img.shape}")
+    s = int(scale)
+    if s != scale or s < 2:
+        raise InputError(f"MZSR needs a whole-number scale >= 2, got {scale}")
+    if min(img.shape[:2]) < MIN_SON * s:
+        raise InputError(f"the image ({img.shape[1]} x {img.shape[0]}) is too small to make an "
+                         f"LR son at x{s}: it needs at least {MIN_SON * s} pixels a side")
+    dev = pick_device(device)
+    dtype = pick_dtype(dev, precision)
+    autocast = dtype if dtype != torch.float32 else None
+    k = torch.from_numpy(check_kernel(kernel)).to(dev) if kernel is not None else None
+    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None].to(dev)
+    h, w = img.shape[:2]
+    hh, ww = (h - h % s, w - w % s) if k is not None else (h, w)
+    xc = x[..., :hh, :ww]
+    son_up = upscale(downscale(xc, s, k, size=(round(hh / s), round(ww / s))), (hh, ww))
+    model = copy.deepcopy(net).to(dev).float()
+    params = dict(model.named_parameters())
+    for i in range(steps):
+        params = adapt_params(model, params, son_up, xc, 1, inner_lr, True, autocast)
+        yield ZSSRProgress(i + 1, steps + 1, f"adapt {i + 1}/{steps}", lr=inner_lr)
+    with torch.no_grad():
+        up = upscale(x, (h * s, w * s))
+        with torch.autocast(dev.type, dtype=autocast or torch.bfloat16,
+                            enabled=autocast is not None):
+            y = functional_call(model, {n: p.detach() for n, p in params.items()}, (up,)).float()
+        y = back_project(y, x, s, k, back_projection) if back_projection else y
+    yield ZSSRProgress(steps + 1, steps + 1, "super-resolved")
+    return y[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
