@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Qt's xcb platform and offscreen rendering need these shared libraries.
+# Qt's xcb platform and offscreen rendering need these shared libraries (libusb: Open3D).
 APT_PKGS="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
 libxcb-cursor0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0
-libdbus-1-3 libfontconfig1 libglib2.0-0"
+libdbus-1-3 libfontconfig1 libglib2.0-0 libusb-1.0-0"
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=""

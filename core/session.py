@@ -34,7 +34,8 @@ __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SES
 SESSION_VERSION = 1
 #: What a subscriber is told changed.
 TOPICS = ("inputs", "models", "params", "results", "roi", "metrics", "layout", "lam",
-          "lam_window", "lam_alpha", "study", "all")
+          "lam_window", "lam_alpha", "study", "normals", "surface", "surface_options",
+          "channel_plan", "all")
 #: ``none``: no reference; ``hr``: an attached HR file; ``degrade``: the input *is* the HR and
 #: the LR is made from it with :func:`core.resize.degrade` at the chosen scale.
 REFERENCE_MODES = ("none", "hr", "degrade")

@@ -26,15 +26,19 @@ from core.session import Session
 
 from . import tasks
 from .job_channels import JobChannels
+from .controller_channels import ChannelsMixin
 from .controller_files import FilesMixin
 from .controller_lam import LamMixin
+from .controller_normals import NormalsMixin
 from .controller_studies import StudyMixin
+from .controller_surface import SurfaceMixin
 from .controller_zoom import ZoomMixin
 
 __all__ = ["Controller"]
 
 
-class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, JobChannels):
+class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, SurfaceMixin,
+                 ChannelsMixin, JobChannels):
     progress = Signal(float, str)    # fraction in [0, 1], message (with the ETA)
     running = Signal(bool)
     message = Signal(str)            # status-bar text
@@ -76,7 +80,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, JobChannels):
             source=s.source, attached_hr=s.attached_hr if st.reference == "hr" else None,
             reference=st.reference, scale=st.scale, size=st.size, models=keys,
             options=SROptions(device=st.device, precision=st.precision, tile=st.tile),
-            channel=int(st.layout.get("channel", 0)))
+            channel=int(st.layout.get("channel", 0)), rgb_mode=self.rgb_mode())
 
     def _inputs_changed(self) -> None:
         """The LR or HR will differ: results are stale; prepare the new inputs on the pool."""
@@ -209,6 +213,8 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, JobChannels):
         if s.source is None:
             self.error.emit("open an image first (File > Open)")
             return False
+        if self.normals_mode():    # split / naive / bicubic of the normals (controller_normals)
+            return self.run_normals()
         models = [k for k in st.models if k in s.catalog]
         if not models:
             self.error.emit("tick at least one model in the Models list")
@@ -296,6 +302,8 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, JobChannels):
         self._metrics_timer.start()
 
     def _start_metrics(self) -> None:
+        if self.start_special_metrics():   # angular error / NMSE (normal maps, channel data)
+            return
         s = self.session
         if s.hr is None or not s.results:
             self._cancel_channel("metrics")

@@ -82,25 +82,52 @@ class FilesMixin:
         self.session.update("models", models=[k for k in keys if k in self.session.catalog])
 
     # -- inputs -------------------------------------------------------------------------------
-    def open_input(self, path: str | Path, kind: str | None = None) -> bool:
+    def open_input(self, path: str | Path, kind: str | None = None,
+                   channel_options: dict | None = None) -> bool:
+        """Open a file as the input. Channel files ask for the variable / axes / split /
+        normalisation first (``channel_options`` skips the question); normal maps are decoded
+        with the chosen convention (a photo gets the offer to open it as an image)."""
         from core.io import load
 
+        p = Path(path)
+        opts: dict = {}
+        if self.wants_channel_loader(p, kind):
+            opts = channel_options if channel_options is not None else \
+                self.ask_channel_options(p, self.session.state.layout.get("channel_open"))
+            if opts is None:
+                self.message.emit(f"{p.name} not opened")
+                return False
         try:
-            data = load(path, kind=kind)
+            if kind == "normals" and p.suffix.lower() == ".mat":   # e.g. DiLiGenT Normal_gt.mat
+                from core.io.normals import load_normal_map, to_image_data
+
+                data = to_image_data(load_normal_map(p), bits=None)
+            else:
+                data = load(path, kind="channels" if opts else kind, **opts)
         except SRWError as exc:
             self.error.emit(str(exc))
             return False
         except MemoryError:
             self.error.emit(f"{Path(path).name} is too large to open in the free memory")
             return False
+        if data.kind == "normals":
+            verdict = self.check_normals_source(data, p)
+            if verdict == "image":
+                return self.open_input(path, None)
+            if verdict != "ok":
+                return False
         self._cancel_channel("run")
         self.session.state.kind = kind
+        if opts or data.kind == "channels":
+            self.session.state.layout["channel_open"] = dict(opts)
         self.session.set_source(data, str(Path(path).resolve()))
+        self.forget_surfaces()
         if self.settings is not None:
             self.settings.add_recent(path)
         self.message.emit(f"Opened {Path(path).name}: {data.width}x{data.height} "
                           f"{data.kind} ({data.units.dtype})")
         self._inputs_changed()
+        self.refresh_channel_plans(force=True)
         return True
 
     def open_sample(self, name: str = "astronaut") -> bool:
@@ -114,6 +141,7 @@ class FilesMixin:
         self._cancel_channel("run")
         self.session.state.kind = None
         self.session.set_source(data, None, sample=name)
+        self.forget_surfaces()
         self.message.emit(f"Opened the sample {name}: {data.width}x{data.height}")
         self._inputs_changed()
         return True
@@ -135,7 +163,13 @@ class FilesMixin:
         from core.io import load
 
         try:
-            data = load(path)
+            if self.channel_data_mode():   # the ground truth is read the way the input was
+                opts = self.channel_options_for_reference(Path(path))
+                if opts is None:
+                    return False
+                data = load(path, kind="channels", **opts)
+            else:
+                data = load(path, kind=self.session.source.kind if self.normals_mode() else None)
         except SRWError as exc:
             self.error.emit(str(exc))
             return False
@@ -176,6 +210,9 @@ class FilesMixin:
             if p and Path(p).resolve() == target:
                 self.error.emit(f"{target.name} is an input of this session; choose another name")
                 return False
+        done = self.save_normals_result(key, target)   # normal maps keep their encoding
+        if done is not None:
+            return done
         try:
             save(res.image, target, overwrite=target.exists())
         except SRWError as exc:
@@ -201,8 +238,12 @@ class FilesMixin:
             self.error.emit(str(exc))
             return False
         s = self.session
+        for key in ("normals", "surface", "channels"):   # read the input as it was read
+            if isinstance(new.layout.get(key), dict):
+                s.state.layout[key] = dict(new.layout[key])
         if new.input_path:
-            ok = self.open_input(new.input_path, new.kind)
+            ok = self.open_input(new.input_path, new.kind,
+                                 channel_options=new.layout.get("channel_open"))
         elif new.sample:
             ok = self.open_sample(new.sample)
         else:

@@ -24,6 +24,7 @@ from .menus import build_menus
 from .settings import Settings
 from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
 from .widgets import InputBox, ModelList, RoiBox, RunBox
+from .window_extras import install_extras
 
 __all__ = ["MainWindow", "OPEN_FILTER", "CHECKPOINT_EXTENSIONS"]
 
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         for w in (self.readout, self.device_label, self.memory_label):
             self.statusBar().addPermanentWidget(w)
         build_menus(self)
+        install_extras(self)   # normal maps (3D pane) and channel data (window_extras.py)
         self._connect()
         self.controller.ask = lambda title, text: ask_yes_no(self, title, text)
         self.session.subscribe(self._on_session)

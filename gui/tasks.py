@@ -9,6 +9,7 @@ progress bar keeps moving. Everything here is importable and testable without Qt
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ class RunRequest:
     options: SROptions = SROptions()
     channel: int = 0                      # shown channel of multi-channel data
     prepared: tuple | None = None         # (lr, hr, lr_display, hr_display) already made
+    rgb_mode: str = "replicate"           # channel data: how RGB models see the channels
 
     def inputs_signature(self) -> tuple:
         """What the LR/HR depend on: equal signatures give equal inputs."""
@@ -83,7 +85,14 @@ def _diff(sr: ImageData, hr: ImageData | None) -> tuple[np.ndarray | None, float
     """``|SR - HR|`` averaged over channels (working units) and its 99.5th percentile."""
     if hr is None or sr.pixels.shape != hr.pixels.shape:
         return None, 0.0
-    d = np.abs(sr.pixels - hr.pixels).mean(axis=2).astype(np.float32)
+    px = sr.pixels
+    if _channel_data(sr) and _channel_data(hr):   # into the reference's normalisation
+        lo_s, hi_s = (np.asarray(v, np.float32) for v in (sr.units.lo, sr.units.hi))
+        lo_h, hi_h = (np.asarray(v, np.float32) for v in (hr.units.lo, hr.units.hi))
+        span_s = np.where(hi_s > lo_s, hi_s - lo_s, 1).astype(np.float32)
+        span_h = np.where(hi_h > lo_h, hi_h - lo_h, 1).astype(np.float32)
+        px = (px * span_s + (lo_s - lo_h)) / span_h
+    d = np.abs(px - hr.pixels).mean(axis=2).astype(np.float32)
     d = np.nan_to_num(d, nan=0.0)
     return d, float(np.percentile(d, 99.5)) if d.size else 0.0
 
@@ -98,6 +107,16 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
 
     if reference == "degrade":
         s = float(scale)
+        if _channel_data(source):   # degraded in the data's own units, normalised again
+            from core.channel_eval import degrade_channels
+
+            lr = degrade_channels(source, s)
+            lr = dataclasses.replace(lr, meta={**source.meta, **lr.meta})  # saved like the input
+            hr = source
+            if math.isfinite(s) and s == int(s) and modcrop(source.pixels, int(s)).shape != \
+                    source.pixels.shape:
+                hr = source.with_pixels(np.ascontiguousarray(modcrop(source.pixels, int(s))))
+            return lr, hr
         lr_px = degrade(source.pixels, s)
         hr = source
         if math.isfinite(s) and s == int(s):
@@ -112,6 +131,13 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
                              f"input has {source.channels}")
         return source, attached_hr
     return source, None
+
+
+def _channel_data(data: ImageData) -> bool:
+    """Channel data read by the channel loader (its layout and units are known)."""
+    from core.channels import ChannelMeta
+
+    return data.kind == "channels" and isinstance(data.meta.get("channels"), ChannelMeta)
 
 
 def plan_output(lr: ImageData, hr: ImageData | None, scale: float,
@@ -192,7 +218,15 @@ def run_job(req: RunRequest) -> Job[dict]:
         yield Progress(start, total, prefix + "loading")
         try:
             loaded = load_model(key)
-            job = super_resolve(loaded.module, lr, size=out_hw, options=req.options, name=label)
+            if _channel_data(lr):   # every channel, replicate / groups for RGB models
+                from core.channel_sr import super_resolve_channels
+
+                job = super_resolve_channels(loaded.module, lr, size=out_hw,
+                                             rgb_mode=req.rgb_mode, options=req.options,
+                                             name=label)
+            else:
+                job = super_resolve(loaded.module, lr, size=out_hw, options=req.options,
+                                    name=label)
             res = yield from sub_job(job, start, 1000, total, prefix)
         except SRWError as exc:
             errors[key] = f"{label}: {exc}"

@@ -52,13 +52,20 @@ class DiffLegend(QWidget):
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay = QVBoxLayout(self)
         lay.addStretch(1)
-        lay.addWidget(QLabel("|SR − HR| colour scale"), 0, Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel("|SR − HR| colour scale")
+        lay.addWidget(self.title, 0, Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.bar)
         lay.addWidget(self.text)
         lay.addStretch(1)
 
     def set_range(self, hi: float, data: ImageData | None) -> None:
         extra = ""
+        normals = data is not None and data.kind == "normals"
+        self.title.setText("angular error (°) colour scale" if normals
+                           else "|SR − HR| colour scale")
+        if normals:
+            self.text.setText(f"0°  …  {hi:.3g}°")
+            return
         if data is not None:
             span = float(np.max(np.asarray(data.units.hi) - np.asarray(data.units.lo)))
             if span != 1.0:
@@ -144,7 +151,12 @@ class CompareGrid(QWidget):
     def keys(self) -> list[str]:
         """Panel keys in display order for the current session."""
         s = self.session
-        models = [k for k in s.state.models if k in s.catalog]
+        if s.source is not None and s.source.kind == "normals":   # the normal-map methods
+            from ..normals_tasks import normal_keys, options
+
+            models = normal_keys(options(s.state.layout))
+        else:
+            models = [k for k in s.state.models if k in s.catalog]
         models += [k for k in s.results if k not in models]
         keys = ["LR"] + models
         if s.hr is not None or s.state.reference != "none":
@@ -225,9 +237,11 @@ class CompareGrid(QWidget):
                 if res.diff is None:
                     panel.show_message("sizes differ: no difference map")
                 else:
+                    what = "angle" if s.source is not None and s.source.kind == "normals" \
+                        else "|Δ|"
                     panel.set_image(res.diff, levels=(0.0, hi), lut=lut,
-                                    readout=lambda c, r, d=res.diff: f"({c}, {r}) |Δ| = "
-                                                                     f"{float(d[r, c]):.4g}")
+                                    readout=lambda c, r, d=res.diff, w=what: f"({c}, {r}) {w} = "
+                                                                             f"{float(d[r, c]):.4g}")
             else:
                 img = res.image
                 r0 = res.result
@@ -286,8 +300,8 @@ class CompareGrid(QWidget):
         self.master.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _on_session(self, topic: str) -> None:
-        if topic in ("inputs", "models", "all", "params"):
-            if topic == "params" and self.keys() == self._current_keys():
+        if topic in ("inputs", "models", "all", "params", "normals"):
+            if topic in ("params", "normals") and self.keys() == self._current_keys():
                 return
             self.rebuild()
         elif topic == "results":

@@ -2,7 +2,9 @@
 
 The values come from :func:`core.metrics.region_metrics`, :func:`~core.metrics.psnr` and
 :func:`~core.metrics.ssim` (computed on a worker by the controller); the table only formats
-them (:func:`gui.tasks.fmt_metric`: PSNR with 3 decimals in dB, SSIM with 4).
+them (:func:`gui.tasks.fmt_metric`: PSNR with 3 decimals in dB, SSIM with 4). Normal maps get
+the angular-error statistics instead (one row per result and region, :mod:`gui.normals_tasks`)
+and channel data NMSE / PSNR against the ground truth (:mod:`gui.channel_tasks`).
 """
 
 from __future__ import annotations
@@ -54,13 +56,16 @@ class MetricsTable(QWidget):
         self.shave.setSpecialValueText("auto")
         self.shave.setValue(-1)
         self.shave.setToolTip("Pixels shaved from each image border; auto = the scale")
+        self.metric_label = QLabel("Metrics on")
+        self.shave_label = QLabel("shave")
+        self.columns: tuple[str, ...] = COLUMNS
         self.region = QLabel("")
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Metrics on"))
+        bar.addWidget(self.metric_label)
         bar.addWidget(self.channel)
-        bar.addWidget(QLabel("shave"))
+        bar.addWidget(self.shave_label)
         bar.addWidget(self.shave)
         bar.addWidget(self.region, 1)
         bar.addWidget(self.copy_button)
@@ -90,13 +95,32 @@ class MetricsTable(QWidget):
                         for c in range(self.table.columnCount())])
         return out
 
-    def text_for(self, model: str, column: str) -> str:
-        """The cell text of ``model``'s row in ``column`` (one of :data:`COLUMNS`)."""
-        c = COLUMNS.index(column)
+    def text_for(self, model: str, column: str, region: str | None = None) -> str:
+        """The cell text of ``model``'s row in ``column`` (one of the shown columns); for
+        normal maps ``region`` picks the ``ROI`` or ``image`` row."""
+        c = self.columns.index(column)
         for row in self.rows():
-            if row[0] == model:
+            if row[0] == model and (region is None or row[1] == region):
                 return row[c]
         raise KeyError(model)
+
+    def _layout_for(self, rows: list):
+        """Columns and the row formatter for the kind of rows (or of data) shown."""
+        from ..channel_tasks import CHANNEL_COLUMNS, ChannelRow, channel_cells
+        from ..normals_tasks import ANGULAR_COLUMNS, AngularRow, angular_cells
+
+        src = self.session.source
+        kind = src.kind if src is not None else None
+        if (rows and isinstance(rows[0], AngularRow)) or (not rows and kind == "normals"):
+            return ANGULAR_COLUMNS, angular_cells, "normals"
+        if (rows and isinstance(rows[0], ChannelRow)) or (
+                not rows and kind == "channels" and "channels" in src.meta):
+            return CHANNEL_COLUMNS, channel_cells, "channels"
+
+        def cells(m):
+            return [m.model, fmt_metric(m.roi_psnr, "psnr"), fmt_metric(m.roi_ssim, "ssim"),
+                    fmt_metric(m.psnr, "psnr"), fmt_metric(m.ssim, "ssim"), m.note]
+        return COLUMNS, cells, "images"
 
     def refresh(self) -> None:
         s = self.session
@@ -108,16 +132,26 @@ class MetricsTable(QWidget):
         roi = s.roi_region()
         where = f"ROI x={roi.x} y={roi.y} w={roi.w} h={roi.h}" if roi else "no ROI: draw one"
         auto = " (auto)" if st.shave is None else ""
-        self.region.setText(f"  {where} · shave {s.shave()}{auto} · "
-                            f"{'Y' if st.y_channel else 'RGB'}")
         rows = s.metrics
+        columns, cells_of, what = self._layout_for(rows)
+        if columns != self.columns:
+            self.columns = columns
+            self.table.setColumnCount(len(columns))
+            self.table.setHorizontalHeaderLabels(columns)
+        for w in (self.metric_label, self.channel):
+            w.setVisible(what == "images")
+        for w in (self.shave_label, self.shave):
+            w.setVisible(what != "normals")
+        tail = {"images": f" · shave {s.shave()}{auto} · {'Y' if st.y_channel else 'RGB'}",
+                "channels": f" · shave {s.shave()}{auto} · NMSE in the data's units",
+                "normals": " · angular error against the ground truth"}[what]
+        self.region.setText(f"  {where}{tail}")
+        numeric = [c for c, name in enumerate(columns) if name not in ("Model", "Region", "Note")]
         self.table.setRowCount(len(rows))
         for r, m in enumerate(rows):
-            cells = [m.model, fmt_metric(m.roi_psnr, "psnr"), fmt_metric(m.roi_ssim, "ssim"),
-                     fmt_metric(m.psnr, "psnr"), fmt_metric(m.ssim, "ssim"), m.note]
-            for c, text in enumerate(cells):
+            for c, text in enumerate(cells_of(m)):
                 item = QTableWidgetItem(text)
-                if 0 < c < 5:
+                if c in numeric:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         if not rows:
@@ -125,7 +159,7 @@ class MetricsTable(QWidget):
                     else "run a model to measure it")
             self.table.setRowCount(1)
             self.table.setItem(0, 0, QTableWidgetItem(hint))
-            for c in range(1, len(COLUMNS)):
+            for c in range(1, len(self.columns)):
                 self.table.setItem(0, c, QTableWidgetItem(""))
             self.table.setRowCount(1)
         self.copy_button.setEnabled(bool(rows))
@@ -138,7 +172,7 @@ class MetricsTable(QWidget):
         roi = s.roi_region()
         w.writerow(["# roi", f"{roi.x},{roi.y},{roi.w},{roi.h}" if roi else "",
                     "channel", "Y" if s.state.y_channel else "RGB", "shave", s.shave()])
-        w.writerow(COLUMNS)
+        w.writerow(self.columns)
         w.writerows(self.rows() if s.metrics else [])
         return buf.getvalue()
 
@@ -151,5 +185,5 @@ class MetricsTable(QWidget):
         return p
 
     def _on_session(self, topic: str) -> None:
-        if topic in ("metrics", "roi", "params", "all", "inputs", "results"):
+        if topic in ("metrics", "roi", "params", "all", "inputs", "results", "normals"):
             self.refresh()

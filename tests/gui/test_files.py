@@ -114,6 +114,7 @@ def test_kind_override_and_attached_hr(qtbot, window, dialogs, tmp_path, astrona
     np.save(npy, arr)
     assert c.open_input(npy)
     assert s.source.kind == "rgb" and window.input_box.kind.currentData() is None
+    dialogs.answer = type(dialogs.answer).No   # random values look like a photo: keep as normals
     window.input_box.kind.setCurrentIndex(window.input_box.kind.findData("normals"))
     window.input_box.kind.activated.emit(window.input_box.kind.currentIndex())
     assert s.source.kind == "normals" and s.state.kind == "normals"

@@ -1,0 +1,146 @@
+"""Screenshots of the 3D surface pane and the channel browser for the README.
+
+``python -m gui.screenshot_extras docs/surface3d.png --surface``: DiLiGenT's bear (from
+``../shared/datasets/normals/diligent``, with its mask and K; a synthetic dome when absent)
+degraded x4 and super-resolved with the split and naive methods, integrated with masked least
+squares (perspective) and shown side by side, coloured by angular error against the ground
+truth, after a drag on one view (the linked views follow).
+
+``python -m gui.screenshot_extras docs/channels.png --channels``: the seeded multipath channel
+of :mod:`core.channel_model` (128 subcarriers x 96 snapshots x 8 antennas, complex) in an
+``.npz`` beside a decoy array, opened through the variable dialog as magnitude / phase, degraded
+x2 and super-resolved with bicubic and bilinear, with the range table, the histogram and the
+NMSE per channel. (Measured CSI of ``../shared/datasets/channels`` opens the same way, but its
+phase is not coherent from packet to packet, so a complex x2 degradation along time is not a
+meaningful experiment to show.)
+
+Runs offscreen when there is no display; uses throw-away settings.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+BEAR = SHARED / "normals" / "diligent" / "bear"
+
+
+def _window(tmp: str, size: tuple[int, int]):
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .app import apply_theme, create_app
+    from .main_window import MainWindow
+    from .settings import Settings
+
+    app = create_app()
+    apply_theme(app, "dark")
+    window = MainWindow(Settings(Path(tmp) / "settings.ini"))
+    window.resize(*size)
+    window.show()
+    c = window.controller
+    errors: list[str] = []
+    c.error.disconnect()
+    c.error.connect(errors.append)
+
+    def settle(timeout: float = 300.0) -> None:
+        t0 = time.monotonic()
+        while (c._workers or c._metrics_timer.isActive()) and time.monotonic() - t0 < timeout:
+            app.processEvents()
+            time.sleep(0.01)
+        for _ in range(30):
+            app.processEvents()
+            time.sleep(0.01)
+
+    return app, window, c, errors, settle
+
+
+def _save(window, errors: list[str], path) -> Path:
+    if errors:
+        raise SystemExit("screenshot failed: " + "; ".join(errors))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        raise SystemExit(f"could not write {out}")
+    window.controller.shutdown()
+    window.close()
+    return out
+
+
+def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        app, window, c, errors, settle = _window(tmp, size)
+        if (BEAR / "normal_map.png").is_file():
+            src, mask, k = BEAR / "normal_map.png", BEAR / "mask.png", BEAR / "K.txt"
+        else:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+            from tests.gui.normal_maps import save_dome
+
+            src, mask, k = Path(tmp) / "dome.png", None, None
+            save_dome(src, 256)
+        c.open_input(src, "normals")
+        if mask is not None:
+            c.set_normals_options(mask=str(mask))
+        c.set_reference("degrade")
+        c.set_scale(4.0)
+        settle()
+        c.run()
+        settle()
+        if k is not None:
+            c.set_surface_options(K=str(k))
+        c.set_surface_options(method="lsq", color="error", lighting=True)
+        window.tabs.setCurrentWidget(window.surface3d)
+        window.tabs.parentWidget().setSizes([720, 200])
+        settle()
+        time.sleep(0.4)
+        settle()
+        canvases = window.surface3d.canvases()
+        if canvases:
+            canvases[0].renderer.rotate(-60, 40)
+            canvases[0].render_now()
+            canvases[0].camera_moved.emit(canvases[0])
+        settle()
+        return _save(window, errors, path)
+
+
+def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
+    from .dialogs.channel_options import ChannelOptionsDialog
+
+    def accept(self):   # the variable dialog, answered: magnitude and phase
+        self.complex_mode.setCurrentIndex(self.complex_mode.findData("mag_phase"))
+        return 1
+
+    ChannelOptionsDialog.exec = accept
+    with tempfile.TemporaryDirectory() as tmp:
+        app, window, c, errors, settle = _window(tmp, size)
+        import numpy as np
+
+        from core.channel_model import multipath_channel
+
+        src = Path(tmp) / "multipath.npz"
+        np.savez(src, H=multipath_channel(128, 96, 8, seed=0, delay_spread=300e-9).h,
+                 positions=np.arange(8.0))
+        c.open_input(src)
+        c.set_reference("degrade")
+        c.set_scale(2.0)
+        window.model_list.set_checked(["bicubic", "bilinear"])
+        settle()
+        c.run()
+        settle()
+        window.tabs.setCurrentWidget(window.channel_browser)
+        window.tabs.parentWidget().setSizes([760, 160])
+        settle()
+        window.channel_browser.set_channel(min(3, window.channel_browser.spin.maximum()))
+        settle()
+        return _save(window, errors, path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--channels" in sys.argv:
+        print(make_channels_screenshot(args[0] if args else "docs/channels.png"))
+    else:
+        print(make_surface_screenshot(args[0] if args else "docs/surface3d.png"))

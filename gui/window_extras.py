@@ -1,0 +1,135 @@
+"""The main window's normal-map and channel-data parts, installed by :func:`install_extras`.
+
+Adds to a :class:`gui.main_window.MainWindow`: the side-panel boxes (normal-map options,
+channel-data options; each shown only for its kind of input), the "3D surface" and "Channels"
+tabs, their menu entries, the file dialogs they need (mask, intrinsics, mesh export, render,
+channel variables) and the release of the 3D renderers when the window closes. Kept apart from
+``main_window.py`` so that the window's own module stays small.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+from core.surface import MESH_EXTENSIONS
+
+from .dialogs.channel_options import ChannelOptionsDialog
+from .views.channel_browser import ChannelBrowser
+from .views.surface3d import Surface3DView
+from .widgets.kind_boxes import ChannelBox, NormalsBox
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .main_window import MainWindow
+
+__all__ = ["install_extras", "MESH_FILTER", "IMAGE_FILTER"]
+
+MESH_FILTER = "Meshes (" + " ".join(f"*{e}" for e in MESH_EXTENSIONS) + ");;All files (*)"
+IMAGE_FILTER = "Images (*.png *.jpg *.tif);;All files (*)"
+MASK_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.exr *.npy);;All files (*)"
+K_FILTER = "Intrinsics (*.txt *.csv);;All files (*)"
+
+
+class _CloseWatcher(QObject):
+    """Releases the 3D renderers (their GL contexts) when the window closes."""
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt name
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.window.surface3d.release()
+        return False
+
+
+def _dialogs(w: "MainWindow") -> None:
+    c = w.controller
+
+    def mask() -> None:
+        path, _ = QFileDialog.getOpenFileName(w, "Mask of the normal map", w._last_dir(),
+                                              MASK_FILTER)
+        if path:
+            c.set_normals_options(mask=path)
+
+    def intrinsics() -> None:
+        path, _ = QFileDialog.getOpenFileName(w, "Camera intrinsics K (3 x 3)", w._last_dir(),
+                                              K_FILTER)
+        if path:
+            c.set_surface_options(K=path)
+
+    def export_mesh(name: str) -> None:
+        stem = Path(c.session.state.input_path or "surface").stem
+        tag = name.replace(" ", "_").replace("(", "").replace(")", "").lower()
+        path, _ = QFileDialog.getSaveFileName(w, f"Export the {name} mesh",
+                                              f"{stem}_{tag}.ply", MESH_FILTER)
+        if path:
+            c.export_mesh(name, path)
+
+    def save_render() -> None:
+        path, _ = QFileDialog.getSaveFileName(w, "Save the 3D render", "surfaces.png",
+                                              IMAGE_FILTER)
+        if path and not w.surface3d.save_render(path):
+            w.show_error(f"could not write {path}")
+
+    w.normals_box.mask_requested.connect(mask)
+    w.surface3d.k_button.clicked.connect(intrinsics)
+    w.surface3d.export_requested.connect(export_mesh)
+    w.surface3d.save_render_requested.connect(save_render)
+    w.channel_browser.save_requested.connect(w.save_result_dialog)
+    c.choose_channel_options = lambda path, infos, current: ChannelOptionsDialog.ask(
+        w, path, infos, current)
+
+
+def _menus(w: "MainWindow") -> None:
+    c = w.controller
+    menus = {a.text().replace("&", ""): a.menu() for a in w.menuBar().actions()}
+
+    def action(text, slot, shortcut=None) -> QAction:
+        a = QAction(text, w)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        return a
+
+    run = menus.get("Run")
+    if run is not None:
+        run.addSeparator()
+        run.addAction(action("Build &3D surfaces", lambda: (
+            w.tabs.setCurrentWidget(w.surface3d), c.build_surfaces()), "Ctrl+B"))
+        run.addAction(action("Cancel 3D build", c.cancel_surface))
+    view = menus.get("View")
+    if view is not None:
+        view.addAction(action("3D &surface", lambda: w.tabs.setCurrentWidget(w.surface3d),
+                              "Ctrl+6"))
+        view.addAction(action("C&hannels", lambda: w.tabs.setCurrentWidget(w.channel_browser),
+                              "Ctrl+7"))
+    f = menus.get("File")
+    if f is not None:
+        f.insertAction(w.save_action, action("Open channel data &options…", c.reopen_channels))
+
+
+def install_extras(w: "MainWindow") -> None:
+    """Add the normal-map and channel-data boxes, tabs, menus and dialogs to ``w``."""
+    c = w.controller
+    w.normals_box = NormalsBox(c)
+    w.channel_box = ChannelBox(c)
+    side = w.input_box.parentWidget().layout()
+    at = side.indexOf(w.input_box) + 1
+    side.insertWidget(at, w.channel_box)
+    side.insertWidget(at, w.normals_box)
+    w.surface3d = Surface3DView(c)
+    w.channel_browser = ChannelBrowser(c)
+    w.tabs.addTab(w.surface3d, "3D surface")
+    w.tabs.addTab(w.channel_browser, "Channels")
+    w.normals_box.options_chosen.connect(lambda changes: c.set_normals_options(**changes))
+    w.channel_box.reopen_requested.connect(c.reopen_channels)
+    w.channel_box.rgb_mode_chosen.connect(c.set_rgb_mode)
+    w.channel_browser.hovered.connect(w.readout.setText)
+    _dialogs(w)
+    _menus(w)
+    w.installEventFilter(_CloseWatcher(w))
