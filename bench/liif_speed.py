@@ -65,13 +65,16 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--scales", default="2,4,8")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads per case (0: torch's default); 1 avoids thread imbalance "
+                         "on a machine whose other core is busy")
     ap.add_argument("--case", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
         print(json.dumps(run_case(json.loads(args.case))))
         return
     print(f"LIIF (EDSR-baseline encoder), {args.size}x{args.size} input, CPU threads "
-          f"{torch.get_num_threads()}, median of {args.repeats}")
+          f"{args.threads or torch.get_num_threads()}, median of {args.repeats}")
     print(f"{'scale':>5}  {'implementation':<14} {'time s':>8} {'speed-up':>8} {'peak MB':>8} {'max |diff|':>10}")
     impls = ("reference", "engine-fp32", "engine-bf16")
     for s in [int(v) for v in args.scales.split(",")]:
@@ -80,7 +83,7 @@ def main() -> None:
         for rnd in range(args.repeats):
             for impl in impls:
                 runs[impl].append(in_subprocess("bench.liif_speed", {
-                    "impl": impl, "size": args.size, "scale": s, "repeats": 1,
+                    "impl": impl, "size": args.size, "scale": s, "repeats": 1, "threads": args.threads,
                     "check": impl == "engine-fp32" and rnd == 0}))
         base = statistics.median(r["seconds"] for r in runs["reference"])
         for impl in impls:
