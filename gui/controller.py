@@ -237,18 +237,26 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
                 return False
             self.set_run_options(tile=plan.tile)
         self._cancel_channel("inputs")
-        self._cancel_channel("metrics")
-        self._metric_cache.clear()
-        s.clear_results()
-        self._run_errors = []
-        self._t0 = time.perf_counter()
-        self._last_emit = 0.0
+        self._begin_run()
         req = self._request(models)
         if s.lr is not None and self._inputs_signature == req.inputs_signature():
             req = dataclasses.replace(req, prepared=(s.lr, s.hr, s.lr_display, s.hr_display))
         self._run_signature = req.inputs_signature()
-        self._submit("run", tasks.run_job(req), step=self._run_step,
-                     progress=self._run_progress, done=self._run_done, failed=self._run_failed)
+        return self._submit_run(tasks.run_job(req), self._run_step)
+
+    def _begin_run(self) -> None:
+        """Drop the last run's results and metrics and start the clock of a new run."""
+        self._cancel_channel("metrics")
+        self._metric_cache.clear()
+        self.session.clear_results()
+        self._run_errors = []
+        self._t0 = time.perf_counter()
+        self._last_emit = 0.0
+
+    def _submit_run(self, job, step: Callable) -> bool:
+        """Start ``job`` on the run channel (``step`` handles its steps); True."""
+        self._submit("run", job, step=step, progress=self._run_progress, done=self._run_done,
+                     failed=self._run_failed)
         self.running.emit(True)
         self.progress.emit(0.0, "starting")
         return True

@@ -10,7 +10,6 @@ kept in the session layout; the convention is also remembered in the settings fo
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from core.errors import SRWError
@@ -156,18 +155,9 @@ class NormalsMixin:
                                 opts["shape_model"] or None, opts["detail_model"] or None,
                                 SROptions(device=st.device, precision=st.precision,
                                           tile=st.tile))
-        self._cancel_channel("metrics")
-        self._metric_cache.clear()
-        s.clear_results()
-        self._run_errors = []
-        self._t0 = time.perf_counter()
-        self._last_emit = 0.0
+        self._begin_run()
         self._normals_sig = self._normals_signature()
-        self._submit("run", nt.normals_run_job(req), step=self._normals_step,
-                     progress=self._run_progress, done=self._run_done, failed=self._run_failed)
-        self.running.emit(True)
-        self.progress.emit(0.0, "starting")
-        return True
+        return self._submit_run(nt.normals_run_job(req), self._normals_step)
 
     def _normals_step(self, p) -> None:
         if p.key == "io":

@@ -18,7 +18,14 @@ import time
 from pathlib import Path
 
 
-def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
+def open_window(tmp: str | Path, size: tuple[int, int], *, timeout: float = 120.0,
+                watch_metrics: bool = True, tail: tuple[int, float] = (20, 0.005)):
+    """A themed main window with throw-away settings in ``tmp``, shown at ``size``.
+
+    Returns ``(app, window, controller, errors, settle)``: controller errors are collected in
+    ``errors``, and ``settle()`` processes events until the workers (and, with
+    ``watch_metrics``, the metrics timer) are idle, then ``tail`` more rounds of events.
+    """
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .app import apply_theme, create_app
@@ -27,24 +34,48 @@ def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Pa
 
     app = create_app()
     apply_theme(app, "dark")
+    window = MainWindow(Settings(Path(tmp) / "settings.ini"))
+    window.resize(*size)
+    window.show()
+    c = window.controller
+    errors: list[str] = []
+    c.error.disconnect()
+    c.error.connect(errors.append)
+    default_timeout = timeout
+    rounds, pause = tail
+
+    def busy() -> bool:
+        return bool(c._workers or (watch_metrics and c._metrics_timer.isActive()))
+
+    def settle(timeout: float = default_timeout) -> None:
+        t0 = time.monotonic()
+        while busy() and time.monotonic() - t0 < timeout:
+            app.processEvents()
+            time.sleep(0.01)
+        for _ in range(rounds):
+            app.processEvents()
+            time.sleep(pause)
+
+    return app, window, c, errors, settle
+
+
+def save_window(window, errors: list[str], path: str | Path) -> Path:
+    """Grab ``window`` into ``path`` (unless there were errors), then shut it down."""
+    if errors:
+        raise SystemExit("screenshot failed: " + "; ".join(errors))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        raise SystemExit(f"could not write {out}")
+    window.controller.shutdown()
+    window.close()
+    return out
+
+
+def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(Settings(Path(tmp) / "settings.ini"))
-        window.resize(*size)
-        window.show()
-        c, s = window.controller, window.session
-        errors: list[str] = []
-        c.error.disconnect()
-        c.error.connect(errors.append)
-
-        def settle(timeout: float = 120.0) -> None:
-            t0 = time.monotonic()
-            while (c._workers or c._metrics_timer.isActive()) and time.monotonic() - t0 < timeout:
-                app.processEvents()
-                time.sleep(0.01)
-            for _ in range(20):
-                app.processEvents()
-                time.sleep(0.005)
-
+        app, window, c, errors, settle = open_window(tmp, size, timeout=120.0)
+        s = window.session
         c.open_sample("astronaut")
         c.set_reference("degrade")
         c.set_scale(4.0)
@@ -57,15 +88,7 @@ def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Pa
         settle()
         window.grid.set_view_rect([120, 100, 380, 330])   # zoomed in: LR blocks vs SR detail
         settle()
-        if errors:
-            raise SystemExit("screenshot failed: " + "; ".join(errors))
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out)):
-            raise SystemExit(f"could not write {out}")
-        c.shutdown()
-        window.close()
-    return out
+        return save_window(window, errors, path)
 
 
 FSRCNN = Path(__file__).resolve().parents[2] / "shared/datasets/checkpoints/official" \
@@ -73,32 +96,9 @@ FSRCNN = Path(__file__).resolve().parents[2] / "shared/datasets/checkpoints/offi
 
 
 def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import apply_theme, create_app
-    from .main_window import MainWindow
-    from .settings import Settings
-
-    app = create_app()
-    apply_theme(app, "dark")
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(Settings(Path(tmp) / "settings.ini"))
-        window.resize(*size)
-        window.show()
-        c = window.controller
-        errors: list[str] = []
-        c.error.disconnect()
-        c.error.connect(errors.append)
-
-        def settle(timeout: float = 300.0) -> None:
-            t0 = time.monotonic()
-            while c._workers and time.monotonic() - t0 < timeout:
-                app.processEvents()
-                time.sleep(0.01)
-            for _ in range(20):
-                app.processEvents()
-                time.sleep(0.005)
-
+        app, window, c, errors, settle = open_window(tmp, size, timeout=300.0,
+                                                     watch_metrics=False)
         c.open_sample("astronaut")
         c.set_reference("degrade")
         c.set_scale(4.0)
@@ -114,15 +114,7 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
         first = next(iter(window.lam_view.columns.values()))
         first.sr.vb.setRange(xRange=(150, 290), yRange=(66, 146), padding=0)
         settle()
-        if errors:
-            raise SystemExit("screenshot failed: " + "; ".join(errors))
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out)):
-            raise SystemExit(f"could not write {out}")
-        c.shutdown()
-        window.close()
-    return out
+        return save_window(window, errors, path)
 
 
 if __name__ == "__main__":  # pragma: no cover

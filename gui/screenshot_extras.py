@@ -19,60 +19,20 @@ Runs offscreen when there is no display; uses throw-away settings.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from .screenshot import open_window, save_window
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 BEAR = SHARED / "normals" / "diligent" / "bear"
 
 
-def _window(tmp: str, size: tuple[int, int]):
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import apply_theme, create_app
-    from .main_window import MainWindow
-    from .settings import Settings
-
-    app = create_app()
-    apply_theme(app, "dark")
-    window = MainWindow(Settings(Path(tmp) / "settings.ini"))
-    window.resize(*size)
-    window.show()
-    c = window.controller
-    errors: list[str] = []
-    c.error.disconnect()
-    c.error.connect(errors.append)
-
-    def settle(timeout: float = 300.0) -> None:
-        t0 = time.monotonic()
-        while (c._workers or c._metrics_timer.isActive()) and time.monotonic() - t0 < timeout:
-            app.processEvents()
-            time.sleep(0.01)
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
-
-    return app, window, c, errors, settle
-
-
-def _save(window, errors: list[str], path) -> Path:
-    if errors:
-        raise SystemExit("screenshot failed: " + "; ".join(errors))
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(out)):
-        raise SystemExit(f"could not write {out}")
-    window.controller.shutdown()
-    window.close()
-    return out
-
-
 def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
-        app, window, c, errors, settle = _window(tmp, size)
+        app, window, c, errors, settle = open_window(tmp, size, timeout=300.0, tail=(30, 0.01))
         if (BEAR / "normal_map.png").is_file():
             src, mask, k = BEAR / "normal_map.png", BEAR / "mask.png", BEAR / "K.txt"
         else:
@@ -103,7 +63,7 @@ def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
             canvases[0].render_now()
             canvases[0].camera_moved.emit(canvases[0])
         settle()
-        return _save(window, errors, path)
+        return save_window(window, errors, path)
 
 
 def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
@@ -115,7 +75,7 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
 
     ChannelOptionsDialog.exec = accept
     with tempfile.TemporaryDirectory() as tmp:
-        app, window, c, errors, settle = _window(tmp, size)
+        app, window, c, errors, settle = open_window(tmp, size, timeout=300.0, tail=(30, 0.01))
         import numpy as np
 
         from core.channel_model import multipath_channel
@@ -135,7 +95,7 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
         settle()
         window.channel_browser.set_channel(min(3, window.channel_browser.spin.maximum()))
         settle()
-        return _save(window, errors, path)
+        return save_window(window, errors, path)
 
 
 if __name__ == "__main__":  # pragma: no cover

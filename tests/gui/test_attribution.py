@@ -11,20 +11,12 @@ from core.data import Region
 from core.jobs import run_sync
 from core.models import load_model
 from gui.views.attribution import PICK
-from tests.gui.util import wait_idle
+from tests.gui.util import open_with_edsr, wait_idle
 
 
 def _two_models(qtbot, window, edsr_ckpt, small_png) -> str:
     """96x96 HR degraded x2 (48x48 LR), bicubic and the tiny EDSR x2 ticked."""
-    c = window.controller
-    assert c.open_input(small_png)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
-    key = c.add_checkpoint(edsr_ckpt)
-    window.model_list.set_checked(["bicubic", key])
-    window.tabs.setCurrentWidget(window.lam_view)
-    wait_idle(qtbot, c)
-    return key
+    return open_with_edsr(qtbot, window, edsr_ckpt, small_png, window.lam_view)
 
 
 def _click(qtbot, panel, x: float, y: float) -> None:

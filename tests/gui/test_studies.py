@@ -13,20 +13,12 @@ from core.data import Region
 from core.jobs import run_sync
 from core.models import load_model
 from core.studies.batch import CSV_FIELDS
-from tests.gui.util import wait_idle
+from tests.gui.util import open_with_edsr, wait_idle
 
 
 def _setup(qtbot, window, edsr_ckpt, small_png) -> str:
     """96x96 HR degraded x2, bicubic and the tiny EDSR x2 ticked, the Studies tab shown."""
-    c = window.controller
-    assert c.open_input(small_png)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
-    key = c.add_checkpoint(edsr_ckpt)
-    window.model_list.set_checked(["bicubic", key])
-    window.tabs.setCurrentWidget(window.studies)
-    wait_idle(qtbot, c)
-    return key
+    return open_with_edsr(qtbot, window, edsr_ckpt, small_png, window.studies)
 
 
 def _run(qtbot, window, study: str):

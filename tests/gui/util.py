@@ -22,3 +22,17 @@ def degrade_and_run(qtbot, window, models: list[str], scale: float = 4.0,
     window.run_box.run_button.click()
     wait_idle(qtbot, c)
     assert set(c.session.results) == set(models), window.errors
+
+
+def open_with_edsr(qtbot, window, edsr_ckpt, small_png, tab) -> str:
+    """96x96 HR degraded x2 (48x48 LR), bicubic and the tiny EDSR x2 ticked, ``tab`` shown;
+    the EDSR's catalog key."""
+    c = window.controller
+    assert c.open_input(small_png)
+    c.set_reference("degrade")
+    c.set_scale(2.0)
+    key = c.add_checkpoint(edsr_ckpt)
+    window.model_list.set_checked(["bicubic", key])
+    window.tabs.setCurrentWidget(tab)
+    wait_idle(qtbot, c)
+    return key

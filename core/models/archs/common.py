@@ -15,8 +15,10 @@ from typing import Callable, Mapping
 import torch
 from torch import Tensor, nn
 
+from ..spec import shape_of
+
 __all__ = ["default_conv", "MeanShift", "ResBlock", "Upsampler", "DIV2K_RGB_MEAN",
-           "read_rgb_range", "read_upsampler_scale", "upsampler_radius"]
+           "read_edsr_tail", "read_rgb_range", "read_upsampler_scale", "upsampler_radius"]
 
 #: Mean RGB of DIV2K in [0, 1] (EDSR-PyTorch's ``rgb_mean``).
 DIV2K_RGB_MEAN: tuple[float, float, float] = (0.4488, 0.4371, 0.4040)
@@ -158,6 +160,14 @@ def read_upsampler_scale(sd: Mapping[str, Tensor], prefix: str, n_feats: int) ->
     if len(outs) == 1 and outs[0][0] == 9 * n_feats:
         return 3
     return None
+
+
+def read_edsr_tail(sd: Mapping[str, Tensor], n_feats: int, n_colors: int) -> int | None:
+    """Scale of an EDSR-style tail (``tail.0`` an :class:`Upsampler`, ``tail.1`` a 3x3
+    convolution from ``n_feats`` to ``n_colors``), or None when it is absent or does not fit."""
+    if shape_of(sd, "tail.1.weight") != (n_colors, n_feats, 3, 3):
+        return None
+    return read_upsampler_scale(sd, "tail.0.", n_feats)
 
 
 def upsampler_radius(scale: int) -> int:

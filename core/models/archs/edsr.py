@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from ..contracts import FixedScaleSR
 from ..spec import ArchSpec, StateDict, count_seq, shape_of
-from .common import (MeanShift, ResBlock, Upsampler, default_conv, read_rgb_range,
-                     read_upsampler_scale)
+from .common import (MeanShift, ResBlock, Upsampler, default_conv, read_edsr_tail,
+                     read_rgb_range)
 
 __all__ = ["EDSR", "edsr_baseline", "edsr_full", "detect_edsr", "SPEC"]
 
@@ -130,9 +130,7 @@ def detect_edsr(sd: StateDict, require_tail: bool = True) -> dict[str, Any] | No
             return None
         hp["no_upsampling"] = True
         return hp
-    if tail_last != (n_colors, n_feats, 3, 3):
-        return None
-    scale = read_upsampler_scale(sd, "tail.0.", n_feats)
+    scale = read_edsr_tail(sd, n_feats, n_colors)
     if scale is None:
         return None
     hp["scale"] = scale

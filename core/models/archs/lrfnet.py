@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from ..contracts import FixedScaleSR
 from ..spec import ArchSpec, StateDict, count_seq, shape_of
-from .common import (MeanShift, Upsampler, default_conv, read_rgb_range, read_upsampler_scale,
+from .common import (MeanShift, Upsampler, default_conv, read_edsr_tail, read_rgb_range,
                      upsampler_radius)
 
 __all__ = ["LRFNet", "default_dilations", "detect_lrfnet", "SPEC"]
@@ -165,9 +165,7 @@ def detect_lrfnet(sd: StateDict) -> dict[str, Any] | None:
         hp.update(variant="separable", n_resblocks=blocks, k=k)
     if shape_of(sd, f"body.{blocks}.weight") != (n, n, 3, 3):
         return None
-    if shape_of(sd, "tail.1.weight") != (c, n, 3, 3):
-        return None
-    scale = read_upsampler_scale(sd, "tail.0.", n)
+    scale = read_edsr_tail(sd, n, c)
     if scale is None:
         return None
     hp["scale"] = scale

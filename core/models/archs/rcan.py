@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from ..contracts import FixedScaleSR
 from ..spec import ArchSpec, StateDict, count_seq, shape_of
-from .common import (MeanShift, Upsampler, default_conv, read_rgb_range, read_upsampler_scale,
+from .common import (MeanShift, Upsampler, default_conv, read_edsr_tail, read_rgb_range,
                      upsampler_radius)
 
 __all__ = ["RCAN", "CALayer", "RCAB", "ResidualGroup", "detect_rcan", "SPEC"]
@@ -130,9 +130,7 @@ def detect_rcan(sd: StateDict) -> dict[str, Any] | None:
             return None
     if shape_of(sd, f"body.{groups}.weight") != conv:
         return None
-    if shape_of(sd, "tail.1.weight") != (c, n, 3, 3):
-        return None
-    scale = read_upsampler_scale(sd, "tail.0.", n)
+    scale = read_edsr_tail(sd, n, c)
     if scale is None:
         return None
     hp: dict[str, Any] = dict(n_resgroups=groups, n_resblocks=blocks, n_feats=n,
