@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import InputError
-from ..models.contracts import ArbitraryScaleSR, FixedScaleSR
+from ..engine.run import model_kind
 
 __all__ = ["WindowPlan", "plan_window", "kind_of"]
 
@@ -53,15 +53,7 @@ class WindowPlan:
     whole_image: bool
 
 
-def kind_of(model: nn.Module) -> str:
-    """``fixed``, ``arbitrary`` or ``interp``."""
-    if isinstance(model, ArbitraryScaleSR):
-        return "arbitrary"
-    if isinstance(model, FixedScaleSR):
-        return "fixed"
-    if hasattr(model, "resize"):
-        return "interp"
-    raise InputError(f"{type(model).__name__} is not a super-resolution model of this workbench")
+kind_of = model_kind  # one definition of the model kinds: core.engine.run.model_kind
 
 
 def _ycbcr_matrices() -> tuple[np.ndarray, np.ndarray]:

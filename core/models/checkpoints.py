@@ -11,9 +11,7 @@ LIIF's), atomically. Errors are :class:`~core.errors.CheckpointError` with one r
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import CheckpointError
+from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
 from .safe_unpickle import SAFE_PICKLE, _Inert  # noqa: F401  (re-exported: tests, old imports)
 from .state_dict_io import WRAPPER_KEYS, _short, load_state_dict_file
@@ -295,20 +294,11 @@ def save_checkpoint(module: nn.Module, path: str | Path, *, spec: dict | None = 
         st_meta["meta"] = json.dumps(dict(meta), default=str)
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if safetensors:
             from safetensors.torch import save_file
 
-            save_file(dict(sd), tmp, metadata=st_meta)
+            save_file(dict(sd), str(tmp), metadata=st_meta)
         else:
             torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return path

@@ -13,9 +13,7 @@ the official ``{'model': {'name', 'args', 'sd'}}``; fixed-scale: ``{'arch', 'hpa
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError
+from ..io.atomic import atomic_path
 
 __all__ = ["TRAIN_FORMAT", "rng_state", "set_rng_state", "save_state", "load_state",
            "export_weights", "model_from_state", "export_file"]
@@ -55,19 +54,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def _atomic_torch_save(obj: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return path
 
 
