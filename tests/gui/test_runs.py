@@ -25,7 +25,8 @@ def _slow_liif(qtbot, window, liif_ckpt, small_png, scale=8.0) -> str:
 
 def test_event_loop_never_blocked_during_a_run(qtbot, window, liif_ckpt, small_png):
     c, s = window.controller, window.session
-    key = _slow_liif(qtbot, window, liif_ckpt, small_png)
+    # x16 (1536x1536, 36 query chunks): long enough to measure even on a quiet fast machine
+    key = _slow_liif(qtbot, window, liif_ckpt, small_png, scale=16.0)
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(5)
@@ -39,7 +40,7 @@ def test_event_loop_never_blocked_during_a_run(qtbot, window, liif_ckpt, small_p
     qtbot.wait(30)          # the result is painted too
     timer.stop()
     run_s = time.perf_counter() - t0
-    assert key in s.results and s.results[key].image.shape == (768, 768, 3)
+    assert key in s.results and s.results[key].image.shape == (1536, 1536, 3)
     gaps = np.diff([t0] + ticks)
     assert run_s > 0.3 and len(ticks) > 20, (run_s, len(ticks))
     print(f"run {run_s:.2f} s, {len(ticks)} ticks, longest gap {gaps.max() * 1000:.1f} ms")
