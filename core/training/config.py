@@ -36,7 +36,8 @@ __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Architectures that can be trained, by kind.
 ARBITRARY_ARCHS = ("liif", "ipf")
-FIXED_ARCHS = ("edsr", "rdn")
+FIXED_ARCHS = ("edsr", "rdn", "rcan", "swinir", "srresnet", "msrresnet", "lrfnet", "srcnn",
+               "fsrcnn", "espcn", "vdsr")
 _SCHEDULES = ("constant", "step", "multistep", "cosine")
 _PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -70,7 +71,9 @@ class ModelConfig:
 class DataConfig:
     """Training data: image folders (preloaded as uint8), patch and batch sizes.
 
-    ``lr_patch``: LR patch side. Fixed-scale models get HR crops of ``lr_patch * scale``;
+    ``lr_patch``: LR patch side. Fixed-scale models get HR crops of ``lr_patch * scale``
+    (``scales``: one scale per batch drawn from this list, for models that take a
+    bicubic-upscaled input and serve several scales, like VDSR);
     arbitrary-scale ones a scale ``s ~ U(scale_min, scale_max)`` per batch, HR crops of
     ``round(lr_patch * s)`` and ``sample_q`` query pixels per image. ``quantize_lr``: round the
     LR to 8 bit as the benchmark LR files are.
@@ -82,6 +85,7 @@ class DataConfig:
     scale_min: float = 1.0
     scale_max: float = 4.0
     sample_q: int = 2304
+    scales: list[int] | None = None
     augment: bool = True
     quantize_lr: bool = True
 
@@ -236,6 +240,14 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                               f"got {model.hidden_list!r}")
     else:
         _number(model.args.get("scale", 2), "model.args.scale", integer=True, minimum=1)
+    if data.scales is not None:
+        from ..models.registry import get_arch
+
+        if (model.arbitrary or not get_arch(model.arch).any_scale
+                or not isinstance(data.scales, list) or not data.scales):
+            raise ConfigError("'data.scales' is a non-empty list of integer scales, for "
+                              "fixed-scale models with a bicubic-upscaled input (vdsr, srcnn)")
+        data.scales = [_number(s, "data.scales", integer=True, minimum=2) for s in data.scales]
 
     # -- data
     if isinstance(data.train, str):
@@ -283,9 +295,10 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                             for s in val.extra_scales]
         if not val.scales:
             raise ConfigError("'validation.scales' must list at least one scale")
-        if not model.arbitrary and val.scales[0] != model.scale:
+        trained = data.scales or [model.scale]
+        if not model.arbitrary and val.scales[0] not in trained:
             raise ConfigError(f"'validation.scales' starts with x{val.scales[0]} but the model "
-                              f"is trained at x{model.scale}")
+                              f"is trained at x{', x'.join(map(str, trained))}")
         val.every_steps = _number(val.every_steps, "validation.every_steps", integer=True,
                                   minimum=1)
         val.extra_every = _number(val.extra_every, "validation.extra_every", integer=True,

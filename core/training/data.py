@@ -7,7 +7,9 @@ needs no data-loader state. No worker processes, no threads.
 
 * Fixed-scale (EDSR recipe): HR crop of ``lr_patch * scale`` pixels, random flips and 90-degree
   rotation (transpose), LR = :func:`core.resize.degrade` (MATLAB bicubic) of the crop, rounded
-  to 8 bit as the benchmark LR files are.
+  to 8 bit as the benchmark LR files are. Models that take a bicubic-upscaled input (SRCNN,
+  VDSR) get the LR upscaled back to the HR size with the same MATLAB bicubic the engine uses;
+  Y-channel models get the Y of BT.601 (MATLAB ``rgb2ycbcr``) of both, as the engine feeds them.
 * Arbitrary-scale (LIIF's ``sr-implicit-downsampled`` wrapper): one scale ``s ~ U(min, max)``
   per batch, HR crop of ``round(lr_patch * s)`` pixels, LR = :func:`core.resize.imresize`
   (bicubic) of it to ``lr_patch x lr_patch``, then ``sample_q`` HR pixels without repetition
@@ -127,7 +129,8 @@ def _quantize(a: np.ndarray) -> np.ndarray:
 
 @dataclass
 class FixedBatch:
-    """``lr (B, 3, p, p)`` and ``hr (B, 3, p*s, p*s)``, float32 in [0, 1]."""
+    """``lr (B, C, p, p)`` (``p*s`` when pre-upsampled) and ``hr (B, C, p*s, p*s)``, float32
+    in [0, 1]; C = 3, or 1 for Y-channel models."""
 
     lr: Tensor
     hr: Tensor
@@ -145,17 +148,32 @@ class QueryBatch:
     scale: float
 
 
+def _to_y(x: Tensor) -> Tensor:
+    """``(B, 3, h, w)`` RGB in [0, 1] -> ``(B, 1, h, w)`` BT.601 luma (:func:`rgb_to_y`)."""
+    from ..metrics import _Y_ROW
+
+    w = torch.as_tensor(_Y_ROW, dtype=x.dtype).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True) + 16.0 / 255.0
+
+
 def sample_fixed_batch(images: ImageSet, rng: np.random.Generator, batch: int, lr_patch: int,
-                       scale: int, augment: bool = True, quantize_lr: bool = True) -> FixedBatch:
-    """One fixed-scale batch (see the module docstring)."""
+                       scale: int, augment: bool = True, quantize_lr: bool = True, *,
+                       y_only: bool = False, pre_upsample: bool = False) -> FixedBatch:
+    """One fixed-scale batch (see the module docstring). ``pre_upsample``: the LR is bicubic-
+    upscaled back to the HR size; ``y_only``: both are reduced to the Y channel."""
     crop = lr_patch * scale
     hr8 = _crops(images, rng, batch, crop, augment)
     hr = _stack_channels(hr8)
     lr = degrade(hr, scale)
     if quantize_lr:
         lr = _quantize(lr)
-    return FixedBatch(torch.from_numpy(_unstack_channels(lr.astype(np.float32), batch)),
-                      torch.from_numpy(_unstack_channels(hr, batch)))
+    if pre_upsample:
+        lr = imresize(lr, size=(crop, crop), method="bicubic")
+    lr_t = torch.from_numpy(_unstack_channels(lr.astype(np.float32), batch))
+    hr_t = torch.from_numpy(_unstack_channels(hr, batch))
+    if y_only:
+        lr_t, hr_t = _to_y(lr_t), _to_y(hr_t)
+    return FixedBatch(lr_t, hr_t)
 
 
 def sample_query_batch(images: ImageSet, rng: np.random.Generator, batch: int, lr_patch: int,

@@ -128,8 +128,21 @@ def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> Any:
     return sched.LambdaLR(opt, lambda _: 1.0)
 
 
-def make_batch(cfg: TrainConfig, images: ImageSet, step: int) -> Any:
-    """The batch of ``step`` (same for every run with the same seed)."""
+def input_flags(cfg: TrainConfig) -> dict[str, bool]:
+    """``y_only`` and ``pre_upsample`` of a fixed-scale model: what its batches must hold.
+    Read from the module built on the meta device (no memory, no use of the torch RNG)."""
+    from ..models.registry import get_arch
+
+    with torch.device("meta"):
+        module = get_arch(cfg.model.arch).build(**cfg.model.args)
+    return {"y_only": bool(getattr(module, "y_only", False)),
+            "pre_upsample": bool(getattr(module, "pre_upsampled", False))}
+
+
+def make_batch(cfg: TrainConfig, images: ImageSet, step: int,
+               flags: dict[str, bool] | None = None) -> Any:
+    """The batch of ``step`` (same for every run with the same seed). ``flags``: the result
+    of :func:`input_flags` for fixed-scale models (computed when not given)."""
     d = cfg.data
     rng = batch_rng(cfg.seed, step)
     if cfg.model.arch == "ipf":  # HR patches of queries (image losses)
@@ -141,8 +154,9 @@ def make_batch(cfg: TrainConfig, images: ImageSet, step: int) -> Any:
     if cfg.model.arbitrary:
         return sample_query_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
                                   d.scale_max, d.sample_q, d.augment, d.quantize_lr)
-    return sample_fixed_batch(images, rng, d.batch_size, d.lr_patch, cfg.model.scale, d.augment,
-                              d.quantize_lr)
+    scale = int(rng.choice(d.scales)) if d.scales else cfg.model.scale
+    return sample_fixed_batch(images, rng, d.batch_size, d.lr_patch, scale, d.augment,
+                              d.quantize_lr, **(flags if flags is not None else input_flags(cfg)))
 
 
 def _loss(model: nn.Module, batch: Any, device: torch.device, channels_last: bool) -> Tensor:
@@ -213,6 +227,14 @@ def _write_config(cfg: TrainConfig, path: Path) -> None:
     path.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
 
 
+def _model_section(model: Any) -> Any:
+    """The model section without keys left at None, so that a run saved before an optional
+    key existed still resumes with the config that has it."""
+    if not isinstance(model, dict):
+        return model
+    return {k: v for k, v in model.items() if v is not None}
+
+
 def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool = False,
           steps: int | None = None, threads: int | None = None,
           device: str = "auto") -> Job[TrainResult]:
@@ -232,7 +254,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     state = None
     if resume:
         state = load_state(last_path)
-        if state["config"].get("model") != cfg.to_dict()["model"]:
+        if _model_section(state["config"].get("model")) != _model_section(cfg.to_dict()["model"]):
             raise ConfigError(f"the run in {out} was trained with another 'model' section "
                               f"({state['config'].get('model')}); resume it with its own config")
     elif last_path.exists():
@@ -287,6 +309,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
                    extra={"log_window": list(window),
                           **({"ipf": trainer.state_dict()} if trainer is not None else {})})
 
+    flags = None if cfg.model.arbitrary else input_flags(cfg)
     step, saved_step, consistent = start, start, True
     last_save = time.monotonic()
     window: list[float] = list(state.get("extra", {}).get("log_window", [])) if state else []
@@ -297,7 +320,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     try:
         while step < total:
             t0 = time.perf_counter()
-            batch = make_batch(cfg, images, step)
+            batch = make_batch(cfg, images, step, flags)
             consistent = False
             loss = (trainer.step(batch, autocast_dtype, dev, opt) if trainer is not None
                     else train_step(model, opt, batch, cfg, autocast_dtype, dev))
