@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
+
 from core.errors import SRWError
 
 from . import normals_tasks as nt
@@ -24,6 +26,10 @@ _CONVENTION_KEYS = ("y_up", "space")
 class NormalsMixin:
     """Normal-map options, decoding on open, split/naive runs, angular-error metrics."""
 
+    parts_progress = Signal(float, str)
+    parts_running = Signal(bool)
+
+    normal_parts = None          # nt.NormalParts of the opened map (the "Normal parts" tab)
     normals_warnings: list[str] = []
     _normal_source = None        # (ImageData it was decoded from, options key, NormalMap)
     _normal_io = None            # (inputs signature, lr NormalMap, hr NormalMap | None)
@@ -212,3 +218,72 @@ class NormalsMixin:
             return False
         self.message.emit(f"Saved {key} to {path}")
         return True
+
+    # -- shape / detail parts of the opened map --------------------------------------------------
+    def decoded_normals(self):
+        """The opened map as decoded already (None, without decoding or a message, else)."""
+        ns = self._normal_source
+        ok = self.normals_mode() and ns is not None and ns[0] is self.session.source
+        return ns[1] if ok else None
+
+    def parts_current(self) -> bool:
+        """Whether :attr:`normal_parts` is the split of the opened map at the chosen sigma."""
+        p = self.normal_parts
+        src = self.decoded_normals()
+        return p is not None and src is not None and p.source is src and \
+            p.sigma == float(self.normals_options()["sigma"])
+
+    def compute_normal_parts(self) -> bool:
+        """Split the opened map at the chosen sigma on the ``parts`` channel (supersedes)."""
+        src = self.decoded_normals()
+        if src is None:
+            return False
+        sigma = float(self.normals_options()["sigma"])
+        self._submit("parts", nt.parts_job(src, sigma), progress=self._parts_progress,
+                     done=self._parts_done, failed=self._parts_failed)
+        self.parts_running.emit(True)
+        self.parts_progress.emit(0.0, "splitting")
+        return True
+
+    def save_normal_parts(self, folder: str | Path, bits: int = 16) -> bool:
+        """Write ``STEM_shape.png`` and ``STEM_detail.png`` (8 or 16 bit) into ``folder`` as a
+        background job; existing files are replaced only if the user agrees."""
+        src = self.source_normals() if self.normals_mode() else None
+        if src is None:
+            self.error.emit("open a normal map first (Input kind: normal map)")
+            return False
+        if bits not in (8, 16):
+            self.error.emit(f"PNG parts are 8 or 16 bit, not {bits}")
+            return False
+        stem = Path(self.session.state.input_path or "normals").stem
+        paths = nt.parts_paths(folder, stem)
+        there = [p.name for p in paths.values() if p.exists()]
+        if there and not self.ask("Replace files?", f"{', '.join(there)} already exist in "
+                                  f"{folder}. Replace them?"):
+            return False
+        sigma = float(self.normals_options()["sigma"])
+        self._submit("parts_save", nt.save_parts_job(src, sigma, self.normal_parts, paths, bits,
+                                                     overwrite=bool(there)),
+                     progress=self._parts_progress, done=self._parts_saved,
+                     failed=self._parts_failed)
+        self.parts_running.emit(True)
+        return True
+
+    def _parts_progress(self, p) -> None:
+        self.parts_progress.emit(p.fraction, p.message)
+
+    def _parts_done(self, parts) -> None:
+        self.normal_parts = parts
+        self.parts_running.emit(False)
+        self.parts_progress.emit(1.0, f"sigma {parts.sigma:g} px")
+        self.session.notify("normal_parts")
+
+    def _parts_saved(self, paths: dict) -> None:
+        self.parts_running.emit(False)
+        self.parts_progress.emit(1.0, "saved")
+        self.message.emit("Saved " + " and ".join(str(p) for p in paths.values()))
+
+    def _parts_failed(self, message: str) -> None:
+        self.parts_running.emit(False)
+        self.parts_progress.emit(0.0, "failed")
+        self.error.emit(message)

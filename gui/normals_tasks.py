@@ -32,7 +32,8 @@ from .tasks import Step, display_array, plan_output, predict_geometry
 
 __all__ = ["METHOD_KEYS", "DEFAULTS", "options", "convention", "normal_keys", "NormalsResult",
            "NormalsRequest", "normals_io", "normals_run_job", "AngularRow", "ANGULAR_COLUMNS",
-           "angular_cells", "angular_metrics_job", "decode_source", "NOT_NORMALS_HINT"]
+           "angular_cells", "angular_metrics_job", "decode_source", "NOT_NORMALS_HINT",
+           "PART_NAMES", "NormalParts", "parts_job", "parts_paths", "save_parts_job"]
 
 #: method -> the result key (and panel title), in display order.
 METHOD_KEYS: dict[str, str] = {"bicubic": "LR bicubic", "split": "SR (split)",
@@ -237,3 +238,57 @@ def angular_metrics_job(maps: dict[str, tuple[str, NormalMap]], gt: NormalMap,
         rows.append(whole)
     yield Progress(total, total, "metrics done")
     return rows
+
+
+# --- shape / detail parts of the opened map (the "Normal parts" tab) ----------------------------
+
+#: The images of the parts tab, in display order.
+PART_NAMES = ("input", "shape", "detail")
+
+
+@dataclass(frozen=True, eq=False)
+class NormalParts:
+    """The split of the opened map: ``images`` holds the encoded ``(n + 1) / 2`` float32
+    ``H x W x 3`` images in [0, 1] of ``input``, ``shape`` and ``detail``."""
+
+    source: NormalMap
+    sigma: float
+    split: Any                   # core.normals.Split
+    images: dict
+
+
+def parts_job(nmap: NormalMap, sigma: float) -> Job[NormalParts]:
+    """Split ``nmap`` (:func:`core.normals.split`) and encode the parts as images."""
+    from core.normals import encode, split
+
+    yield Progress(0, 3, f"splitting (sigma {sigma:g} px)")
+    parts = split(nmap, sigma)
+    yield Progress(2, 3, "encoding")
+    images = {"input": encode(nmap), "shape": encode(parts.shape), "detail": encode(parts.detail)}
+    yield Progress(3, 3, "parts ready")
+    return NormalParts(nmap, parts.sigma, parts, images)
+
+
+def parts_paths(folder, stem: str) -> dict:
+    """``{"shape": folder/STEM_shape.png, "detail": ...}``, the names ``normals split`` uses."""
+    from pathlib import Path
+
+    return {k: Path(folder) / f"{stem}_{k}.png" for k in ("shape", "detail")}
+
+
+def save_parts_job(nmap: NormalMap, sigma: float, parts: NormalParts | None, paths: dict,
+                   bits: int, overwrite: bool = False) -> Job[dict]:
+    """Write the shape and detail parts as ``bits``-bit PNGs with
+    :func:`core.io.normals.save_normal_map` (atomic; never over the input). ``parts`` is reused
+    when it is the split of ``nmap`` at ``sigma``, else the split is made here."""
+    from core.io.normals import save_normal_map
+
+    if parts is None or parts.source is not nmap or parts.sigma != float(sigma):
+        parts = yield from sub_job(parts_job(nmap, sigma), 0, 1, 3)
+    out = {}
+    for i, key in enumerate(("shape", "detail")):
+        yield Progress(1 + i, 3, f"writing {paths[key].name}")
+        out[key] = save_normal_map(getattr(parts.split, key), paths[key], bits=bits,
+                                   overwrite=overwrite)
+    yield Progress(3, 3, "saved")
+    return out

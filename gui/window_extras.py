@@ -1,10 +1,11 @@
 """The main window's normal-map and channel-data parts, installed by :func:`install_extras`.
 
 Adds to a :class:`gui.main_window.MainWindow`: the side-panel boxes (normal-map options,
-channel-data options; each shown only for its kind of input), the "3D surface" and "Channels"
-tabs, their menu entries, the file dialogs they need (mask, intrinsics, mesh export, render,
-channel variables) and the release of the 3D renderers when the window closes. Kept apart from
-``main_window.py`` so that the window's own module stays small.
+channel-data options; each shown only for its kind of input), the "3D surface", "Channels",
+"Normal parts" and "IPF flow" tabs, their menu entries, the file dialogs they need (mask,
+intrinsics, mesh export, render, normal parts folder, channel variables) and the release of
+the 3D renderers when the window closes. Kept apart from ``main_window.py`` so that the
+window's own module stays small.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from core.surface import MESH_EXTENSIONS
 
 from .dialogs.channel_options import ChannelOptionsDialog
 from .views.channel_browser import ChannelBrowser
+from .views.ipf_flow import IpfFlowView
+from .views.normal_parts import NormalPartsView
 from .views.surface3d import Surface3DView
 from .widgets.kind_boxes import ChannelBox, NormalsBox
 
@@ -70,6 +73,12 @@ def _dialogs(w: "MainWindow") -> None:
         if path:
             c.export_mesh(name, path)
 
+    def save_parts(bits: int) -> None:
+        folder = QFileDialog.getExistingDirectory(w, f"Folder for the shape and detail parts "
+                                                  f"({bits}-bit PNG)", w._last_dir())
+        if folder:
+            c.save_normal_parts(folder, bits)
+
     def save_render() -> None:
         path, _ = QFileDialog.getSaveFileName(w, "Save the 3D render", "surfaces.png",
                                               IMAGE_FILTER)
@@ -77,6 +86,7 @@ def _dialogs(w: "MainWindow") -> None:
             w.show_error(f"could not write {path}")
 
     w.normals_box.mask_requested.connect(mask)
+    w.normal_parts.save_requested.connect(save_parts)
     w.surface3d.k_button.clicked.connect(intrinsics)
     w.surface3d.export_requested.connect(export_mesh)
     w.surface3d.save_render_requested.connect(save_render)
@@ -126,6 +136,12 @@ def install_extras(w: "MainWindow") -> None:
     w.channel_browser = ChannelBrowser(c)
     w.tabs.addTab(w.surface3d, "3D surface")
     w.tabs.addTab(w.channel_browser, "Channels")
+    w.normal_parts = NormalPartsView(c)
+    w.ipf_flow = IpfFlowView(c)
+    w.tabs.addTab(w.normal_parts, "Normal parts")
+    w.tabs.addTab(w.ipf_flow, "IPF flow")
+    w.normal_parts.hovered.connect(w.readout.setText)
+    w.ipf_flow.hovered.connect(w.readout.setText)
     w.normals_box.options_chosen.connect(lambda changes: c.set_normals_options(**changes))
     w.channel_box.reopen_requested.connect(c.reopen_channels)
     w.channel_box.rgb_mode_chosen.connect(c.set_rgb_mode)

@@ -67,7 +67,7 @@ from .liif import LIIF, MLP, Prepared, detect_liif, liif_from_spec
 
 __all__ = ["FlowEncoder", "IPF", "IPFPrepared", "default_ipf_spec", "ipf_from_spec",
            "ipf_from_liif", "detect_ipf", "flow_to_color", "confidence_to_image", "ipf_maps",
-           "SPEC"]
+           "ipf_flow_job", "ipf_flow_maps", "SPEC"]
 
 
 class FlowEncoder(nn.Module):
@@ -367,24 +367,59 @@ def confidence_to_image(conf: Tensor | np.ndarray) -> np.ndarray:
     return np.repeat(c[..., None], 3, axis=-1)
 
 
-@torch.no_grad()
+class _FlowProbe:
+    """IPF seen by the engine as a 3-channel model whose "pixels" are ``(flow_y, flow_x,
+    conf)``: the flow and confidence MLPs only (no LIIF query), run block-wise by
+    :func:`core.engine.arbitrary.run_arbitrary`."""
+
+    def __init__(self, model: IPF):
+        self.model = model
+        self.receptive_field = model.receptive_field
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.model.encode(x)
+
+    def prepare(self, feat: Tensor, full_hw: tuple[int, int] | None = None,
+                offset: tuple[int, int] = (0, 0)) -> tuple:
+        p = feat[:, self.model.feat_dim:]
+        hw = tuple(full_hw or feat.shape[-2:])
+        return (_first_layer_conv(self.model.flow_net, p),
+                _first_layer_conv(self.model.conf_net, p), hw, tuple(offset))
+
+    def query_prepared(self, prep: tuple, coord: Tensor, cell: Tensor) -> Tensor:
+        z_flow, z_conf, hw, offset = prep
+        flow = _local_mlp(self.model.flow_net, z_flow, coord, cell, hw, offset).float()
+        conf = torch.sigmoid(_local_mlp(self.model.conf_net, z_conf, coord, cell, hw,
+                                        offset).float())
+        return torch.cat([flow, conf], -1)
+
+
+def ipf_flow_job(model: IPF, x: Tensor, out_hw: tuple[int, int], block: int | None = None,
+                 chunk: int = 4096):
+    """Job: the flow and confidence of every output pixel of ``x (1, 3, h, w)`` at ``out_hw``.
+
+    Runs like the engine (LR blocks of ``block`` pixels, query chunks; progress per chunk) on
+    ``x``'s device and the model's dtype. Returns ``(flow, conf)``: float32 ``H x W x 2`` in
+    LR pixels, ``(y, x)`` order (before the confidence), and float32 ``H x W`` in [0, 1].
+    """
+    from ...engine.arbitrary import run_arbitrary
+
+    out = yield from run_arbitrary(_FlowProbe(model), x, out_hw, block, chunk=chunk)
+    a = out[0].float().cpu().numpy()
+    return np.ascontiguousarray(a[:2].transpose(1, 2, 0)), np.ascontiguousarray(a[2])
+
+
+def ipf_flow_maps(model: IPF, x: Tensor, out_hw: tuple[int, int], block: int | None = None,
+                  chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ipf_flow_job` run to the end: ``(flow H x W x 2, conf H x W)``."""
+    from ...jobs import run_sync
+
+    return run_sync(ipf_flow_job(model, x, out_hw, block, chunk))
+
+
 def ipf_maps(model: IPF, x: Tensor, out_hw: tuple[int, int],
-             chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+             chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Flow (colour wheel) and confidence images ``(H, W, 3)`` of ``x (1, 3, h, w)`` at the
     output size, computed whole-image with chunked queries."""
-    from ..contracts import make_coord
-
-    H, W = out_hw
-    feat = model.encode(x)
-    coord = make_coord((H, W), device=x.device).unsqueeze(0)
-    cell = torch.tensor([2.0 / H, 2.0 / W], device=x.device).expand(1, coord.shape[1], 2)
-    prep = model.prepare(feat)
-    flows, confs = [], []
-    for s in range(0, coord.shape[1], chunk):
-        out = model.query_prepared_all(prep, coord[:, s:s + chunk], cell[:, s:s + chunk],
-                                       raw=False)
-        flows.append(out["flow"][0])
-        confs.append(out["conf"][0])
-    flow = torch.cat(flows).reshape(H, W, 2)
-    conf = torch.cat(confs).reshape(H, W)
+    flow, conf = ipf_flow_maps(model, x, out_hw, chunk=chunk)
     return flow_to_color(flow), confidence_to_image(conf)

@@ -1,0 +1,73 @@
+"""The "IPF flow" tab: an IPF model's flow (colour wheel, white = no offset) and confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests.core.test_ipf_flow import tiny_ipf
+
+from .util import wait_idle
+
+
+def _save(model, folder, name):
+    from core.models.checkpoints import save_checkpoint
+
+    path = folder / name
+    save_checkpoint(model, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ipf_ckpts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ipf")
+    return (_save(tiny_ipf(random_flow=True), folder, "tiny_ipf.pth"),
+            _save(tiny_ipf(random_flow=False), folder, "fresh_ipf.pth"))
+
+
+def _show(qtbot, window, key):
+    view, c = window.ipf_flow, window.controller
+    view.model.setCurrentIndex(view.model.findData(key))
+    view.model.activated.emit(view.model.currentIndex())
+    qtbot.waitUntil(lambda: c.ipf_current(key) and view._shown is c.ipf_flow, timeout=30000)
+    wait_idle(qtbot, c)
+    return c.ipf_flow
+
+
+def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckpts):
+    from core.models import load_model
+    from core.models.archs.ipf import confidence_to_image, flow_to_color, ipf_flow_maps
+
+    c, view = window.controller, window.ipf_flow
+    assert c.open_input(small_png)
+    c.set_scale(2.0)
+    c.set_run_options("cpu", "fp32")
+    c.add_checkpoint(liif_ckpt)                  # a LIIF has no flow: not listed
+    window.tabs.setCurrentWidget(view)
+    wait_idle(qtbot, c)
+    assert view.model.count() == 0 and view.image("flow") is None
+    assert "IPF" in view.panels["flow"].placeholder.text()
+
+    key = c.add_checkpoint(ipf_ckpts[0])
+    fresh = c.add_checkpoint(ipf_ckpts[1])
+    assert {view.model.itemData(i) for i in range(view.model.count())} == {key, fresh}
+    f = _show(qtbot, window, key)
+    assert f.flow.shape == (192, 192, 2) and f.conf.shape == (192, 192)
+    x = torch.from_numpy(c.session.lr.pixels).permute(2, 0, 1)[None].float()
+    flow, conf = ipf_flow_maps(load_model(key).module, x, (192, 192))
+    np.testing.assert_allclose(f.flow, flow, atol=1e-4)
+    np.testing.assert_allclose(view.image("flow"), flow_to_color(flow), atol=1e-3)
+    np.testing.assert_allclose(view.image("confidence"), confidence_to_image(conf), atol=1e-5)
+    img = view.image("flow")
+    mag = np.linalg.norm(f.flow, axis=2)
+    assert (img[mag > 0.5 * mag.max()].min(axis=1) < 0.9).all()     # offsets are coloured
+    assert "LR px" in view.panels["flow"].title.text()
+
+    f0 = _show(qtbot, window, fresh)                  # a fresh IPF: zero flow, all white
+    assert np.all(f0.flow == 0) and np.all(view.image("flow") == 1.0)
+
+    c.set_scale(3.0)                                  # a new output size: recomputed
+    qtbot.waitUntil(lambda: c.ipf_current(fresh) and view._shown is c.ipf_flow, timeout=30000)
+    assert view.image("flow").shape == (288, 288, 3)
+    wait_idle(qtbot, c)
