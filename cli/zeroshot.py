@@ -4,6 +4,7 @@
                    [--gradual|--no-gradual] [--no-ensemble] [--bp N] [--crop PX]
                    [--finetune N  (channel data: per-channel steps)] [--precision ...]
     python main.py mzsr train configs/mzsr_x2.yaml [--out DIR] [--init CK.pt] [--threads N]
+                   [--resume] [--steps N]   (Ctrl-C saves last.pt; --resume continues from it)
     python main.py mzsr sr IMG -w runs/mzsr_x2/mzsr.pt -o OUT.png [--steps 10] [--kernel K]
 """
 
@@ -58,10 +59,18 @@ def add_parsers(sub) -> None:
 
     m = sub.add_parser("mzsr", help="meta-transfer zero-shot SR (MZSR): train or apply")
     msub = m.add_subparsers(dest="mzsr_command", metavar="ACTION", required=True)
-    t = msub.add_parser("train", help="bicubic pre-training then meta-learning")
+    t = msub.add_parser("train", help="bicubic pre-training then meta-learning",
+                        description="Bicubic pre-training then meta-learning. Writes last.pt "
+                                    "(resumable), mzsr.pt, pretrain.pt and log.csv into the run "
+                                    "folder; Ctrl-C (or SIGTERM) stops after the current step "
+                                    "and saves last.pt; continue with --resume.")
     t.add_argument("config", help="YAML config (configs/mzsr_x2.yaml)")
     t.add_argument("--out", default=None, help="run folder (default runs/<name>)")
     t.add_argument("--init", default=None, help="MZSR checkpoint to start from (no pre-training)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run from OUT/last.pt (exactly: model, optimiser, step, RNG)")
+    t.add_argument("--steps", type=int, default=None,
+                   help="stop at this total step count, pre-training included (default: all)")
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("-q", "--quiet", action="store_true")
     t.set_defaults(func=cmd_mzsr_train)
@@ -118,18 +127,35 @@ def cmd_zssr(args: argparse.Namespace) -> int:
 def cmd_mzsr_train(args: argparse.Namespace) -> int:
     import torch
 
+    from core.errors import Cancelled
     from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config, train_mzsr
 
     from .progress import run_with_bar
+    from .train import _StopFlag
 
     if args.threads:
         torch.set_num_threads(int(args.threads))
     cfg = load_mzsr_config(args.config)
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / cfg.name
     t0 = time.perf_counter()
-    path = run_with_bar(train_mzsr(cfg, out, args.init), desc=cfg.name, quiet=args.quiet)
-    print(f"{path}: MZSR x{cfg.scale} ({'first' if cfg.first_order else 'second'}-order) in "
-          f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    done = {"step": 0}
+
+    def note(p) -> None:
+        done["step"] = p.done
+
+    with _StopFlag() as stop:
+        job = train_mzsr(cfg, out, args.init, resume=args.resume, steps=args.steps)
+        try:
+            path = run_with_bar(job, desc=cfg.name, quiet=args.quiet,
+                                lines=lambda p: note(p), should_stop=stop)
+        except (Cancelled, KeyboardInterrupt):
+            print(f"stopped at step {done['step']}; state saved in {out / 'last.pt'}\n"
+                  f"continue with: python main.py mzsr train {args.config} --resume --out {out}",
+                  flush=True)
+            return 130
+    print(f"{path}: MZSR x{cfg.scale} ({'first' if cfg.first_order else 'second'}-order) at "
+          f"step {done['step']}, {time.perf_counter() - t0:.0f} s this session "
+          f"(state: {out / 'last.pt'})", file=sys.stderr)
     return 0
 
 

@@ -1,11 +1,11 @@
 """The controller: user requests -> core Jobs on the pool -> results applied to the session.
 
 Every request goes to a *channel* (``inputs``, ``run``, ``metrics``, ``zoom``, ``lam``,
-``study``). Each channel has a generation counter: a new request cancels the channel's running
-job and bumps the counter, and any signal that arrives with an older generation is dropped
-(counted in ``dropped``), so a stale result never overwrites a newer one. Results are applied
-on the GUI thread through the Qt-free :class:`core.session.Session`, whose subscribers (the
-views) redraw.
+``study``, ``zeroshot``). Each channel has a generation counter: a new request cancels the
+channel's running job and bumps the counter, and any signal that arrives with an older
+generation is dropped (counted in ``dropped``), so a stale result never overwrites a newer one.
+Results are applied on the GUI thread through the Qt-free :class:`core.session.Session`, whose
+subscribers (the views) redraw.
 
 Dialogs are not shown here: errors go out through the ``error`` signal, and the one question
 (run with tiles?) through the ``ask`` callable the window sets.
@@ -28,17 +28,19 @@ from . import tasks
 from .job_channels import JobChannels
 from .controller_channels import ChannelsMixin
 from .controller_files import FilesMixin
+from .controller_ipf import IpfMixin
 from .controller_lam import LamMixin
 from .controller_normals import NormalsMixin
 from .controller_studies import StudyMixin
 from .controller_surface import SurfaceMixin
+from .controller_zeroshot import ZeroShotMixin
 from .controller_zoom import ZoomMixin
 
 __all__ = ["Controller"]
 
 
 class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, SurfaceMixin,
-                 ChannelsMixin, JobChannels):
+                 IpfMixin, ChannelsMixin, ZeroShotMixin, JobChannels):
     progress = Signal(float, str)    # fraction in [0, 1], message (with the ETA)
     running = Signal(bool)
     message = Signal(str)            # status-bar text

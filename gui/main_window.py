@@ -23,6 +23,7 @@ from .dialogs import PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
 from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
+from .views.zeroshot import install_zeroshot
 from .widgets import InputBox, ModelList, RoiBox, RunBox
 from .window_extras import install_extras
 
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(w)
         build_menus(self)
         install_extras(self)   # normal maps (3D pane) and channel data (window_extras.py)
+        install_zeroshot(self)  # the Zero-shot tab (ZSSR with its live loss curve)
         self._connect()
         self.controller.ask = lambda title, text: ask_yes_no(self, title, text)
         self.session.subscribe(self._on_session)

@@ -15,14 +15,14 @@ Training (:func:`train_mzsr`, a Job), on the ZSSR net (:class:`ZSSRNet`, residua
 
 Meta-test (:func:`mzsr_adapt`): ``steps`` SGD steps (1 or 10) at ``inner_lr`` on the image's own
 (son -> LR) pair made with its kernel (bicubic when none), then SR of the whole image.
-Checkpoints: a dict with ``format`` ``srw-mzsr-1``, float32 ``state_dict``, the net shape and
+Training is resumable from the run folder's ``last.pt`` (see :mod:`.mzsr_train`). MZSR
+checkpoints: a dict with ``format`` ``srw-mzsr-1``, float32 ``state_dict``, the net shape and
 the resolved config. Units: steps are optimiser steps, patch sizes in HR pixels.
 """
 
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from torch.func import functional_call
 from ..engine.device import pick_device, pick_dtype
 from ..errors import CheckpointError, ConfigError, InputError
 from ..jobs import Job
-from .kernels import check_kernel, downscale, random_gaussian_kernel, upscale
+from .kernels import check_kernel, downscale, upscale
 from .net import ZSSRNet
 from .zssr import MIN_SON, ZSSRProgress, back_project
 
@@ -75,6 +75,7 @@ class MZSRConfig:
     precision: str = "auto"
     device: str = "cpu"
     save_every: int = 500
+    checkpoint_minutes: float = 5.0
     log: list[str] = field(default_factory=list, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,72 +213,13 @@ def load_mzsr(path: str | Path) -> tuple[ZSSRNet, dict[str, Any]]:
     return net, {k: v for k, v in ck.items() if k != "state_dict"}
 
 
-def train_mzsr(cfg: MZSRConfig, out_dir: str | Path,
-               init: str | Path | None = None) -> Job[Path]:
-    """Pre-train (bicubic) then meta-train; writes ``out_dir/pretrain.pt``, ``mzsr.pt`` (also
-    every ``save_every`` steps and when closed early) and ``log.csv`` (phase, step, loss,
-    seconds). ``init``: a checkpoint to start from (skips pre-training). Returns mzsr.pt."""
-    from ..training.data import load_images
+def train_mzsr(cfg: MZSRConfig, out_dir: str | Path, init: str | Path | None = None,
+               resume: bool = False, steps: int | None = None) -> Job[Path]:
+    """Pre-train (bicubic) then meta-train into ``out_dir``; resumable from its ``last.pt``.
+    See :func:`core.zeroshot.mzsr_train.train_mzsr`. Returns ``out_dir/mzsr.pt``."""
+    from .mzsr_train import train_mzsr as _train
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    folders = [Path(f) if Path(f).is_absolute() else REPO_ROOT / f for f in cfg.train]
-    for f in folders:
-        if not f.is_dir():
-            raise ConfigError(f"training folder not found: {f}")
-    images = load_images(folders).images
-    device = pick_device(cfg.device)
-    dtype = pick_dtype(device, cfg.precision)
-    autocast = dtype if dtype != torch.float32 else None
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    net = load_mzsr(init)[0] if init else ZSSRNet(3, cfg.width, cfg.depth)
-    net = net.to(device)
-    s, p = cfg.scale, cfg.hr_patch
-    pre = 0 if init else cfg.pretrain_steps
-    total = pre + cfg.meta_steps
-    log = (out / "log.csv").open("w")
-    log.write("phase,step,loss,seconds\n")
-    t0 = time.perf_counter()
-    phase, step, final = "pretrain", 0, out / "mzsr.pt"
-    try:
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.pretrain_lr)
-        for step in range(1, pre + 1):
-            hr = _crops(images, rng, cfg.pretrain_batch, p).to(device)
-            lr_up = upscale(downscale(hr, s), (p, p))
-            with torch.autocast(device.type, dtype=autocast or torch.bfloat16,
-                                enabled=autocast is not None):
-                loss = F.l1_loss(net(lr_up).float(), hr)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            lv = float(loss.detach())
-            log.write(f"pretrain,{step},{lv:.6f},{time.perf_counter() - t0:.1f}\n")
-            yield ZSSRProgress(step, total, f"pretrain {step}/{pre} loss {lv:.4g}",
-                               loss=lv, lr=cfg.pretrain_lr)
-        if pre:
-            save_mzsr(net, cfg, out / "pretrain.pt", phase="pretrain", step=pre)
-        phase = "meta"
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.meta_lr)
-        for step in range(1, cfg.meta_steps + 1):
-            tasks = []
-            for _ in range(cfg.meta_batch):
-                k = torch.from_numpy(random_gaussian_kernel(
-                    rng, s, cfg.kernel_size, (cfg.sigma_min, cfg.sigma_max),
-                    cfg.anisotropic_p)).to(device)
-                tasks.append(make_task(_crops(images, rng, cfg.task_batch, p).to(device), k, s))
-            loss = meta_step(net, opt, tasks, cfg, autocast)
-            log.write(f"meta,{step},{loss:.6f},{time.perf_counter() - t0:.1f}\n")
-            if step % cfg.save_every == 0:
-                save_mzsr(net, cfg, final, phase="meta", step=step)
-            yield ZSSRProgress(pre + step, total, f"meta {step}/{cfg.meta_steps} loss {loss:.4g}",
-                               loss=loss, lr=cfg.meta_lr)
-        phase = "done"
-    finally:
-        log.close()
-        if step:
-            save_mzsr(net, cfg, final, phase=phase, step=step)
-    return final
+    return _train(cfg, out_dir, init, resume, steps)
 
 
 def mzsr_adapt(net: ZSSRNet, image: np.ndarray, scale: int, kernel: np.ndarray | None = None,
