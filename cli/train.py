@@ -77,10 +77,26 @@ class _StopFlag:
         return self.requested
 
 
+def _is_mzsr_config(path: str) -> bool:
+    """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False  # load_config reports it
+    return isinstance(raw, dict) and "meta_steps" in raw and "model" not in raw
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
 
+    if _is_mzsr_config(args.config):  # issue 9: MZSR trains through the same command
+        from .zeroshot import cmd_mzsr_train
+
+        args.init = None
+        return cmd_mzsr_train(args)
     cfg = load_config(args.config)
     out = Path(args.out) if args.out else default_out_dir(cfg)
     if args.steps is not None and args.steps < 1:

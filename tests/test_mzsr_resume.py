@@ -86,3 +86,18 @@ def test_cli_resume(config: Path, tmp_path: Path) -> None:
     other = tmp_path / "wide.yaml"
     other.write_text(config.read_text().replace("width: 8", "width: 16"))
     assert cli_main(["mzsr", "train", str(other), "--out", str(run), "--resume", "-q"]) == 2
+
+
+def test_plain_train_command_takes_an_mzsr_config(config: Path, tmp_path: Path) -> None:
+    """Issue 9: ``python main.py train`` with an MZSR config trains (and resumes) MZSR."""
+    run = tmp_path / "via_train"
+    assert cli_main(["train", str(config), "--out", str(run), "--steps", "2", "-q"]) == 0
+    assert cli_main(["train", str(config), "--out", str(run), "--resume", "--steps", "3",
+                     "-q"]) == 0
+    assert load_state(run / "last.pt")["step"] == 3
+    direct = tmp_path / "direct"
+    assert cli_main(["mzsr", "train", str(config), "--out", str(direct), "--steps", "3",
+                     "-q"]) == 0
+    a, b = load_state(run / "last.pt")["model"], load_state(direct / "last.pt")["model"]
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert cli_main(["export-weights", str(run), str(tmp_path / "w.pth")]) == 2  # says mzsr.pt

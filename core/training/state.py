@@ -157,6 +157,9 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False) -> tu
         obj = None
     if isinstance(obj, dict) and obj.get("format") == TRAIN_FORMAT:
         info = obj["model_info"]
+        if "mzsr" in info:  # meta-weights are not a registry model: they adapt per image
+            raise CheckpointError(f"{src} is an MZSR run; its weights are {src.parent / 'mzsr.pt'}"
+                                  f", used with 'python main.py mzsr sr -w'")
         module = model_from_state(info)
         module.load_state_dict(obj["model"])
         meta = {"step": obj["step"], "run": obj["config"].get("name"), "source": "last.pt"}
