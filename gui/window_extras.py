@@ -118,6 +118,10 @@ def _menus(w: "MainWindow") -> None:
                               "Ctrl+6"))
         view.addAction(action("C&hannels", lambda: w.tabs.setCurrentWidget(w.channel_browser),
                               "Ctrl+7"))
+        view.addAction(action("&Normal parts", lambda: w.tabs.setCurrentWidget(w.normal_parts),
+                              "Ctrl+9"))
+        view.addAction(action("&IPF flow", lambda: w.tabs.setCurrentWidget(w.ipf_flow),
+                              "Ctrl+Shift+9"))
     f = menus.get("File")
     if f is not None:
         f.insertAction(w.save_action, action("Open channel data &options…", c.reopen_channels))

@@ -102,3 +102,12 @@ def test_parts_tab_without_a_normal_map(qtbot, window, small_png):
     view = window.normal_parts
     assert view.image("shape") is None and not view.save_button.isEnabled()
     assert "normal map" in view.panels["shape"].placeholder.text()
+
+
+def test_view_menu_reaches_the_new_tabs(window):
+    view = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View")
+    by_text = {a.text().replace("&", ""): a for a in view.actions()}
+    for text, widget in (("Normal parts", window.normal_parts), ("IPF flow", window.ipf_flow),
+                         ("Zero-shot (ZSSR)", window.zeroshot)):
+        by_text[text].trigger()
+        assert window.tabs.currentWidget() is widget
