@@ -87,10 +87,15 @@ class LiveZoomView(QWidget):
 
     def update_models(self) -> None:
         current = self.key()
+        before = {self.model.itemData(i) for i in range(self.model.count())}
         self.model.blockSignals(True)
         self.model.clear()
-        for k in self.controller.zoom_models():
+        keys = self.controller.zoom_models()
+        for k in keys:
             self.model.addItem(self.session.label(k), k)
+        added = [k for k in keys if k not in before]
+        if before and added:  # a model the user just added is the one they want to zoom with
+            current = added[-1]
         self.model.setCurrentIndex(max(0, self.model.findData(current)))
         self.model.blockSignals(False)
         self.reset()

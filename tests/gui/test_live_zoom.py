@@ -86,4 +86,9 @@ def test_live_zoom_lists_only_arbitrary_scale_models(qtbot, window):
     c.open_sample("camera")
     wait_idle(qtbot, c)
     window.tabs.setCurrentIndex(2)
-    assert window.live.key() is None and "arbitrary-scale" in window.live.info.text()
+    view = window.live
+    listed = [view.model.itemData(i) for i in range(view.model.count())]
+    assert "bicubic" not in listed
+    assert all(c.session.catalog[k].kind == "arbitrary" for k in listed)
+    if not listed:  # no bundled LIIF: the pane says what it needs
+        assert view.key() is None and "arbitrary-scale" in view.info.text()
