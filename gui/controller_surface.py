@@ -22,7 +22,8 @@ from . import surface_tasks as sft
 
 __all__ = ["SurfaceMixin", "SURFACE_DEFAULTS"]
 
-SURFACE_DEFAULTS = {"method": "lsq", "K": None, "color": "height", "lighting": True}
+SURFACE_DEFAULTS = {"method": "lsq", "K": None, "color": "height", "lighting": True,
+                    "texture": None}
 
 
 class SurfaceMixin:
@@ -40,14 +41,17 @@ class SurfaceMixin:
         return {**SURFACE_DEFAULTS, **{k: v for k, v in got.items() if k in SURFACE_DEFAULTS}}
 
     def set_surface_options(self, **changes) -> bool:
-        """Method / K change what is built (the next build); colour / lighting are display."""
-        if "K" in changes and changes["K"]:
-            try:
+        """Method / K / texture change what is built (the next build); colour / lighting are
+        display. ``texture``: an RGB image whose colours the "image" colouring shows."""
+        try:
+            if changes.get("K"):
                 self._intrinsics(changes["K"])
-            except SRWError as exc:
-                self.error.emit(str(exc))
-                self.session.notify("surface_options")
-                return False
+            if changes.get("texture"):
+                self._texture(changes["texture"])
+        except SRWError as exc:
+            self.error.emit(str(exc))
+            self.session.notify("surface_options")
+            return False
         self.session.state.layout["surface"] = {**self.surface_options(), **changes}
         self.session.notify("surface_options")
         return True
@@ -57,6 +61,20 @@ class SurfaceMixin:
         from core.io.normals import load_intrinsics
 
         return load_intrinsics(Path(path))
+
+    @staticmethod
+    def _texture(path):
+        """The image at ``path`` as H x W x 3 float32 in [0, 1] (gray replicated, alpha dropped)."""
+        import numpy as np
+
+        from core.io import load
+
+        data = load(Path(path))
+        if data.kind not in ("rgb", "gray"):
+            raise InputError(f"{Path(path).name} is not an image (it loads as {data.kind}); "
+                             f"the 3D colours need an RGB or gray image")
+        px = np.clip(data.pixels[..., :3], 0.0, 1.0)
+        return np.repeat(px, 3, axis=2) if px.shape[2] == 1 else px
 
     # -- what to show -------------------------------------------------------------------------
     def surface_request(self) -> sft.SurfaceRequest:
@@ -90,10 +108,12 @@ class SurfaceMixin:
             if not (0 <= K[0, 2] <= w and 0 <= K[1, 2] <= h):
                 raise InputError(f"K's principal point ({K[0, 2]:g}, {K[1, 2]:g}) lies outside "
                                  f"the {w}x{h} normal map; is K for this image size?")
-        sig = tuple((name, id(n)) for name, n in maps) + (opts["method"], opts["K"])
+        sig = tuple((name, id(n)) for name, n in maps) + (opts["method"], opts["K"],
+                                                           opts["texture"])
+        texture = self._texture(opts["texture"]) if opts["texture"] else None
         return sft.SurfaceRequest(tuple(maps), opts["method"], K,
                                   gt if gt is not None and maps[0][0] != "Input" else None,
-                                  signature=sig)
+                                  signature=sig, texture=texture)
 
     # -- building -----------------------------------------------------------------------------
     def build_surfaces(self) -> bool:

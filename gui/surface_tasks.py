@@ -32,6 +32,7 @@ COLOR_MODES: dict[str, str] = {
     "error": "colour by angular error",
     "shaded": "plain grey (lighting only)",
     "normals": "normal-map colours",
+    "image": "colours of an image (Image…)",
 }
 #: The side-by-side views, left to right (only those that exist are shown).
 VIEW_ORDER: tuple[str, ...] = ("Input", "LR bicubic", "SR (split)", "SR (naive)", "GT")
@@ -66,6 +67,7 @@ class SurfaceRequest:
     reference: NormalMap | None = None     # ground truth (angular-error colouring)
     max_size: int = MESH_MAX_SIZE
     signature: tuple = ()                  # what the maps were made from (stale check)
+    texture: np.ndarray | None = None      # H x W x 3 RGB in [0, 1] for the "image" colouring
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,12 +103,14 @@ def vertex_colors(mesh: Mesh, rgb: np.ndarray) -> np.ndarray:
     return np.clip(img[mesh.grid >= 0], 0.0, 1.0).astype(np.float32)
 
 
-def _colors(mesh: Mesh, surf: Surface, nmap: NormalMap,
-            reference: NormalMap | None) -> tuple[dict[str, np.ndarray], float | None]:
+def _colors(mesh: Mesh, surf: Surface, nmap: NormalMap, reference: NormalMap | None,
+            texture: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], float | None]:
     n = len(mesh.vertices)
     out = {"shaded": np.tile(np.asarray(GREY, dtype=np.float32), (n, 1)),
            "height": vertex_colors(mesh, scalar_colors(surf.z, surf.mask, cmap="turbo")),
            "normals": vertex_colors(mesh, (nmap.normals + 1.0) * 0.5)}
+    if texture is not None:  # any size: area-averaged (or stretched) onto the mesh grid
+        out["image"] = vertex_colors(mesh, texture)
     mean = None
     if reference is not None and reference.shape == nmap.shape:
         err = angular_error_map(nmap, reference)
@@ -128,7 +132,7 @@ def surface_job(req: SurfaceRequest) -> Job[dict[str, SurfaceView]]:
                                   f"{name}: ")
         yield Progress(start + 800, total, f"{name}: meshing")
         mesh = mesh_from_surface(surf, nmap, None, max_size=req.max_size)
-        colors, err = _colors(mesh, surf, nmap, req.reference)
+        colors, err = _colors(mesh, surf, nmap, req.reference, req.texture)
         notes = []
         if mesh.grid is not None and mesh.grid.shape != nmap.shape:
             gh, gw = mesh.grid.shape

@@ -65,6 +65,12 @@ def _dialogs(w: "MainWindow") -> None:
         if path:
             c.set_surface_options(K=path)
 
+    def texture() -> None:
+        path, _ = QFileDialog.getOpenFileName(w, "Colour image for the 3D surfaces",
+                                              w._last_dir(), IMAGE_FILTER)
+        if path and c.set_surface_options(texture=path, color="image"):
+            c.build_surfaces()
+
     def export_mesh(name: str) -> None:
         stem = Path(c.session.state.input_path or "surface").stem
         tag = name.replace(" ", "_").replace("(", "").replace(")", "").lower()
@@ -88,6 +94,10 @@ def _dialogs(w: "MainWindow") -> None:
     w.normals_box.mask_requested.connect(mask)
     w.normal_parts.save_requested.connect(save_parts)
     w.surface3d.k_button.clicked.connect(intrinsics)
+    w.surface3d.texture_button.clicked.connect(texture)
+    w.surface3d.color.activated.connect(
+        lambda _i: texture() if (w.surface3d.color.currentData() == "image"
+                                 and not c.surface_options()["texture"]) else None)
     w.surface3d.export_requested.connect(export_mesh)
     w.surface3d.save_render_requested.connect(save_render)
     w.channel_browser.save_requested.connect(w.save_result_dialog)

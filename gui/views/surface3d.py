@@ -90,6 +90,9 @@ class Surface3DView(QWidget):
         self.color = QComboBox()
         for key, text in COLOR_MODES.items():
             self.color.addItem(text, key)
+        self.texture_button = QPushButton("Image…")
+        self.texture_button.setToolTip("Colour the surfaces with an RGB image (e.g. the photo "
+                                       "the normal map belongs to); it is resized to each mesh")
         self.lighting = QCheckBox("Lighting")
         self.link = QCheckBox("Link cameras")
         self.link.setChecked(True)
@@ -118,7 +121,7 @@ class Surface3DView(QWidget):
 
         bar = QHBoxLayout()
         for w in (QLabel("Method"), self.method, self.k_button, self.k_clear, self.k_label,
-                  QLabel("  Colour"), self.color, self.lighting, self.link, self.reset_button):
+                  QLabel("  Colour"), self.color, self.texture_button, self.lighting, self.link, self.reset_button):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.build_button, self.cancel_button, self.export_button, self.save_button):

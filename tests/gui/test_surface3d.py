@@ -176,3 +176,35 @@ def test_bad_intrinsics_and_non_normals_are_refused(qtbot, window, dome_png, sma
     wait_idle(qtbot, c)
     qtbot.wait(50)
     assert c.surfaces == {} and not c.is_busy("surface")
+
+
+def test_colour_from_an_image(qtbot, window, dome_png, tmp_path):
+    """Issue 6, 3D pane: optional colour from an RGB image (resized onto the mesh grid)."""
+    import cv2
+
+    c, pane = window.controller, window.surface3d
+    _built(qtbot, window, dome_png, run=False)
+    grey = pane.canvases()[0].frame.copy()
+    photo = tmp_path / "photo.png"
+    img = np.zeros((96, 96, 3), np.uint8)
+    img[:, :48] = (0, 0, 255)                         # BGR: left half red, right half blue
+    img[:, 48:] = (255, 0, 0)
+    cv2.imwrite(str(photo), img)
+    assert c.set_surface_options(texture=str(photo), color="image")
+    assert c.build_surfaces()
+    qtbot.waitUntil(lambda: c.surfaces_current() and not c.is_busy("surface"), timeout=20000)
+    view = c.surfaces["Input"]
+    cols, xs = view.colors["image"], view.mesh.vertices[:, 0]
+    left, right = cols[xs < np.median(xs) - 1e-6], cols[xs > np.median(xs) + 1e-6]
+    assert left[:, 0].mean() > 0.9 and left[:, 2].mean() < 0.1     # red on the left
+    assert right[:, 2].mean() > 0.9 and right[:, 0].mean() < 0.1   # blue on the right
+    qtbot.waitUntil(lambda: pane.canvases()[0].mode == "image", timeout=5000)
+    frame = pane.canvases()[0].frame
+    assert frame[..., 0].astype(int).sum() != grey[..., 0].astype(int).sum()
+
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    errors = []
+    c.error.connect(errors.append)
+    assert not c.set_surface_options(texture=str(bad))
+    assert errors and c.surface_options()["texture"] == str(photo)   # nothing lost
