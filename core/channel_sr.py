@@ -9,8 +9,13 @@ How channels go through a model (:func:`plan_channels`; the choice is in the res
 * ``rgb_mode="groups"``: ``k`` consecutive channels per run (``k`` times fewer runs; the last
   group is padded by repeating its last channel), output channel ``j`` -> input channel ``j``.
 
-Fixed-scale and interpolation models run on batches of channels (memory-bounded); arbitrary-
-scale models (LIIF) one channel group at a time with the engine's block-wise queries. The
+Fixed-scale and interpolation models run on batches of channels (memory-bounded), strided
+transposed convolutions (FSRCNN) as the equivalent sub-pixel convolution
+(:func:`core.channel_fast.subpixel_twin`); arbitrary-scale models (LIIF) on batches of channel
+groups too (:func:`core.channel_fast.run_arbitrary_batch`: one encoder call per batch, small
+cache-friendly query chunks on the CPU) when the LR fits one block (at most 512x512, no tile
+asked), else one group at a time with the engine's block-wise queries. Precision follows
+``options.precision`` (``auto``: bf16 where the CPU or GPU runs it fast). The
 output stack is allocated once, so memory stays bounded by the output plus one batch. The Job
 yields ``Progress(done_channels, channels, "channel i/C ...")``; stopping it between yields
 (Cancel) frees everything. The working range is kept: pixels are the normalised channels and
@@ -27,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .channel_fast import cpu_query_chunk, run_arbitrary_batch, subpixel_twin
 from .data import ImageData
 from .engine.arbitrary import run_arbitrary
 from .engine.device import pick_device, pick_dtype, placed
@@ -79,9 +85,21 @@ def plan_channels(model: nn.Module, channels: int, rgb_mode: str = "replicate") 
                        f"({len(groups)} runs){pad}")
 
 
-def _auto_batch(h: int, w: int, oh: int, ow: int, width: int, kind: str) -> int:
+def _one_block(model: nn.Module, h: int, w: int, opts: SROptions) -> bool:
+    """An arbitrary-scale model runs a whole batch at once (:func:`run_arbitrary_batch`): it
+    has LIIF's prepared queries and the LR is one block (no tile asked, at most 512x512)."""
+    return (hasattr(model, "prepare") and hasattr(model, "query_prepared")
+            and opts.tile is None and h * w <= 512 * 512)
+
+
+def _auto_batch(h: int, w: int, oh: int, ow: int, width: int, kind: str,
+                one_block: bool = False) -> int:
     if kind == "arbitrary":
-        return 1
+        if not one_block:
+            return 1
+        # encoder activations (~4 maps of 64 features) and the first-layer map (256), float32
+        per = 4 * (h * w * (64 * 4 + 256) + oh * ow * width)
+        return int(max(1, min(8, _BATCH_BYTES // max(1, per))))
     per = 4 * (h * w * 64 * 3 + oh * ow * width * 3)  # features at LR + outputs, float32
     return int(max(1, min(16, _BATCH_BYTES // max(1, per))))
 
@@ -113,6 +131,10 @@ def _run_batch(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
                                   (oh, ow), x.device)
         return torch.matmul(torch.matmul(wy, x.float()), wx.T)
     if kind == "arbitrary":
+        if _one_block(model, x.shape[-2], x.shape[-1], opts):
+            chunk = (opts.chunk if x.device.type != "cpu"
+                     else cpu_query_chunk(x.shape[0], opts.chunk))
+            return (yield from run_arbitrary_batch(model, x, (oh, ow), chunk))
         outs = []
         for i in range(x.shape[0]):
             block = opts.tile or (None if x.shape[-1] * x.shape[-2] <= 512 * 512 else 256)
@@ -125,7 +147,7 @@ def _run_batch(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
         scale = 1
     tile = opts.tile or (1024 if x.device.type == "cuda" else 384)
     margin = int(getattr(model, "receptive_field", 16))
-    y = yield from run_tiled(model, x, scale, tile, margin,
+    y = yield from run_tiled(subpixel_twin(model), x, scale, tile, margin,
                              window=int(getattr(model, "window", 1)))
     if tuple(y.shape[-2:]) != (oh, ow):
         notes.append(f"the model is fixed at x{scale}; its {y.shape[-1]}x{y.shape[-2]} output "
@@ -146,7 +168,8 @@ def super_resolve_channels(model: nn.Module, data: ImageData, *, scale=None, siz
             pixels are the normalised channels (float32), finite.
         scale: a factor or ``(sy, sx)``; size: ``(H, W)`` of the output; one of the two.
         rgb_mode: ``replicate`` or ``groups`` for multi-channel models (see module docstring).
-        batch: channel groups per model call (None: by memory; arbitrary-scale: 1).
+        batch: channel groups per model call (None: by memory, at most 16; arbitrary-scale:
+            at most 8, or 1 when the LR is cut into blocks).
         clip: limit each output channel to the input channel's working range (no overshoot).
         options: device, precision, tile and query chunk (as the engine).
 
@@ -165,7 +188,8 @@ def super_resolve_channels(model: nn.Module, data: ImageData, *, scale=None, siz
     plan = plan_channels(model, c, rgb_mode)
     if batch is not None and int(batch) < 1:
         raise InputError(f"batch must be at least 1, got {batch}")
-    nb = int(batch) if batch else _auto_batch(h, w, oh, ow, plan.width, kind)
+    nb = int(batch) if batch else _auto_batch(h, w, oh, ow, plan.width, kind,
+                                              _one_block(model, h, w, options))
     check_fits(oh * ow * c * 4 + nb * oh * ow * plan.width * 4 * 3, f"a {ow}x{oh}x{c} output")
     device = pick_device(options.device)
     dtype = pick_dtype(device, options.precision) if kind != "interp" else torch.float32

@@ -10,6 +10,8 @@
   (:func:`core.channel_eval.channel_scores`).
 * :func:`plan_job` -- how each ticked model will see the channels (the ``note`` of
   :func:`core.channel_sr.plan_channels`: replicate, or groups of three).
+* :func:`finetune_job` -- fine-tune a model on the data itself and write it as a checkpoint
+  (:func:`core.channel_finetune.finetune_channels`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from core.jobs import Job, Progress
 
 __all__ = ["BrowseFrame", "browse_job", "parts_for", "working_index", "stats_job",
            "STATS_COLUMNS", "stats_cells", "ChannelRow", "CHANNEL_COLUMNS", "channel_cells",
-           "channel_metrics_job", "plan_job", "fmt"]
+           "channel_metrics_job", "plan_job", "fmt", "FinetuneDone", "finetune_job"]
 
 PART_TEXT = {"value": "value", "real": "real part", "imag": "imaginary part", "mag": "magnitude",
              "mag_db": "magnitude (dB)", "phase": "phase (rad)"}
@@ -231,3 +233,59 @@ def plan_job(models: tuple[str, ...], channels: int, rgb_mode: str) -> Job[dict[
         except SRWError as exc:
             notes[key] = f"cannot be used: {exc}"
     return notes
+
+
+# --- fine-tuning on the data -------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class FinetuneDone:
+    """A fine-tuned model written to ``path`` (our checkpoint format), from model ``base``."""
+
+    path: str
+    base: str
+    steps: int
+    losses: tuple[float, ...]
+    seconds: float
+
+
+def finetune_job(key: str, label: str, data: ImageData | None, request, options,
+                 folder: str) -> Job[FinetuneDone]:
+    """Fine-tune model ``key`` on channel data (:func:`core.channel_finetune.finetune_channels`,
+    HR patches of the data, LR by ``degrade``) and write the trained copy to
+    ``folder/<label> (fine-tuned).pth``, so the catalog lists it and a run loads it.
+
+    ``data`` is the LR the next run super-resolves (the model's input); None: made here from
+    ``request`` (a :class:`gui.tasks.RunRequest`) as the run would make it.
+    """
+    from pathlib import Path
+
+    from core.channel_finetune import finetune_channels
+    from core.jobs import sub_job
+    from core.models import load_model
+    from core.models.checkpoints import save_checkpoint
+
+    total = options.steps + 2
+    yield Progress(0, total, f"{label}: loading")
+    if data is None:
+        from .tasks import prepare_inputs
+
+        data = prepare_inputs(request.source, request.attached_hr, request.reference,
+                              request.scale)[0]
+    loaded = load_model(key)
+    res = yield from sub_job(finetune_channels(loaded.module, data, options), 1, options.steps,
+                             total, f"fine-tuning {label}: ")
+    yield Progress(total - 1, total, f"{label}: saving the fine-tuned weights")
+    safe = "".join(ch if ch.isalnum() or ch in "._-+ ()" else "_" for ch in label) or "model"
+    path = Path(folder) / f"{safe} (fine-tuned).pth"
+    meta = {"finetuned_from": label, "steps": options.steps,
+            "learning_rate": options.learning_rate, "rgb_mode": options.rgb_mode,
+            "data": str(data.meta.get("name", "")), "final_l1": res.losses[-1]}
+    try:
+        if getattr(res.model, "spec", None) is not None:
+            save_checkpoint(res.model, path, meta=meta)
+        else:
+            save_checkpoint(res.model, path, arch=loaded.arch, hparams=loaded.hparams, meta=meta)
+    except (OSError, ValueError) as exc:
+        raise SRWError(f"cannot write the fine-tuned {label} to {path}: {exc}") from None
+    yield Progress(total, total, f"{label} fine-tuned")
+    return FinetuneDone(str(path), key, options.steps, tuple(res.losses), res.seconds)

@@ -8,10 +8,13 @@ with the replicate / groups choice kept in the session layout; the metrics are N
 against the ground truth (:mod:`gui.channel_tasks`). The channel browser asks for channel
 frames and the range table here (``browse`` and ``channel_stats`` channels: a newer request
 supersedes an older one, so a fast-moving slider never shows a stale channel).
+"Fine-tune on this data" (:meth:`ChannelsMixin.finetune_channels`) trains a copy of a model on
+the channels themselves on the run channel and lists it as ``<model> (fine-tuned)``.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -36,6 +39,9 @@ class ChannelsMixin:
         infos, current))
     channel_plans: dict = {}
     _plan_sig: tuple = ()
+    finetuned: dict = {}           # checkpoint path -> FinetuneDone of this window's fine-tunes
+    _finetune_dir: str | None = None
+    _finetune_count: int = 0
 
     # -- what is open -------------------------------------------------------------------------
     def channel_data_mode(self) -> bool:
@@ -161,6 +167,78 @@ class ChannelsMixin:
 
         self._submit("channel_plan", ct.plan_job(models, s.source.channels, self.rgb_mode()),
                      done=done, failed=lambda m: None)
+
+    # -- fine-tuning on the data -------------------------------------------------------------
+    def finetune_candidates(self) -> list[str]:
+        """Catalog keys of models that can learn (everything but interpolation)."""
+        return [k for k, e in self.session.catalog.items() if getattr(e, "kind", "") != "interp"]
+
+    def finetune_channels(self, key: str, steps: int = 200, learning_rate: float = 1e-4) -> bool:
+        """Fine-tune model ``key`` on the loaded channels (LR made by ``degrade`` from them) on
+        the run channel: the window's progress bar and Cancel apply. When done the trained copy
+        is listed as ``<model> (fine-tuned)`` and ticked, so the next run uses it.
+
+        The data learnt from is the run's input (the LR): in degrade mode the degraded stack,
+        never the ground truth, so the scores of the next run stay honest. The weights are
+        written to the user's application-data folder (``finetuned/``; Qt's AppDataLocation),
+        so a saved session that lists them still finds them after the window closes."""
+        import tempfile
+
+        from PySide6.QtCore import QStandardPaths
+
+        from core.channel_finetune import FinetuneOptions
+
+        s = self.session
+        if not self.channel_data_mode():
+            self.error.emit("open channel data first: fine-tuning learns from its channels")
+            return False
+        if key not in s.catalog or key not in self.finetune_candidates():
+            self.error.emit(f"{s.label(key)} cannot be fine-tuned: choose a trained model")
+            return False
+        if int(steps) < 1 or not float(learning_rate) > 0:
+            self.error.emit("fine-tuning needs at least one step and a positive learning rate")
+            return False
+        if self._finetune_dir is None:
+            base = Path(QStandardPaths.writableLocation(
+                QStandardPaths.StandardLocation.AppDataLocation) or tempfile.gettempdir())
+            (base / "finetuned").mkdir(parents=True, exist_ok=True)
+            self._finetune_dir = tempfile.mkdtemp(prefix="run-", dir=base / "finetuned")
+        self._finetune_count += 1
+        folder = Path(self._finetune_dir) / str(self._finetune_count)
+        folder.mkdir(parents=True, exist_ok=True)
+        req = self._request([])
+        ready = s.lr if (s.lr is not None
+                         and self._inputs_signature == req.inputs_signature()) else None
+        opts = FinetuneOptions(steps=int(steps), learning_rate=float(learning_rate),
+                               rgb_mode=self.rgb_mode())
+        self._t0 = time.perf_counter()
+        self._last_emit = 0.0
+        self._submit("run", ct.finetune_job(key, s.label(key), ready, req, opts, str(folder)),
+                     progress=self._run_progress, done=self._finetune_done,
+                     failed=self._run_failed)
+        self.running.emit(True)
+        self.progress.emit(0.0, f"fine-tuning {s.label(key)}")
+        return True
+
+    def _finetune_done(self, done: "ct.FinetuneDone") -> None:
+        s, st = self.session, self.session.state
+        elapsed = time.perf_counter() - self._t0
+        if done.path not in st.checkpoints:
+            st.checkpoints.append(done.path)
+        problems = self.refresh_catalog()
+        self.running.emit(False)
+        if done.path not in s.catalog:
+            self.progress.emit(0.0, "failed")
+            self.error.emit("the fine-tuned model could not be listed: " + "; ".join(problems))
+            return
+        if done.path not in st.models:
+            st.models.append(done.path)
+        self.finetuned = {**self.finetuned, done.path: done}
+        s.notify("models")
+        self.refresh_channel_plans()
+        self.progress.emit(1.0, f"fine-tuned in {elapsed:.1f} s")
+        self.message.emit(f"{s.label(done.path)}: {done.steps} steps, L1 {done.losses[0]:.4f} "
+                          f"-> {done.losses[-1]:.4f}; ticked for the next run")
 
     # -- the browser --------------------------------------------------------------------------
     def browse_sources(self) -> dict:

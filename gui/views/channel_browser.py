@@ -9,6 +9,8 @@ and the NMSE of every channel.
 * The range table (:func:`core.channel_stats.channel_stats`): min, max, mean, std, the
   normalisation range, zeros and NaN/Inf of every channel, so the spread of the ranges shows;
   clicking a row shows that channel.
+* "Fine-tune on this data" (:class:`FinetuneBar`): train a copy of a model on the channels;
+  it is listed as ``<model> (fine-tuned)`` and used by the next run.
 * The histogram of the input's channel (:func:`core.channel_stats.channel_histogram`) and the
   NMSE per channel of each result against the ground truth (the metrics table holds the totals).
 
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel_tasks import PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells
+from .channel_browser_finetune import FinetuneBar
 from .compare_grid import ViewLinker
 
 __all__ = ["ChannelBrowser", "COLORMAPS"]
@@ -82,6 +85,8 @@ class ChannelBrowser(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)
         self._layout.addLayout(bar)
+        self.finetune = FinetuneBar(self.controller)
+        self._layout.addWidget(self.finetune)
         self._layout.addWidget(self.note)
         self._layout.addStretch(1)
         self.slider.valueChanged.connect(self.spin.setValue)

@@ -26,6 +26,7 @@ class Dialogs:
 def dialogs(monkeypatch, tmp_path) -> Dialogs:
     d = Dialogs()
     monkeypatch.setenv("SRW_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # fine-tuned weights land here
 
     def warning(parent, title, text, *a, **k):
         d.warnings.append(text)
