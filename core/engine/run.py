@@ -26,6 +26,7 @@ from .arbitrary import run_arbitrary
 from .device import pick_device, pick_dtype, placed
 from .fixed import run_tiled
 from .memory import check_fits
+from .subpixel import subpixel_twin
 
 __all__ = ["SROptions", "SRResult", "output_size", "super_resolve", "model_kind", "MAX_SCALE"]
 
@@ -137,7 +138,8 @@ def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
         scale = 1
     tile = opts.tile or _auto_tile(x.device)
     margin = int(getattr(model, "receptive_field", 16))
-    y = yield from run_tiled(model, x, scale, tile, margin, window=int(getattr(model, "window", 1)))
+    y = yield from run_tiled(subpixel_twin(model), x, scale, tile, margin,
+                             window=int(getattr(model, "window", 1)))
     if y.shape[-2:] != (oh, ow):
         notes.append(
             f"the model is fixed at x{scale}; its {y.shape[-1]}x{y.shape[-2]} output was resized "
