@@ -8,6 +8,7 @@ A config has five sections (every key but ``model.arch`` and ``data.train`` has 
             # or {arch: edsr, args: {n_resblocks: 16, n_feats: 64, scale: 4}}
     data:   {train: [../shared/datasets/train/T91, ...], lr_patch: 48, batch_size: 16,
              scale_min: 1.0, scale_max: 4.0, sample_q: 2304, augment: true}
+            # or normal maps: {kind: normals, part: detail, sigma: 4, train: [folders], ...}
     train:  {steps: 20000, lr: 1.0e-4, schedule: {type: step, step_size: 8000, gamma: 0.5},
              loss_scale: 2.0, precision: auto, channels_last: true, log_every: 10}
     validation: {data: ../shared/datasets/benchmark/Set5/HR, scales: [4], every_steps: 300,
@@ -56,6 +57,9 @@ class ModelConfig:
     hidden_list: list[int] = field(default_factory=lambda: [256, 256, 256, 256])
     args: dict[str, Any] = field(default_factory=dict)
     init_liif: str | None = None  # ipf: the trained LIIF it is built on (see core.training.ipf)
+    #: fine-tuning: weights loaded into the freshly built model (strict names and shapes): a
+    #: checkpoint path or a bundled model name (``liif``); see :func:`loop.build_model`
+    init_from: str | None = None
 
     @property
     def arbitrary(self) -> bool:
@@ -77,9 +81,19 @@ class DataConfig:
     arbitrary-scale ones a scale ``s ~ U(scale_min, scale_max)`` per batch, HR crops of
     ``round(lr_patch * s)`` and ``sample_q`` query pixels per image. ``quantize_lr``: round the
     LR to 8 bit as the benchmark LR files are.
+
+    ``kind``: ``images`` (image files, uint8) or ``normals`` (normal maps found recursively in
+    the folders, :func:`core.training.data.load_normal_images`): each map is split into shape and
+    detail at ``sigma`` pixels (a number, or a list to split every map at each), and the
+    ``part`` (detail | shape | both) is encoded ``(n + 1) / 2`` as float32 training images.
+    Flips/rotations of normal maps also turn the vectors; set ``quantize_lr: false`` to keep
+    the LR in float, as the normal-map SR pipeline feeds it.
     """
 
     train: list[str]
+    kind: str = "images"
+    part: str = "detail"
+    sigma: Any = 4.0
     lr_patch: int = 48
     batch_size: int = 16
     scale_min: float = 1.0
@@ -240,6 +254,10 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                               f"got {model.hidden_list!r}")
     else:
         _number(model.args.get("scale", 2), "model.args.scale", integer=True, minimum=1)
+    if model.init_from is not None:
+        if not isinstance(model.init_from, str) or not model.init_from.strip():
+            raise ConfigError(f"'model.init_from' must be a checkpoint path or a model name, "
+                              f"got {model.init_from!r}")
     if data.scales is not None:
         from ..models.registry import get_arch
 
@@ -250,6 +268,20 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         data.scales = [_number(s, "data.scales", integer=True, minimum=2) for s in data.scales]
 
     # -- data
+    data.kind = str(data.kind).lower()
+    if data.kind not in ("images", "normals"):
+        raise ConfigError(f"'data.kind' must be images or normals, got {data.kind!r}")
+    if data.kind == "normals":
+        from .data import NORMAL_PARTS
+
+        if data.part not in NORMAL_PARTS:
+            raise ConfigError(f"'data.part' must be one of {', '.join(NORMAL_PARTS)}, "
+                              f"got {data.part!r}")
+        sig = data.sigma if isinstance(data.sigma, list) else [data.sigma]
+        if not sig:
+            raise ConfigError("'data.sigma' must be a number of pixels or a non-empty list")
+        sig = [_number(v, "data.sigma", positive=True) for v in sig]
+        data.sigma = sig if isinstance(data.sigma, list) else sig[0]
     if isinstance(data.train, str):
         data.train = [data.train]
     if not data.train:
@@ -311,6 +343,11 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
 
         check_ipf_config(cfg, check_paths)
     if check_paths:
+        src = model.init_from
+        if src and not cfg.resolve(src).is_file() and (
+                "/" in src or "\\" in src or Path(src).suffix.lower() in (".pth", ".pt", ".pkl")):
+            raise ConfigError(f"'model.init_from' {src} does not exist (looked for "
+                              f"{cfg.resolve(src)})")
         for i, folder in enumerate(data.train):
             _check_folder(cfg, folder, f"data.train[{i}]")
         if val.data is not None:

@@ -15,6 +15,13 @@ needs no data-loader state. No worker processes, no threads.
   (bicubic) of it to ``lr_patch x lr_patch``, then ``sample_q`` HR pixels without repetition
   with their coordinates (:func:`core.models.contracts.make_coord`) and cells ``2 / crop``.
 
+Normal maps (``data.kind: normals``, :func:`load_normal_images`): each map is split into shape
+and detail (:mod:`core.normals.split`), the chosen part(s) are encoded as images ``(n + 1) / 2``
+and kept as float32 (not quantised). Float images are stored on the uint8 scale, ``255 v``, so
+every sampler's ``/ 255`` applies to both kinds unchanged (float32 keeps 24 bits: a 16-bit map
+loses nothing). Flips and transposes of an encoded normal map also transform the vectors
+(:func:`augment_patch`), so augmented maps are still normal maps of the flipped surface.
+
 An image smaller than the crop is skipped for that sample (for x4 LIIF batches and EDSR x4
 this leaves out the T91 images under 192 pixels). All samples of a batch share one crop size,
 so the whole batch is resized in a single :func:`imresize` call (channels stacked).
@@ -32,22 +39,34 @@ from torch import Tensor
 from ..errors import ConfigError
 from ..resize import degrade, imresize
 
-__all__ = ["ImageSet", "load_images", "batch_rng", "FixedBatch", "QueryBatch",
-           "sample_fixed_batch", "sample_query_batch"]
+__all__ = ["ImageSet", "load_images", "load_normal_images", "find_normal_maps", "batch_rng",
+           "augment_patch", "FixedBatch", "QueryBatch", "sample_fixed_batch",
+           "sample_query_batch", "NORMAL_PARTS"]
 
 _EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
 
 @dataclass
 class ImageSet:
-    """Preloaded training images: uint8 RGB arrays and their names."""
+    """Preloaded training images: RGB arrays and their names.
+
+    ``images`` are uint8, or float32 on the same 0..255 scale (not rounded; normal maps).
+    ``normals``: the images are encoded normal maps, so geometric augmentation also transforms
+    the vector components (:func:`augment_patch`).
+    """
 
     images: list[np.ndarray]
     names: list[str]
+    normals: bool = False
 
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.images)
+
+    @property
+    def dtype(self) -> type:
+        """``np.uint8`` when every image is uint8, else ``np.float32`` (the crops' dtype)."""
+        return np.uint8 if all(a.dtype == np.uint8 for a in self.images) else np.float32
 
     def min_sides(self) -> np.ndarray:
         return np.array([min(a.shape[:2]) for a in self.images])
@@ -76,6 +95,82 @@ def load_images(folders: list[Path]) -> ImageSet:
     return ImageSet(images, names)
 
 
+#: Normal-map parts a training set can hold (``data.part``).
+NORMAL_PARTS = ("detail", "shape", "both")
+_MASK_NAMES = ("mask.png", "mask.tif", "mask.tiff", "mask.bmp")
+_NORMAL_EXTS = _EXTS | {".exr"}
+
+
+def find_normal_maps(folder: Path) -> list[tuple[Path, Path | None]]:
+    """Normal maps under ``folder`` (recursive, sorted) with their mask file or None.
+
+    A normal map is an image whose file name contains ``normal`` (``normal_map.png`` of
+    DiLiGenT and the figures, ``*_normal.png/.jpg`` textures); height, displacement and colour
+    maps beside them are ignored. Its mask is ``<stem>_mask.*`` or ``mask.*`` in the same folder
+    (DiLiGenT layout); without one the alpha channel or the valid vectors make the mask
+    (:func:`core.io.normals.load_normal_map`).
+    """
+    found = []
+    for f in sorted(Path(folder).rglob("*")):
+        if (not f.is_file() or f.suffix.lower() not in _NORMAL_EXTS
+                or "normal" not in f.stem.lower() or "mask" in f.stem.lower()):
+            continue
+        masks = [f.with_name(f"{f.stem}_mask{f.suffix}"), f.with_name(f"{f.stem}_mask.png")]
+        masks += [f.with_name(n) for n in _MASK_NAMES]
+        found.append((f, next((m for m in masks if m.is_file()), None)))
+    return found
+
+
+def _normal_parts(path: Path, mask: Path | None, part: str,
+                  sigmas: list[float]) -> list[tuple[str, np.ndarray]]:
+    """The encoded part(s) of one map: ``(label, float32 H x W x 3 on the 0..255 scale)``.
+
+    The map is cropped to its mask's bounding box, pixels outside the mask get their nearest
+    valid normal (as :func:`core.normals.super_resolve_normals` prepares its input), then it is
+    split at each sigma.
+    """
+    from ..errors import InputError
+    from ..io.normals import load_normal_map
+    from ..normals import encode, fill_masked, split
+
+    try:
+        nmap = load_normal_map(path, mask=mask)
+    except InputError as exc:
+        raise ConfigError(f"training normal map {path} cannot be used: {exc}") from None
+    rows, cols = np.flatnonzero(nmap.mask.any(axis=1)), np.flatnonzero(nmap.mask.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    sub = nmap.with_normals(nmap.normals[y0:y1, x0:x1], nmap.mask[y0:y1, x0:x1])
+    filled = sub.with_normals(fill_masked(sub), np.ones(sub.shape, dtype=bool))
+    out = []
+    for sigma in sigmas:
+        parts = split(filled, sigma)
+        for name in (("shape", "detail") if part == "both" else (part,)):
+            px = encode(getattr(parts, name).normals, y_up=True) * np.float32(255.0)
+            out.append((f"{name}@{sigma:g}", np.ascontiguousarray(px, dtype=np.float32)))
+    return out
+
+
+def load_normal_images(folders: list[Path], part: str = "detail",
+                       sigma: float | list[float] = 4.0) -> ImageSet:
+    """Normal maps of ``folders`` (recursive, :func:`find_normal_maps`) as training images:
+    the ``part`` (detail | shape | both) of the shape/detail split at ``sigma`` (pixels; a
+    list splits every map at each), encoded ``(n + 1) / 2`` as float32 on the 0..255 scale."""
+    if part not in NORMAL_PARTS:
+        raise ConfigError(f"unknown normal-map part {part!r}; use one of {', '.join(NORMAL_PARTS)}")
+    sigmas = [float(v) for v in (sigma if isinstance(sigma, (list, tuple)) else [sigma])]
+    images, names = [], []
+    for folder in folders:
+        maps = find_normal_maps(Path(folder))
+        if not maps:
+            raise ConfigError(f"training folder {folder} holds no normal maps (image files "
+                              "whose name contains 'normal')")
+        for f, m in maps:
+            for label, px in _normal_parts(f, m, part, sigmas):
+                images.append(px)
+                names.append(f"{Path(folder).name}/{f.relative_to(folder)}:{label}")
+    return ImageSet(images, names, normals=True)
+
+
 def batch_rng(seed: int, step: int) -> np.random.Generator:
     """The generator of step ``step``: independent of any earlier step (exact resume)."""
     return np.random.default_rng([int(seed), int(step), 0x5157])
@@ -89,11 +184,40 @@ def _eligible(images: ImageSet, crop: int) -> np.ndarray:
     return ok
 
 
+def augment_patch(patch: np.ndarray, hflip: bool, vflip: bool, transpose: bool,
+                  normals: bool = False) -> np.ndarray:
+    """Flip left-right, then up-down, then transpose an ``H x W x 3`` patch.
+
+    With ``normals`` the patch is an encoded normal map (``v = (n + 1) / 2`` on the 0..255
+    scale; x right, y up) and the vectors turn with the image: a left-right flip negates
+    ``n_x``, an up-down flip ``n_y``, a transpose maps ``(n_x, n_y)`` to ``(-n_y, -n_x)``;
+    ``n_z`` is kept. (The shape/detail split commutes with these reflections, so this holds
+    for shape and detail parts as for whole maps.)
+    """
+    if hflip:
+        patch = patch[:, ::-1]
+    if vflip:
+        patch = patch[::-1]
+    if transpose:
+        patch = patch.transpose(1, 0, 2)
+    if not normals or not (hflip or vflip or transpose):
+        return patch
+    # new x / y channel = sign * old channel
+    (cx, sx), (cy, sy) = (0, -1 if hflip else 1), (1, -1 if vflip else 1)
+    if transpose:
+        (cx, sx), (cy, sy) = (cy, -sy), (cx, -sx)
+    out = np.array(patch, dtype=np.float32)
+    for c, (src, sign) in enumerate(((cx, sx), (cy, sy))):
+        out[..., c] = patch[..., src] if sign > 0 else 255.0 - patch[..., src]
+    return out
+
+
 def _crops(images: ImageSet, rng: np.random.Generator, n: int, crop: int,
            augment: bool) -> np.ndarray:
-    """``n`` random ``crop x crop`` uint8 crops, augmented: ``(n, crop, crop, 3)``."""
+    """``n`` random ``crop x crop`` crops, augmented: ``(n, crop, crop, 3)``, uint8 (or float32
+    on the 0..255 scale for float image sets)."""
     pool = _eligible(images, crop)
-    out = np.empty((n, crop, crop, 3), dtype=np.uint8)
+    out = np.empty((n, crop, crop, 3), dtype=images.dtype)
     for i in range(n):
         img = images.images[pool[rng.integers(pool.size)]]
         y = int(rng.integers(img.shape[0] - crop + 1))
@@ -101,18 +225,14 @@ def _crops(images: ImageSet, rng: np.random.Generator, n: int, crop: int,
         patch = img[y:y + crop, x:x + crop]
         if augment:
             hflip, vflip, transpose = rng.random(3) < 0.5
-            if hflip:
-                patch = patch[:, ::-1]
-            if vflip:
-                patch = patch[::-1]
-            if transpose:
-                patch = patch.transpose(1, 0, 2)
+            patch = augment_patch(patch, hflip, vflip, transpose, images.normals)
         out[i] = patch
     return out
 
 
 def _stack_channels(crops: np.ndarray) -> np.ndarray:
-    """``(n, h, w, 3)`` -> ``(h, w, 3n)`` float32 in [0, 1] (one resize for the whole batch)."""
+    """``(n, h, w, 3)`` (0..255) -> ``(h, w, 3n)`` float32 in [0, 1] (one resize for the whole
+    batch)."""
     n, h, w, c = crops.shape
     return (crops.transpose(1, 2, 0, 3).reshape(h, w, n * c).astype(np.float32) / 255.0)
 

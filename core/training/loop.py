@@ -16,6 +16,10 @@ Resuming (``resume=True``) continues from ``last.pt`` and gives bit-identical we
 uninterrupted run: batches are seeded per step and the optimiser/scheduler/RNG states are
 restored. LIIF's loss is L1 on [0, 1] values times ``train.loss_scale`` = 2, i.e. exactly the
 official L1 on values normalised by ``(x - 0.5) / 0.5``.
+
+Fine-tuning: ``model.init_from`` starts from a trained checkpoint (strict names and shapes),
+and ``data.kind: normals`` trains on the shape/detail parts of normal maps (:mod:`.data`),
+e.g. ``configs/liif_normals_detail.yaml``.
 """
 
 from __future__ import annotations
@@ -36,11 +40,13 @@ from torch import Tensor, nn
 from ..errors import ConfigError
 from ..jobs import Job, Progress
 from .config import REPO_ROOT, TrainConfig
-from .data import ImageSet, batch_rng, load_images, sample_fixed_batch, sample_query_batch
+from .data import (ImageSet, batch_rng, load_images, load_normal_images, sample_fixed_batch,
+                   sample_query_batch)
 from .state import export_weights, load_state, save_state, set_rng_state
 
 __all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
-           "make_batch", "train_step", "validate", "train", "default_out_dir"]
+           "make_batch", "train_step", "validate", "train", "default_out_dir",
+           "load_training_images", "init_weights"]
 
 _LOG_HEADER = ["step", "loss", "lr", "val_psnr", "seconds", "val_other"]
 
@@ -80,7 +86,52 @@ def default_out_dir(cfg: TrainConfig) -> Path:
 
 
 def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
-    """A freshly initialised model (uses the torch RNG) and its ``model_info`` for checkpoints."""
+    """A freshly initialised model (uses the torch RNG) and its ``model_info`` for checkpoints;
+    with ``model.init_from`` its weights are then those of that checkpoint (fine-tuning)."""
+    module, info = _fresh_model(cfg)
+    if cfg.model.init_from:
+        init_weights(module, cfg)
+    return module, info
+
+
+def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
+    """Load the weights of ``model.init_from`` (a checkpoint path, relative to the repository
+    root, or a bundled model name such as ``liif``) into ``module``: same parameter names and
+    shapes (strict), else a :class:`ConfigError` naming the difference."""
+    from ..errors import CheckpointError
+    from ..models.checkpoints import load_model
+
+    src = str(cfg.model.init_from)
+    path = cfg.resolve(src)
+    try:
+        loaded = load_model(path if path.is_file() else src)
+    except CheckpointError as exc:
+        raise ConfigError(f"'model.init_from' {src} cannot be loaded: {exc}") from None
+    theirs, mine = loaded.module.state_dict(), module.state_dict()
+    missing, extra = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
+    shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}"
+              for k in mine if k in theirs and theirs[k].shape != mine[k].shape]
+    if missing or extra or shapes:
+        what = "; ".join(x for x in (
+            f"missing {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}" if missing
+            else "",
+            f"unexpected {', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}" if extra
+            else "",
+            f"shapes (file vs config) {', '.join(shapes[:3])}" if shapes else "") if x)
+        raise ConfigError(f"'model.init_from' {src} ({loaded.arch}) does not fit the model "
+                          f"of the config ({cfg.model.arch}): {what}")
+    module.load_state_dict(theirs, strict=True)
+
+
+def load_training_images(cfg: TrainConfig) -> ImageSet:
+    """The training set of ``data``: image files, or normal-map parts (``data.kind``)."""
+    folders = [cfg.resolve(f) for f in cfg.data.train]
+    if cfg.data.kind == "normals":
+        return load_normal_images(folders, cfg.data.part, cfg.data.sigma)
+    return load_images(folders)
+
+
+def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     m = cfg.model
     if m.arch == "ipf":  # IPF around a trained, frozen LIIF (core.training.ipf)
         from .ipf import build_ipf
@@ -297,8 +348,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
             csv.writer(fh).writerow(_LOG_HEADER)
 
     yield TrainProgress(start, total, "loading training images", event="setup")
-    images = load_images([cfg.resolve(f) for f in cfg.data.train])
-    yield TrainProgress(start, total, f"{len(images.images)} images "
+    images = load_training_images(cfg)
+    what = (f"normal-map {cfg.data.part} parts" if cfg.data.kind == "normals" else "images")
+    yield TrainProgress(start, total, f"{len(images.images)} {what} "
                         f"({images.nbytes / 1e6:.0f} MB) in memory; "
                         f"{'bf16 autocast' if autocast_dtype else 'fp32'} on {dev.type}, "
                         f"{torch.get_num_threads()} thread(s)", event="setup")
