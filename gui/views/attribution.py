@@ -15,11 +15,12 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
-    QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QFrame, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QPushButton,
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from ..analysis_tasks import lam_caption
+from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
 
@@ -113,13 +114,8 @@ class LamView(QWidget):
         self.run_button.setToolTip("Attribute the window for every ticked model")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress = slim_progress()
+        self.status = status_label()
         self.alpha = QSlider(Qt.Orientation.Horizontal)
         self.alpha.setRange(0, 100)
         self.alpha.setValue(int(round(controller.lam_alpha() * 100)))

@@ -13,9 +13,10 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
 
@@ -48,12 +49,8 @@ class IpfFlowView(QWidget):
         self.show_button = QPushButton("Show flow")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
+        self.progress = slim_progress()
+        self.status = status_label(elastic=False)
         self.legend = QLabel()
         wheel = wheel_legend()
         self._wheel = QImage(wheel.data, wheel.shape[1], wheel.shape[0], 3 * wheel.shape[1],

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
+    QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
     QWidget,
 )
 
 from ..normals_tasks import PART_NAMES
+from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
 
@@ -45,12 +46,8 @@ class NormalPartsView(QWidget):
         self.bits.addItem("8-bit PNG", 8)
         self.save_button = QPushButton("Save parts…")
         self.save_button.setToolTip("Write STEM_shape.png and STEM_detail.png into a folder")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
+        self.progress = slim_progress()
+        self.status = status_label(elastic=False)
         bar = QHBoxLayout()
         for w in (QLabel("Sigma"), self.sigma, QLabel("  "), self.bits, self.save_button,
                   self.progress):

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
     QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStackedWidget,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
 from ..analysis_tasks import STUDIES, STUDY_AXES, study_table, study_tiles
+from ..widgets.job_widgets import slim_progress, status_label
 
 __all__ = ["StudiesView", "COLOURS", "TILE"]
 
@@ -111,13 +112,8 @@ class StudiesView(QWidget):
         self.run_button = QPushButton("Run study")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress = slim_progress()
+        self.status = status_label()
         self.export_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
         bar.addWidget(self.study)

@@ -19,13 +19,14 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
     QToolButton, QVBoxLayout, QWidget,
 )
 
 from core.surface import METHODS
 
 from ..surface_tasks import COLOR_MODES, ERROR_MAX_DEG, VIEW_ORDER, error_rgb
+from ..widgets.job_widgets import slim_progress, status_label
 from .renderers import Open3DRenderer, RendererUnavailable, SoftwareRenderer
 from .surface_canvas import SurfaceCanvas, SurfacePanel
 
@@ -106,12 +107,8 @@ class Surface3DView(QWidget):
         self.export_menu = QMenu(self.export_button)
         self.export_button.setMenu(self.export_menu)
         self.save_button = QPushButton("Save render…")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
+        self.progress = slim_progress()
+        self.status = status_label(elastic=False)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #e0a040;")

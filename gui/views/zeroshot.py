@@ -15,11 +15,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+    QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
 from ..zeroshot_tasks import KERNELS, curve_point
+from ..widgets.job_widgets import slim_progress, status_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..main_window import MainWindow
@@ -52,13 +53,8 @@ class ZeroShotView(QWidget):
         self.run_button = QPushButton("Run ZSSR")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setFixedHeight(10)
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress = slim_progress()
+        self.status = status_label()
         self.status.setStyleSheet("color: #8a96a3;")
         bar = QHBoxLayout()
         for w in (QLabel("scale"), self.scale, QLabel("iterations"), self.iters,
