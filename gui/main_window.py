@@ -103,6 +103,10 @@ class MainWindow(QMainWindow):
         build_menus(self)
         install_extras(self)   # normal maps (3D pane) and channel data (window_extras.py)
         install_zeroshot(self)  # the Zero-shot tab (ZSSR with its live loss curve)
+        # wide enough for every box of the side panel (no clipped labels; it only scrolls down)
+        need = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6
+        scroll.setMinimumWidth(max(290, need))
+        scroll.setMaximumWidth(max(360, need))
         self._connect()
         self.controller.ask = lambda title, text: ask_yes_no(self, title, text)
         self.session.subscribe(self._on_session)

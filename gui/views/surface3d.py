@@ -91,6 +91,9 @@ class Surface3DView(QWidget):
         self.color = QComboBox()
         for key, text in COLOR_MODES.items():
             self.color.addItem(text, key)
+        self.color.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.color.setMinimumContentsLength(18)
         self.texture_button = QPushButton("Image…")
         self.texture_button.setToolTip("Colour the surfaces with an RGB image (e.g. the photo "
                                        "the normal map belongs to); it is resized to each mesh")
@@ -108,7 +111,7 @@ class Surface3DView(QWidget):
         self.export_button.setMenu(self.export_menu)
         self.save_button = QPushButton("Save render…")
         self.progress = slim_progress()
-        self.status = status_label(elastic=False)
+        self.status = status_label()
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #e0a040;")
@@ -116,17 +119,18 @@ class Surface3DView(QWidget):
         self.legend_bar.setFixedSize(140, 12)
         self.legend_lo, self.legend_hi = QLabel(""), QLabel("")
 
+        # two rows, so that the pane never forces a window wider than a laptop screen
         bar = QHBoxLayout()
         for w in (QLabel("Method"), self.method, self.k_button, self.k_clear, self.k_label,
-                  QLabel("  Colour"), self.color, self.texture_button, self.lighting, self.link, self.reset_button):
+                  QLabel("  Colour"), self.color, self.texture_button, self.lighting, self.link):
             bar.addWidget(w)
         bar.addStretch(1)
-        for w in (self.build_button, self.cancel_button, self.export_button, self.save_button):
-            bar.addWidget(w)
         row2 = QHBoxLayout()
-        row2.addWidget(self.progress)
+        for w in (self.build_button, self.cancel_button, self.progress):
+            row2.addWidget(w)
         row2.addWidget(self.status, 1)
-        for w in (self.legend_lo, self.legend_bar, self.legend_hi):
+        for w in (self.legend_lo, self.legend_bar, self.legend_hi, self.reset_button,
+                  self.export_button, self.save_button):
             row2.addWidget(w)
         self.views_area = QWidget()
         self.grid = QGridLayout(self.views_area)
