@@ -1,7 +1,7 @@
 """The controller's IPF side (a mixin of :class:`gui.controller.Controller`): the flow field and
 the confidence map of an IPF model, for the "IPF flow" tab.
 
-``show_ipf_flow(key)`` runs :func:`core.models.archs.ipf.ipf_flow_job` on the LR input at the
+``show_ipf_flow(key)`` runs :func:`core.models.ipf_flow.ipf_flow_job` on the LR input at the
 output size of the next run (blocks and chunks like the engine; the session's device and
 precision) on the ``ipf`` channel: progress, Cancel, a newer request drops an older one.
 """
@@ -45,7 +45,8 @@ def ipf_flow_task(key: str, lr: ImageData, out_hw: tuple[int, int], options: SRO
 
     from core.engine.device import pick_device, pick_dtype, placed
     from core.models import load_model
-    from core.models.archs.ipf import IPF, confidence_to_image, flow_to_color, ipf_flow_job
+    from core.models.archs.ipf import IPF
+    from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_flow_job
 
     yield Progress(0, 100, "loading the model")
     module = load_model(key).module

@@ -34,15 +34,14 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 from ..errors import ConfigError
 from ..jobs import Job, Progress
 from .config import REPO_ROOT, TrainConfig
-from .data import (ImageSet, batch_rng, load_images, load_normal_images, sample_fixed_batch,
-                   sample_query_batch)
+from .data import ImageSet, load_images, load_normal_images
 from .state import export_weights, load_state, save_state, set_rng_state
+from .steps import input_flags, make_batch, train_step
 
 __all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
            "make_batch", "train_step", "validate", "train", "default_out_dir",
@@ -177,64 +176,6 @@ def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> Any:
         return sched.CosineAnnealingLR(opt, T_max=int(s.get("steps", cfg.train.steps)),
                                        eta_min=float(s.get("min_lr", 0.0)))
     return sched.LambdaLR(opt, lambda _: 1.0)
-
-
-def input_flags(cfg: TrainConfig) -> dict[str, bool]:
-    """``y_only`` and ``pre_upsample`` of a fixed-scale model: what its batches must hold.
-    Read from the module built on the meta device (no memory, no use of the torch RNG)."""
-    from ..models.registry import get_arch
-
-    with torch.device("meta"):
-        module = get_arch(cfg.model.arch).build(**cfg.model.args)
-    return {"y_only": bool(getattr(module, "y_only", False)),
-            "pre_upsample": bool(getattr(module, "pre_upsampled", False))}
-
-
-def make_batch(cfg: TrainConfig, images: ImageSet, step: int,
-               flags: dict[str, bool] | None = None) -> Any:
-    """The batch of ``step`` (same for every run with the same seed). ``flags``: the result
-    of :func:`input_flags` for fixed-scale models (computed when not given)."""
-    d = cfg.data
-    rng = batch_rng(cfg.seed, step)
-    if cfg.model.arch == "ipf":  # HR patches of queries (image losses)
-        from .ipf import LOSS_DEFAULTS, sample_ipf_batch
-
-        hr_patch = int(cfg.train.losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"]))
-        return sample_ipf_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
-                                d.scale_max, hr_patch, d.augment, d.quantize_lr)
-    if cfg.model.arbitrary:
-        return sample_query_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
-                                  d.scale_max, d.sample_q, d.augment, d.quantize_lr)
-    scale = int(rng.choice(d.scales)) if d.scales else cfg.model.scale
-    return sample_fixed_batch(images, rng, d.batch_size, d.lr_patch, scale, d.augment,
-                              d.quantize_lr, **(flags if flags is not None else input_flags(cfg)))
-
-
-def _loss(model: nn.Module, batch: Any, device: torch.device, channels_last: bool) -> Tensor:
-    lr = batch.lr.to(device)
-    if channels_last:
-        lr = lr.contiguous(memory_format=torch.channels_last)
-    if hasattr(batch, "coord"):
-        pred = model(lr, batch.coord.to(device), batch.cell.to(device))
-        return F.l1_loss(pred.float(), batch.gt.to(device))
-    return F.l1_loss(model(lr).float(), batch.hr.to(device))
-
-
-def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch: Any, cfg: TrainConfig,
-               autocast_dtype: torch.dtype | None, device: torch.device = torch.device("cpu"),
-               ) -> float:
-    """One optimiser step on ``batch``; returns the (scaled) loss. ``autocast_dtype``: bf16 for
-    autocast, None for plain float32."""
-    o = cfg.train
-    opt.zero_grad(set_to_none=True)
-    with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16,
-                        enabled=autocast_dtype is not None):
-        loss = _loss(model, batch, device, o.channels_last) * o.loss_scale
-    loss.backward()
-    if o.grad_clip:
-        nn.utils.clip_grad_norm_(model.parameters(), o.grad_clip)
-    opt.step()
-    return float(loss.detach())
 
 
 def validate(model: nn.Module, cfg: TrainConfig, scales: list[int],

@@ -28,7 +28,7 @@ NO_MODEL = ("No IPF model: add an IPF checkpoint (Models, Add…) to see its pix
 
 def wheel_legend(size: int = 40) -> np.ndarray:
     """uint8 ``size x size x 3`` disc of the colour wheel (centre = no offset, rim = largest)."""
-    from core.models.archs.ipf import flow_to_color
+    from core.models.ipf_flow import flow_to_color
 
     t = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
     yy, xx = np.meshgrid(t, t, indexing="ij")

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from core.models import detect_architecture, load_model, save_checkpoint
-from core.models.archs.ipf import (IPF, confidence_to_image, flow_to_color, ipf_from_liif,
-                                   ipf_maps)
+from core.models.archs.ipf import IPF, ipf_from_liif
+from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_maps
 from core.models.archs.liif import default_liif_spec, liif_from_spec
 from core.models.contracts import ArbitraryScaleSR, make_cell, make_coord
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from core.jobs import Progress
-from core.models.archs.ipf import flow_to_color, ipf_flow_job, ipf_flow_maps, ipf_from_liif
+from core.models.archs.ipf import ipf_from_liif
+from core.models.ipf_flow import flow_to_color, ipf_flow_job, ipf_flow_maps
 from core.models.archs.liif import default_liif_spec, liif_from_spec
 from core.models.contracts import make_cell, make_coord
 

@@ -37,7 +37,7 @@ def _show(qtbot, window, key):
 
 def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckpts):
     from core.models import load_model
-    from core.models.archs.ipf import confidence_to_image, flow_to_color, ipf_flow_maps
+    from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_flow_maps
 
     c, view = window.controller, window.ipf_flow
     assert c.open_input(small_png)
