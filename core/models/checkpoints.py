@@ -195,7 +195,20 @@ def describe_checkpoint(path: str | Path,
 
 def _load_file(path: Path, name: str, scale: int | None = None) -> LoadedModel:
     sd, meta = load_state_dict_file(path)
-    arch, hp = _arch_for(sd, meta, path.name)
+    try:
+        arch, hp = _arch_for(sd, meta, path.name)
+    except CheckpointError as ours:  # no architecture of ours: spandrel's, when installed
+        from .spandrel_bridge import load_with_spandrel, spandrel_available
+
+        if not spandrel_available():
+            raise
+        try:
+            module = load_with_spandrel(path)
+        except CheckpointError as theirs:
+            raise CheckpointError(f"{ours}; {theirs}") from None
+        return LoadedModel(module=module, arch=f"spandrel:{module.arch_name}",
+                           hparams=dict(module.hparams), kind="fixed", scale=module.scale,
+                           source=path, name=name, meta=meta)
     hp = _apply_scale(arch, hp, path.name, scale)
     try:
         module = arch.build(**hp)

@@ -1,0 +1,71 @@
+"""Optional: checkpoints of architectures we do not have, through spandrel when it is installed.
+
+spandrel (chaiNNer's model loader) knows dozens of image-to-image architectures (ESRGAN, HAT,
+DAT, OmniSR, ...). It is not a dependency: it needs torchvision, and installing it with pip
+normally replaces the pinned CPU torch with a multi-GB CUDA build. When it is importable and our
+own detection finds no architecture, :func:`load_with_spandrel` asks it; the model then runs
+through the engine like any fixed-scale model (tiles, progress, device, precision), with the
+margin and padding its descriptor states.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from ..errors import CheckpointError
+from .contracts import FixedScaleSR
+
+__all__ = ["spandrel_available", "load_with_spandrel", "SpandrelModel"]
+
+
+def spandrel_available() -> bool:
+    try:
+        import spandrel  # noqa: F401
+    except Exception:  # ImportError, or a broken install (torchvision mismatch)
+        return False
+    return True
+
+
+class SpandrelModel(FixedScaleSR):
+    """A spandrel ``ImageModelDescriptor`` under our fixed-scale contract."""
+
+    receptive_field = 32  # spandrel does not say; generous tile margins keep tiles seamless
+
+    def __init__(self, descriptor: Any):
+        super().__init__()
+        self.net = descriptor.model          # registered: .to() / dtype / eval reach it
+        self.scale = int(descriptor.scale)
+        self.in_channels = int(descriptor.input_channels)
+        self.y_only = self.in_channels == 1
+        req = getattr(descriptor, "size_requirements", None)
+        self.window = max(1, int(getattr(req, "multiple_of", 1) or 1))
+        arch = getattr(descriptor, "architecture", None)
+        self.arch_name = str(getattr(arch, "id", None) or getattr(arch, "name", None) or "spandrel")
+        self.hparams = {"scale": self.scale, "architecture": self.arch_name}
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+def load_with_spandrel(path: Path) -> SpandrelModel:
+    """The model of ``path`` as spandrel loads it. Raises CheckpointError when spandrel is
+    missing, does not know the file, or the model is not a single-image SR model."""
+    try:
+        from spandrel import ImageModelDescriptor, ModelLoader
+    except Exception as exc:
+        raise CheckpointError(f"spandrel is not available ({type(exc).__name__})") from None
+    try:
+        descriptor = ModelLoader().load_from_file(str(path))
+    except Exception as exc:  # spandrel's own errors: unsupported model, bad file
+        raise CheckpointError(f"spandrel cannot load {path.name}: {exc}") from None
+    if not isinstance(descriptor, ImageModelDescriptor):
+        raise CheckpointError(f"{path.name} is a {type(descriptor).__name__}, not an image "
+                              f"super-resolution model")
+    if int(descriptor.input_channels) not in (1, 3) or \
+            int(descriptor.output_channels) != int(descriptor.input_channels):
+        raise CheckpointError(f"{path.name}: spandrel model maps {descriptor.input_channels} to "
+                              f"{descriptor.output_channels} channels; only 1->1 and 3->3 run here")
+    return SpandrelModel(descriptor).eval()
