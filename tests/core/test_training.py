@@ -80,7 +80,7 @@ def _liif_cfg(folders: dict[str, Path], **train_over) -> dict:
 # --- configs -----------------------------------------------------------------------------
 
 def test_bundled_configs_are_valid() -> None:
-    for name in ("liif_edsr_baseline", "edsr_baseline_x4"):
+    for name in ("liif_edsr_baseline", "edsr_baseline_x2", "edsr_baseline_x3", "edsr_baseline_x4"):
         cfg = load_config(ROOT / "configs" / f"{name}.yaml", check_paths=False)
         assert cfg.name == name and cfg.data.batch_size >= 1
         build_model(cfg)  # the model section builds
