@@ -21,7 +21,27 @@ def configure_pyqtgraph() -> None:
     import pyqtgraph as pg
 
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    collect_garbage_in_the_ui_thread()
     _configured = True
+
+
+_collector = None
+
+
+def collect_garbage_in_the_ui_thread() -> None:
+    """Python's cyclic garbage collector runs only from a timer of the UI thread's event loop.
+
+    Left automatic, it can start inside any allocation: in a worker thread, or in the UI thread
+    while Qt holds its signal/slot lock. Collecting a pyqtgraph item then destroys Qt objects
+    (menus, connections) at that moment: seen here as a deadlock in QObject::disconnect while
+    a window was being built. pyqtgraph's GarbageCollector (gc.disable + a 1 s QTimer that
+    collects when the counts pass the usual thresholds) is the remedy pyqtgraph documents.
+    Call it with a QApplication present; idempotent."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=1.0)
 
 
 def apply_theme(app, theme: str = "dark") -> None:

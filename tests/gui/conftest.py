@@ -3,6 +3,8 @@ tiny random LIIF checkpoint, and a window."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,8 @@ def window(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.controller.shutdown()
+    w.close()
+    gc.collect()  # the app collects from a UI-thread timer (gui.app); collect here, at a safe point
 
 
 @pytest.fixture(scope="session")
