@@ -16,3 +16,14 @@ def shared_datasets(sub: str = "") -> Path:
     if not path.exists():
         pytest.skip(f"needs {path} (not found: ../shared/datasets is not beside the repository)")
     return path
+
+
+def tiny_liif(seed: int = 0):
+    """A seeded random LIIF small enough for unit tests (1-block, 8-feature encoder, 16x2 MLP)."""
+    import torch
+
+    from core.models.archs.liif import default_liif_spec, liif_from_spec
+
+    torch.manual_seed(seed)
+    spec = default_liif_spec(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=16, depth=2)
+    return liif_from_spec(spec).eval()

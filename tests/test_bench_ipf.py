@@ -12,7 +12,7 @@ import torch
 
 from core.models import save_checkpoint
 from core.models.archs.ipf import ipf_from_liif
-from core.models.archs.liif import default_liif_spec, liif_from_spec
+from tests.helpers import tiny_liif
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,14 +23,9 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _tiny_liif(seed: int = 0):
-    torch.manual_seed(seed)
-    spec = default_liif_spec(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=16, depth=2)
-    return liif_from_spec(spec).eval()
-
 
 def _tiny_ipf(seed: int = 0):
-    model = ipf_from_liif(_tiny_liif(seed), n_resblocks=1, n_feats=8, flow_hidden=[16, 16],
+    model = ipf_from_liif(tiny_liif(seed), n_resblocks=1, n_feats=8, flow_hidden=[16, 16],
                           conf_hidden=[8, 8])
     torch.manual_seed(seed + 1)
     torch.nn.init.normal_(model.flow_net.layers[-1].weight, std=0.2)
@@ -48,7 +43,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
         cv2.imwrite(str(hr / f"im{i}.png"), cv2.resize(small, size[::-1],
                                                        interpolation=cv2.INTER_CUBIC))
     return {"hr": hr,
-            "liif": save_checkpoint(_tiny_liif(), root / "liif_tiny.pth"),
+            "liif": save_checkpoint(tiny_liif(), root / "liif_tiny.pth"),
             "ipf": save_checkpoint(_tiny_ipf(), root / "ipf_tiny.pth")}
 
 
@@ -110,7 +105,7 @@ def test_normals_bench_runs(tmp_path: Path, setup: dict, capsys: pytest.CaptureF
     mask = np.zeros((24, 28), np.uint8)
     mask[2:22, 3:26] = 255
     cv2.imwrite(str(obj / "mask.png"), mask)
-    tuned = save_checkpoint(_tiny_liif(7), tmp_path / "tuned.pth")
+    tuned = save_checkpoint(tiny_liif(7), tmp_path / "tuned.pth")
     rc = main(["--base", str(setup["liif"]), "--tuned", str(tuned), "--data",
                str(tmp_path / "held_out"), "--precision", "fp32"])
     out = capsys.readouterr().out

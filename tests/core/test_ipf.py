@@ -10,8 +10,8 @@ import torch
 from core.models import detect_architecture, load_model, save_checkpoint
 from core.models.archs.ipf import IPF, ipf_from_liif
 from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_maps
-from core.models.archs.liif import default_liif_spec, liif_from_spec
 from core.models.contracts import ArbitraryScaleSR, make_cell, make_coord
+from tests.helpers import tiny_liif
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,14 +23,9 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _tiny_liif(seed: int = 0):
-    torch.manual_seed(seed)
-    spec = default_liif_spec(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=16, depth=2)
-    return liif_from_spec(spec).eval()
-
 
 def _tiny_ipf(seed: int = 0, random_flow: bool = False) -> IPF:
-    model = ipf_from_liif(_tiny_liif(seed), n_resblocks=2, n_feats=8, flow_hidden=[16, 16],
+    model = ipf_from_liif(tiny_liif(seed), n_resblocks=2, n_feats=8, flow_hidden=[16, 16],
                           conf_hidden=[8, 8])
     if random_flow:
         torch.manual_seed(seed + 1)
@@ -192,7 +187,7 @@ def _write_pngs(folder, n: int, size: tuple[int, int], seed: int = 0):
 
 
 def _ipf_cfg(tmp_path, **losses) -> dict:
-    liif_path = save_checkpoint(_tiny_liif(), tmp_path / "liif_tiny.pth")
+    liif_path = save_checkpoint(tiny_liif(), tmp_path / "liif_tiny.pth")
     train = _write_pngs(tmp_path / "train", 2, (48, 48))
     return {
         "name": "tiny_ipf", "seed": 1,

@@ -20,6 +20,7 @@ from core.training.config import config_from_dict
 from core.training.data import (ImageSet, augment_patch, batch_rng, find_normal_maps,
                                 load_normal_images, sample_query_batch)
 from core.training.loop import build_model, load_training_images, make_batch, train
+from tests.helpers import tiny_liif
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,11 +69,6 @@ def _write_maps(root: Path) -> Path:
 def maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _write_maps(tmp_path_factory.mktemp("normals"))
 
-
-def _tiny_liif(seed: int = 0):
-    torch.manual_seed(seed)
-    spec = default_liif_spec(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=16, depth=2)
-    return liif_from_spec(spec).eval()
 
 
 def _cfg(maps: Path, **over) -> dict:
@@ -149,11 +145,11 @@ def test_uint8_and_float_sets_give_the_same_batches() -> None:
 
 
 def test_init_from_and_two_step_finetune(maps: Path, tmp_path: Path) -> None:
-    src = save_checkpoint(_tiny_liif(5), tmp_path / "liif_tiny.pth")
+    src = save_checkpoint(tiny_liif(5), tmp_path / "liif_tiny.pth")
     cfg = config_from_dict(_cfg(maps, model={"init_from": str(src)}))
     model, info = build_model(cfg)
-    ref = _tiny_liif(5).state_dict()
-    assert info["spec"] == _tiny_liif(5).spec
+    ref = tiny_liif(5).state_dict()
+    assert info["spec"] == tiny_liif(5).spec
     for k, v in model.state_dict().items():
         assert torch.equal(v, ref[k]), k                   # the source weights, not random ones
     out = tmp_path / "run"
