@@ -1,103 +1,210 @@
-"""Zero-shot SR on Set5 x2 with a non-bicubic kernel: bicubic vs ZSSR (few iterations) vs MZSR.
+"""Zero-shot SR table: bicubic / bundled model / ZSSR / MZSR(1) / MZSR(10) under several kernels.
 
-    python -m bench.zeroshot [--images bird,head] [--kernel gauss2.0] [--zssr-iters 150]
-                             [--crop 64] [--mzsr runs/mzsr_x2/mzsr.pt] [--threads 1]
+    python -m bench.zeroshot [--set Set5] [--images all]
+                             [--kernels bicubic,mzsr-g0.2,mzsr-g2.0,mzsr-ani]
+                             [--methods bicubic,bundled,zssr,mzsr1,mzsr10] [--zssr-iters 3000]
+                             [--mzsr resources/weights/mzsr_x2.pth] [--bundled NAME_OR_PATH]
+                             [--cache bench/results/zeroshot.jsonl] [--threads 1]
 
-LR = HR (mod-cropped to 2) blurred with the kernel and directly subsampled by 2
-(:func:`core.zeroshot.kernels.downscale`); ``--kernel bicubic``: the MATLAB bicubic LR. Columns: bicubic interpolation of the LR; ZSSR with
-the known kernel, ``--zssr-iters`` iterations, ``--crop`` px fathers, 8-way ensemble + back-
-projection; MZSR(1) / MZSR(10): adaptation steps from ``--mzsr`` meta-weights, or, without
-them, from a *tiny* MZSR trained in the bench itself (``--quick-pretrain`` bicubic steps then
-``--quick-meta`` first-order meta steps: a smoke test of the pipeline, not the paper's model).
-PSNR / SSIM on Y, border 2 px shaved, seconds per image (wall, this CPU, bf16 autocast where
-fast). The numbers depend on the machine's load.
+LR at x2: ``bicubic`` = MATLAB bicubic downscaling; a Gaussian preset
+(:data:`core.zeroshot.kernels.PRESETS`; by default the MZSR paper's g^d_0.2, g^d_2.0 and g^d_ani,
+whose lambdas are variances) = blur then direct subsampling. Every LR is quantised to 8 bits,
+as a stored image would be.
+
+Columns: bicubic interpolation of the LR; the bundled model trained on bicubic data
+(``edsr_baseline_x2`` when bundled, otherwise the bundled LIIF, whose encoder is EDSR-baseline;
+the table names which); ZSSR with the known kernel (paper defaults: up to ``--zssr-iters``
+iterations, 128 px fathers, 8-way ensemble, back-projection); MZSR(1) / MZSR(10): 1 or 10
+adaptation steps from the MZSR meta-weights with the known kernel. PSNR / SSIM on Y with a
+2 px border shaved; seconds per image (wall clock, this CPU, ``--threads``).
+
+Each (image, kernel, method) result is appended to ``--cache`` as one JSON line as soon as it
+is measured; a later run with the same settings skips what is there, so the table can be
+filled over several runs (ZSSR at 3000 iterations takes minutes per image). ``--table-only``
+prints the table from the cache without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
+import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from core.data import ImageData
+from core.engine import SROptions, super_resolve
 from core.io import load
 from core.jobs import run_sync
 from core.metrics import psnr, ssim
+from core.models.checkpoints import load_model
 from core.resize import imresize, modcrop
-from core.zeroshot import ZSSRConfig, ZSSRNet, load_kernel, zssr
+from core.zeroshot import ZSSRConfig, load_kernel, zssr
 from core.zeroshot.kernels import downscale
-from core.zeroshot.mzsr import load_mzsr, load_mzsr_config, mzsr_adapt, train_mzsr
+from core.zeroshot.mzsr import load_mzsr, mzsr_adapt
 
-SET5 = Path(__file__).resolve().parents[1] / "../shared/datasets/benchmark/Set5/HR"
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "../shared/datasets/benchmark"
+WEIGHTS = ROOT / "resources/weights"
+METHODS = ("bicubic", "bundled", "zssr", "mzsr1", "mzsr10")
+SCALE = 2
 
 
-def _score(sr: np.ndarray, hr: np.ndarray) -> tuple[float, float]:
+def make_lr(hr: np.ndarray, kernel: str) -> np.ndarray:
+    """The x2 LR of ``hr`` (H x W x 3 in [0, 1], mod-cropped) under ``kernel``, 8-bit levels."""
+    t = torch.from_numpy(np.ascontiguousarray(hr, dtype=np.float32)).permute(2, 0, 1)[None]
+    k = None if kernel == "bicubic" else torch.from_numpy(load_kernel(kernel))
+    lr = downscale(t, SCALE, k)[0].permute(1, 2, 0).numpy()
+    return (np.round(np.clip(lr, 0, 1) * 255) / 255).astype(np.float32)
+
+
+def score(sr: np.ndarray, hr: np.ndarray) -> tuple[float, float]:
     sr = np.clip(sr, 0, 1)
-    return (psnr(sr, hr, crop_border=2, test_y_channel=True),
-            ssim(sr, hr, crop_border=2, test_y_channel=True))
+    return (psnr(sr, hr, crop_border=SCALE, test_y_channel=True),
+            ssim(sr, hr, crop_border=SCALE, test_y_channel=True))
 
 
-def _quick_mzsr(args: argparse.Namespace) -> tuple[ZSSRNet, float]:
-    cfg = load_mzsr_config("configs/mzsr_x2.yaml", pretrain_steps=args.quick_pretrain,
-                           meta_steps=args.quick_meta, pretrain_batch=4, task_batch=2,
-                           hr_patch=48, save_every=10**9)
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="mzsr_bench_") as out:
-        net = load_mzsr(run_sync(train_mzsr(cfg, out)))[0]
-    return net, time.perf_counter() - t0
+def default_bundled() -> str:
+    p = WEIGHTS / "edsr_baseline_x2.pth"
+    return str(p) if p.is_file() else str(WEIGHTS / "liif.pth")
 
 
-def main() -> None:
+def default_mzsr() -> str | None:
+    p = WEIGHTS / "mzsr_x2.pth"
+    return str(p) if p.is_file() else None
+
+
+class Runner:
+    """Runs one method on one LR image; models are loaded once."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._bundled = None
+        self._mzsr = None
+
+    def bundled(self, lr: np.ndarray) -> np.ndarray:
+        if self._bundled is None:
+            self._bundled = load_model(self.args.bundled).module
+        res = run_sync(super_resolve(self._bundled, ImageData(lr, kind="rgb"), scale=SCALE,
+                                     options=SROptions(precision="fp32")))
+        return res.image.pixels
+
+    def mzsr(self, lr: np.ndarray, kernel: np.ndarray | None, steps: int) -> np.ndarray:
+        if self._mzsr is None:
+            if not self.args.mzsr:
+                raise SystemExit("no MZSR weights: train them (configs/mzsr_x2.yaml), "
+                                 "then pass --mzsr")
+            self._mzsr = load_mzsr(self.args.mzsr)[0]
+        return run_sync(mzsr_adapt(self._mzsr, lr, SCALE, kernel, steps=steps, precision="auto"))
+
+    def run(self, method: str, lr: np.ndarray, kernel_name: str) -> np.ndarray:
+        k = None if kernel_name == "bicubic" else load_kernel(kernel_name)
+        if method == "bicubic":
+            return imresize(lr, float(SCALE))
+        if method == "bundled":
+            return self.bundled(lr)
+        if method == "zssr":
+            cfg = ZSSRConfig(scale=SCALE, max_iters=self.args.zssr_iters, crop=self.args.crop)
+            return run_sync(zssr(lr, cfg, k)).image
+        if method.startswith("mzsr"):
+            return self.mzsr(lr, k, int(method[4:]))
+        raise SystemExit(f"unknown method {method!r}; use {', '.join(METHODS)}")
+
+
+def settings(args: argparse.Namespace, method: str) -> str:
+    """What a cached result depends on besides image and kernel."""
+    if method == "bundled":
+        return Path(args.bundled).name
+    if method == "zssr":
+        return f"iters={args.zssr_iters},crop={args.crop}"
+    if method.startswith("mzsr"):
+        return Path(args.mzsr).name if args.mzsr else "none"
+    return ""
+
+
+def read_cache(path: Path) -> dict[tuple, dict]:
+    out: dict[tuple, dict] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                out[(r["set"], r["image"], r["kernel"], r["method"], r["settings"])] = r
+    return out
+
+
+def print_table(args: argparse.Namespace, cache: dict, images: list[str],
+                kernels: list[str], methods: list[str]) -> None:
+    heads = {"bicubic": "bicubic", "bundled": Path(args.bundled).stem,
+             "zssr": f"ZSSR({args.zssr_iters})", "mzsr1": "MZSR(1)", "mzsr10": "MZSR(10)"}
+    print(f"{args.set} x2, {len(images)} images; mean PSNR (Y, dB) / SSIM / seconds per image")
+    print(f"{'kernel':10s}" + "".join(f"{heads[m]:>26s}" for m in methods))
+    for kname in kernels:
+        cells = []
+        for m in methods:
+            rs = [cache.get((args.set, im, kname, m, settings(args, m))) for im in images]
+            if any(r is None for r in rs):
+                done = sum(r is not None for r in rs)
+                cells.append(f"{f'({done}/{len(images)} done)':>26s}")
+                continue
+            p, s, t = (float(np.mean([r[f] for r in rs])) for f in ("psnr", "ssim", "seconds"))
+            cells.append(f"{p:12.2f} {s:.4f} {t:6.1f}s")
+        print(f"{kname:10s}" + "".join(cells))
+    print(f"bundled model: {args.bundled}; MZSR weights: {args.mzsr}; threads {args.threads}")
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", default="bird,head")
-    ap.add_argument("--kernel", default="gauss2.0")
-    ap.add_argument("--zssr-iters", type=int, default=150)
-    ap.add_argument("--crop", type=int, default=64)
-    ap.add_argument("--mzsr", default=None, help="MZSR meta-weights (default: quick training)")
-    ap.add_argument("--quick-pretrain", type=int, default=100)
-    ap.add_argument("--quick-meta", type=int, default=10)
+    ap.add_argument("--set", default="Set5")
+    ap.add_argument("--images", default="all", help="comma-separated stems, or all")
+    ap.add_argument("--kernels", default="bicubic,mzsr-g0.2,mzsr-g2.0,mzsr-ani")
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--zssr-iters", type=int, default=3000)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--mzsr", default=default_mzsr())
+    ap.add_argument("--bundled", default=default_bundled())
+    ap.add_argument("--cache", default=str(ROOT / "bench/results/zeroshot.jsonl"))
+    ap.add_argument("--table-only", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    k = None if args.kernel == "bicubic" else load_kernel(args.kernel)
-    kt = torch.from_numpy(k) if k is not None else None
-    if args.mzsr:
-        net, note = load_mzsr(args.mzsr)[0], f"MZSR weights {args.mzsr}"
-    else:
-        net, secs = _quick_mzsr(args)
-        note = (f"MZSR: tiny bench training ({args.quick_pretrain} bicubic + {args.quick_meta} "
-                f"first-order meta steps, {secs:.0f} s), not converged weights")
-    rows = []
-    for name in args.images.split(","):
-        hr = modcrop(load(SET5 / f"{name}.png").pixels, 2)
-        hr_t = torch.from_numpy(np.ascontiguousarray(hr)).permute(2, 0, 1)[None]
-        lr = downscale(hr_t, 2, kt)[0].permute(1, 2, 0)
-        lr = lr.numpy().astype(np.float32)
-        row = {"image": name}
-        t0 = time.perf_counter()
-        row["bicubic"] = (*_score(imresize(lr, 2.0), hr), time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        cfg = ZSSRConfig(scale=2, max_iters=args.zssr_iters, crop=args.crop)
-        res = run_sync(zssr(lr, cfg, k))
-        row["zssr"] = (*_score(res.image, hr), time.perf_counter() - t0)
-        for steps in (1, 10):
-            t0 = time.perf_counter()
-            y = run_sync(mzsr_adapt(net, lr, 2, k, steps=steps, precision="auto"))
-            row[f"mzsr{steps}"] = (*_score(y, hr), time.perf_counter() - t0)
-        rows.append(row)
-    cols = ["bicubic", "zssr", "mzsr1", "mzsr10"]
-    heads = ["bicubic", f"ZSSR({args.zssr_iters} it)", "MZSR(1)", "MZSR(10)"]
-    print(f"Set5 x2, kernel {args.kernel}{'' if k is None else ' + direct subsampling'}; PSNR(Y) dB / SSIM / s per image")
-    print(f"{'image':10s}" + "".join(f"{h:>24s}" for h in heads))
-    for r in rows + [{"image": "mean", **{c: tuple(np.mean([r[c] for r in rows], axis=0))
-                                          for c in cols}}]:
-        print(f"{r['image']:10s}" + "".join(f"{r[c][0]:10.2f} {r[c][1]:.4f} {r[c][2]:5.1f}s"
-                                            for c in cols))
-    print(f"note: {note}; threads {args.threads}")
+    folder = BENCH / args.set / "HR"
+    if not folder.is_dir():
+        print(f"benchmark folder not found: {folder}", file=sys.stderr)
+        return 2
+    stems = sorted(p.stem for p in folder.glob("*.png"))
+    images = stems if args.images == "all" else args.images.split(",")
+    kernels, methods = args.kernels.split(","), args.methods.split(",")
+    cache_path = Path(args.cache)
+    cache = read_cache(cache_path)
+    runner = Runner(args)
+    if not args.table_only:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        for kname in kernels:
+            for im in images:
+                hr = modcrop(load(folder / f"{im}.png").pixels[..., :3], SCALE)
+                lr = make_lr(hr, kname)
+                for m in methods:
+                    key = (args.set, im, kname, m, settings(args, m))
+                    if key in cache:
+                        continue
+                    t0 = time.perf_counter()
+                    sr = runner.run(m, lr, kname)
+                    secs = time.perf_counter() - t0
+                    p, s = score(sr, hr)
+                    rec = {"set": args.set, "image": im, "kernel": kname, "method": m,
+                           "settings": key[4], "psnr": p, "ssim": s, "seconds": secs,
+                           "threads": args.threads}
+                    cache[key] = rec
+                    with open(cache_path, "a") as fh:
+                        fh.write(json.dumps(rec) + "\n")
+                    print(f"{im:10s} {kname:9s} {m:8s} {p:6.2f} dB {s:.4f} {secs:7.1f} s",
+                          flush=True)
+    print_table(args, cache, images, kernels, methods)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from core.errors import InputError
+from core.zeroshot.kernels import PRESETS
 
 __all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr"]
 
@@ -24,7 +25,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (format from its extension)")
     p.add_argument("--kernel", default=None,
                    help="known blur kernel at the scale: a .npy 2-D normalised array or a preset "
-                        "(gauss0.2 gauss1.0 gauss1.3 gauss2.0 aniso); default: bicubic")
+                        f"({' '.join(PRESETS)}); default: bicubic")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],

@@ -171,3 +171,17 @@ def test_mzsr_config_train_and_adapt(tmp_path: Path) -> None:
     assert y.shape == (24, 24, 3)
     with pytest.raises(InputError, match="too small"):
         run_sync(mzsr_adapt(net, _smooth(6, 6), 2))
+
+
+def test_mzsr_presets_use_variances() -> None:
+    """mzsr-g<lambda> / mzsr-ani: the paper's lambdas are covariance eigenvalues (variances)."""
+    r = np.arange(15) - 7.0
+    xx, yy = np.meshgrid(r, r)
+    for name, (v1, v2) in {"mzsr-g2.0": (2.0, 2.0), "mzsr-ani": (4.0, 1.0)}.items():
+        k = preset_kernel(name).astype(np.float64)
+        cov = np.array([[(k * xx * xx).sum(), (k * xx * yy).sum()],
+                        [(k * xx * yy).sum(), (k * yy * yy).sum()]])
+        assert np.sort(np.linalg.eigvalsh(cov))[::-1] == pytest.approx([v1, v2], rel=0.03), name
+    # too narrow for moments on a pixel grid: compare with exp(-r^2 / (2 lambda)) sampled
+    ref = np.exp(-(xx ** 2 + yy ** 2) / (2 * 0.2))
+    assert np.allclose(preset_kernel("mzsr-g0.2"), ref / ref.sum(), atol=1e-6)
