@@ -3,7 +3,8 @@
     python -m bench.zeroshot [--set Set5] [--images all]
                              [--kernels bicubic,mzsr-g0.2,mzsr-g2.0,mzsr-ani]
                              [--methods bicubic,bundled,zssr,mzsr1,mzsr10] [--zssr-iters 3000]
-                             [--mzsr resources/weights/mzsr_x2.pth] [--bundled NAME_OR_PATH]
+                             [--mzsr resources/weights/zeroshot/mzsr_x2.pth]
+                             [--bundled NAME_OR_PATH]
                              [--cache bench/results/zeroshot.jsonl] [--threads 1]
 
 LR at x2: ``bicubic`` = MATLAB bicubic downscaling; a Gaussian preset
@@ -27,6 +28,8 @@ prints the table from the cache without running anything.
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
 import sys
 import time
@@ -73,7 +76,7 @@ def default_bundled() -> str:
 
 
 def default_mzsr() -> str | None:
-    p = WEIGHTS / "mzsr_x2.pth"
+    p = WEIGHTS / "zeroshot" / "mzsr_x2.pth"
     return str(p) if p.is_file() else None
 
 
@@ -114,14 +117,22 @@ class Runner:
         raise SystemExit(f"unknown method {method!r}; use {', '.join(METHODS)}")
 
 
+@functools.lru_cache(maxsize=None)
+def file_id(path: str | None) -> str:
+    """``name:sha1`` of a weight file (results of two different files never mix)."""
+    if not path or not Path(path).is_file():
+        return "none"
+    return f"{Path(path).name}:{hashlib.sha1(Path(path).read_bytes()).hexdigest()[:10]}"
+
+
 def settings(args: argparse.Namespace, method: str) -> str:
     """What a cached result depends on besides image and kernel."""
     if method == "bundled":
-        return Path(args.bundled).name
+        return file_id(args.bundled)
     if method == "zssr":
         return f"iters={args.zssr_iters},crop={args.crop}"
     if method.startswith("mzsr"):
-        return Path(args.mzsr).name if args.mzsr else "none"
+        return file_id(args.mzsr)
     return ""
 
 

@@ -5,7 +5,9 @@
                    [--finetune N  (channel data: per-channel steps)] [--precision ...]
     python main.py mzsr train configs/mzsr_x2.yaml [--out DIR] [--init CK.pt] [--threads N]
                    [--resume] [--steps N]   (Ctrl-C saves last.pt; --resume continues from it)
-    python main.py mzsr sr IMG -w runs/mzsr_x2/mzsr.pt -o OUT.png [--steps 10] [--kernel K]
+    python main.py mzsr sr IMG -o OUT.png [-w runs/mzsr_x2/mzsr.pt] [--steps 10] [--kernel K]
+                   (default weights: resources/weights/zeroshot/mzsr_x2.pth, when bundled;
+                   the scale is the weights' own)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from core.errors import InputError
 from core.zeroshot.kernels import PRESETS
 
-__all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr"]
+__all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -77,7 +79,11 @@ def add_parsers(sub) -> None:
     t.set_defaults(func=cmd_mzsr_train)
     r = msub.add_parser("sr", help="adapt meta-weights to one image, then super-resolve it")
     r.add_argument("input", help="RGB image")
-    r.add_argument("-w", "--weights", required=True, help="MZSR checkpoint (mzsr.pt)")
+    r.add_argument("-w", "--weights", default=None,
+                   help="MZSR checkpoint (mzsr.pt); default: the bundled x2 meta-weights "
+                        "(resources/weights/zeroshot/mzsr_x2.pth). The scale is the weights'")
+    r.add_argument("-s", "--scale", type=float, default=None,
+                   help="optional check: the scale wanted (must be the weights' own)")
     r.add_argument("--steps", type=int, default=10, help="adaptation steps (1 or 10)")
     r.add_argument("--bp", type=int, default=0, help="back-projection iterations after SR (0)")
     _common(r)
@@ -160,6 +166,20 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def mzsr_weights(weights: str | None) -> Path:
+    """The ``-w`` file, else the bundled meta-weights; InputError when there are neither."""
+    from core.zeroshot.mzsr import bundled_mzsr
+
+    if weights:
+        return Path(weights)
+    path = bundled_mzsr()
+    if path is None:
+        raise InputError("no MZSR weights: none are bundled yet (resources/weights/zeroshot/"
+                         "mzsr_x2.pth); train them with python main.py mzsr train "
+                         "configs/mzsr_x2.yaml and pass the run's mzsr.pt with -w")
+    return path
+
+
 def cmd_mzsr_sr(args: argparse.Namespace) -> int:
     from core.io import load, save
     from core.zeroshot import finish, load_kernel
@@ -171,7 +191,12 @@ def cmd_mzsr_sr(args: argparse.Namespace) -> int:
     _check_out(inp, out, args.overwrite)
     if args.steps < 0 or args.bp < 0:
         raise InputError("--steps and --bp must be >= 0")
-    net, info = load_mzsr(args.weights)
+    net, info = load_mzsr(mzsr_weights(args.weights))
+    if args.scale is not None and args.scale != int(info["scale"]):
+        raise InputError(f"these MZSR weights are x{info['scale']}; MZSR takes its scale from "
+                         f"the weights, so x{args.scale:g} needs weights meta-trained at that "
+                         f"scale (scale: {args.scale:g} in a copy of configs/mzsr_x2.yaml, then "
+                         f"python main.py mzsr train)")
     kernel = load_kernel(args.kernel) if args.kernel else None
     data = load(inp, kind="rgb" if net.channels == 3 else "gray")
     t0 = time.perf_counter()

@@ -61,3 +61,29 @@ def test_mzsr_cli_train_and_sr(tmp_path: Path, capsys) -> None:
     assert cli_main(["mzsr", "sr", str(tmp_path / "a.png"), "-w", str(cfg), "-o",
                      str(tmp_path / "b.png")]) == 2
     assert "MZSR checkpoint" in capsys.readouterr().err
+
+
+def test_mzsr_cli_bundled_weights_and_scale(tmp_path: Path, capsys, monkeypatch) -> None:
+    import core.zeroshot.mzsr as mz
+    from core.zeroshot import ZSSRNet
+
+    src = _png(tmp_path / "a.png")
+    monkeypatch.setattr(mz, "BUNDLED_MZSR", tmp_path / "none" / "mzsr_x2.pth")
+    assert mz.bundled_mzsr() is None
+    assert cli_main(["mzsr", "sr", str(src), "-o", str(tmp_path / "n.png"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "no MZSR weights" in err and "configs/mzsr_x2.yaml" in err
+    assert "python main.py mzsr train" in err
+    # the bundled file is the default when there is one
+    tiny = mz.save_mzsr(ZSSRNet(3, 8, 3), mz.MZSRConfig(width=8, depth=3),
+                        tmp_path / "zeroshot" / "mzsr_x2.pth")
+    monkeypatch.setattr(mz, "BUNDLED_MZSR", tiny)
+    assert mz.bundled_mzsr() == tiny
+    out = tmp_path / "o.png"
+    assert cli_main(["mzsr", "sr", str(src), "-o", str(out), "--steps", "1", "-q"]) == 0
+    assert cv2.imread(str(out)).shape == (40, 40, 3)
+    assert "MZSR x2 after 1 steps" in capsys.readouterr().err
+    # the scale is the weights': another one asked for is a clear error, nothing written
+    assert cli_main(["mzsr", "sr", str(src), "-s", "4", "-o", str(tmp_path / "x4.png")]) == 2
+    assert "these MZSR weights are x2" in capsys.readouterr().err
+    assert not (tmp_path / "x4.png").exists()

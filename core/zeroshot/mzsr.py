@@ -41,10 +41,17 @@ from .net import ZSSRNet
 from .zssr import MIN_SON, ZSSRProgress, back_project
 
 __all__ = ["MZSRConfig", "load_mzsr_config", "train_mzsr", "save_mzsr", "load_mzsr",
-           "meta_step", "mzsr_adapt", "FORMAT"]
+           "meta_step", "mzsr_adapt", "FORMAT", "BUNDLED_MZSR", "bundled_mzsr"]
 
 FORMAT = "srw-mzsr-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The bundled x2 meta-weights (a subfolder: the model registry scans weights/*.pth only).
+BUNDLED_MZSR = REPO_ROOT / "resources" / "weights" / "zeroshot" / "mzsr_x2.pth"
+
+
+def bundled_mzsr() -> Path | None:
+    """:data:`BUNDLED_MZSR` when the file is there, else None."""
+    return BUNDLED_MZSR if BUNDLED_MZSR.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -144,12 +151,16 @@ def _fast_loss(net: ZSSRNet, params: dict[str, Tensor], x: Tensor, y: Tensor,
 
 def adapt_params(net: ZSSRNet, params: dict[str, Tensor], son_up: Tensor, lr: Tensor,
                  steps: int, inner_lr: float, first_order: bool,
-                 autocast: torch.dtype | None = None) -> dict[str, Tensor]:
-    """``steps`` SGD steps of ``params`` on son_up -> lr; differentiable unless first-order."""
+                 autocast: torch.dtype | None = None,
+                 losses: list[float] | None = None) -> dict[str, Tensor]:
+    """``steps`` SGD steps of ``params`` on son_up -> lr; differentiable unless first-order.
+    ``losses``: a list that gets the L1 of each step (before its update)."""
     fast = ({n: p.detach().clone().requires_grad_() for n, p in params.items()}
             if first_order else dict(params))
     for _ in range(steps):
         loss = _fast_loss(net, fast, son_up, lr, autocast)
+        if losses is not None:
+            losses.append(float(loss.detach()))
         grads = torch.autograd.grad(loss, list(fast.values()), create_graph=not first_order)
         fast = {n: p - inner_lr * g for (n, p), g in zip(fast.items(), grads)}
         if first_order:
@@ -249,9 +260,11 @@ def mzsr_adapt(net: ZSSRNet, image: np.ndarray, scale: int, kernel: np.ndarray |
     son_up = upscale(downscale(xc, s, k, size=(round(hh / s), round(ww / s))), (hh, ww))
     model = copy.deepcopy(net).to(dev).float()
     params = dict(model.named_parameters())
+    losses: list[float] = []
     for i in range(steps):
-        params = adapt_params(model, params, son_up, xc, 1, inner_lr, True, autocast)
-        yield ZSSRProgress(i + 1, steps + 1, f"adapt {i + 1}/{steps}", lr=inner_lr)
+        params = adapt_params(model, params, son_up, xc, 1, inner_lr, True, autocast, losses)
+        yield ZSSRProgress(i + 1, steps + 1, f"adapt {i + 1}/{steps}, L1 {losses[-1]:.4g}",
+                           loss=losses[-1], lr=inner_lr)
     with torch.no_grad():
         up = upscale(x, (h * s, w * s))
         with torch.autocast(dev.type, dtype=autocast or torch.bfloat16,

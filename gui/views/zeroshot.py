@@ -1,25 +1,29 @@
-"""The Zero-shot tab: ZSSR on the image on screen, with its loss curve drawn live.
+"""The Zero-shot tab: ZSSR or MZSR on the image on screen, with the loss curve drawn live.
 
-A bar holds the scale, the maximum iterations (per stage), the blur-kernel preset (bicubic = no
-kernel), Run ZSSR / Cancel and a progress bar. Below, a pyqtgraph plot of the training L1 loss
-against the iteration (log y), one point per progress report of the job (every 10 iterations),
-and a dashed vertical line where the learning rate dropped (labelled with the new rate). The
-result joins the window's results (Compare, Swipe, metrics, Save result) as "ZSSR".
+A bar holds the method (ZSSR / MZSR), the scale, the maximum iterations (per stage, ZSSR only),
+the blur-kernel preset (bicubic = no kernel), Run / Cancel and a progress bar. A second row
+holds MZSR's adaptation steps and its meta-weights (the bundled file, or one picked with
+Weights…). Below, a pyqtgraph plot of the training L1 loss against the iteration (log y): for
+ZSSR one point per progress report of the job (every 10 iterations) and a dashed vertical line
+where the learning rate dropped (labelled with the new rate); for MZSR one point per adaptation
+step (the L1 on the image's son -> LR pair before that step). The result joins the window's
+results (Compare, Swipe, metrics, Save result) as "ZSSR" or "MZSR(n)" (n adaptation steps).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
+    QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..zeroshot_tasks import KERNELS, curve_point
+from ..zeroshot_tasks import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
 from ..widgets.job_widgets import slim_progress, status_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,8 +43,12 @@ class ZeroShotView(QWidget):
         self.scale.setSingleStep(0.5)
         self.scale.setPrefix("×")
         self.scale.setValue(max(1.1, float(self.session.state.scale)))
-        self.scale.setToolTip("ZSSR scale (follows the window's scale; a kernel needs a whole "
-                              "number)")
+        self.scale.setToolTip("Scale (follows the window's scale; a kernel needs a whole "
+                              "number; MZSR: the weights' scale)")
+        self.method = QComboBox()
+        self.method.addItems(list(METHODS))
+        self.method.setToolTip("ZSSR: a small CNN trained on the image alone (thousands of "
+                               "steps). MZSR: meta-learnt weights adapted in a few steps")
         self.iters = QSpinBox()
         self.iters.setRange(1, 100000)
         self.iters.setValue(3000)
@@ -49,7 +57,18 @@ class ZeroShotView(QWidget):
                               "stops earlier when the learning rate falls under 9e-6")
         self.kernel = QComboBox()
         self.kernel.addItems(list(KERNELS))
-        self.kernel.setToolTip("The blur kernel of the degradation (bicubic: none)")
+        self.kernel.setToolTip("The blur kernel of the degradation (bicubic: none); MZSR adapts "
+                               "to it")
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 100)
+        self.steps.setValue(10)
+        self.steps.setToolTip("MZSR adaptation steps on the image's own LR pair before SR "
+                              "(the paper uses 1 or 10)")
+        self.weights: Path | None = None   # picked by the user; None: the bundled file
+        self.weights_label = QLabel()
+        self.weights_button = QPushButton("Weights…")
+        self.weights_button.setToolTip("Choose MZSR meta-weights (mzsr.pt of python main.py "
+                                       "mzsr train)")
         self.run_button = QPushButton("Run ZSSR")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -57,12 +76,19 @@ class ZeroShotView(QWidget):
         self.status = status_label()
         self.status.setStyleSheet("color: #8a96a3;")
         bar = QHBoxLayout()
-        for w in (QLabel("scale"), self.scale, QLabel("iterations"), self.iters,
-                  QLabel("kernel"), self.kernel):
+        for w in (QLabel("method"), self.method, QLabel("scale"), self.scale,
+                  QLabel("iterations"), self.iters, QLabel("kernel"), self.kernel):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.run_button, self.cancel_button, self.progress):
             bar.addWidget(w)
+        self.mzsr_row = QWidget()
+        row = QHBoxLayout(self.mzsr_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("MZSR steps"), self.steps, QLabel("weights"), self.weights_label,
+                  self.weights_button):
+            row.addWidget(w)
+        row.addStretch(1)
 
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -76,6 +102,7 @@ class ZeroShotView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
+        lay.addWidget(self.mzsr_row)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 1)
         self.xs: list[int] = []
@@ -84,20 +111,68 @@ class ZeroShotView(QWidget):
         self.drops: list[pg.InfiniteLine] = []
 
         self.run_button.clicked.connect(self.run)
+        self.method.currentTextChanged.connect(self._on_method)
+        self.weights_button.clicked.connect(self.pick_weights)
         self.cancel_button.clicked.connect(controller.cancel_zssr)
         controller.zssr_running.connect(self.set_running)
         controller.zssr_progress.connect(self.set_progress)
         controller.zssr_step.connect(self.add_step)
         self._unsubscribe = self.session.subscribe(self._on_session)
+        self._on_method(self.method.currentText())
 
     def _on_session(self, topic: str) -> None:
         if topic in ("params", "all"):
             self.scale.setValue(max(1.1, float(self.session.state.scale)))
 
+    # -- method and weights -------------------------------------------------------------------
+    def set_method(self, name: str) -> None:
+        """Choose ``"ZSSR"`` or ``"MZSR"``."""
+        self.method.setCurrentText(name)
+
+    def _on_method(self, name: str) -> None:
+        mzsr = name == "MZSR"
+        self.iters.setEnabled(not mzsr)
+        self.mzsr_row.setEnabled(mzsr)
+        self.run_button.setText(f"Run {name}")
+        self.plot.setTitle("MZSR: L1 on (son -> LR) at each adaptation step" if mzsr else None,
+                           color="#8a96a3", size="9pt")
+        self.refresh_weights()
+
+    def refresh_weights(self) -> None:
+        """Show the weights MZSR would use: the picked file's name, else the bundled one's."""
+        path = mzsr_weights(self.weights)
+        if path is None:
+            self.weights_label.setText("none bundled yet")
+            self.weights_label.setToolTip(NO_MZSR_WEIGHTS)
+        else:
+            self.weights_label.setText(path.name if self.weights else f"{path.name} (bundled)")
+            self.weights_label.setToolTip(str(path))
+
+    def set_weights(self, path: str | Path | None) -> bool:
+        """Use the MZSR checkpoint ``path`` (None: the bundled file again); False, with an error
+        message and the weights unchanged, when it cannot be read as MZSR weights."""
+        if path is not None and self.controller.load_mzsr_weights(path) is None:
+            return False
+        self.weights = Path(path) if path is not None else None
+        self.refresh_weights()
+        return True
+
+    def pick_weights(self) -> None:
+        start = str(self.weights.parent) if self.weights else ""
+        path, _ = QFileDialog.getOpenFileName(self, "MZSR weights", start,
+                                              "MZSR checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            self.set_weights(path)
+
     # -- running ------------------------------------------------------------------------------
     def run(self) -> bool:
-        started = self.controller.run_zssr(self.scale.value(), self.iters.value(),
-                                           self.kernel.currentText())
+        if self.method.currentText() == "MZSR":
+            self.refresh_weights()
+            started = self.controller.run_mzsr(self.scale.value(), self.steps.value(),
+                                               self.kernel.currentText(), self.weights)
+        else:
+            started = self.controller.run_zssr(self.scale.value(), self.iters.value(),
+                                               self.kernel.currentText())
         if started:
             self.clear_curve()
         return started
@@ -145,7 +220,7 @@ def install_zeroshot(w: "MainWindow") -> None:
     menus = {a.text().replace("&", ""): a.menu() for a in w.menuBar().actions()}
     view = menus.get("View")
     if view is not None:
-        a = QAction("&Zero-shot (ZSSR)", w)
+        a = QAction("&Zero-shot (ZSSR / MZSR)", w)
         a.setShortcut(QKeySequence("Ctrl+8"))
         a.triggered.connect(lambda: w.tabs.setCurrentWidget(w.zeroshot))
         view.addAction(a)

@@ -108,6 +108,6 @@ def test_view_menu_reaches_the_new_tabs(window):
     view = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View")
     by_text = {a.text().replace("&", ""): a for a in view.actions()}
     for text, widget in (("Normal parts", window.normal_parts), ("IPF flow", window.ipf_flow),
-                         ("Zero-shot (ZSSR)", window.zeroshot)):
+                         ("Zero-shot (ZSSR / MZSR)", window.zeroshot)):
         by_text[text].trigger()
         assert window.tabs.currentWidget() is widget

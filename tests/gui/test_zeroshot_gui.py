@@ -1,15 +1,17 @@
 """The Zero-shot tab: ZSSR on a tiny image with its live loss curve, the result in the window's
-result views, and Cancel."""
+result views, and Cancel; MZSR with tiny meta-weights (bundled or picked), its refusals of
+inputs it cannot take, and Cancel."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 
 from core.io import save
 from core.samples import sample_image
-from gui.zeroshot_tasks import ZSSR_KEY, curve_point
+from gui.zeroshot_tasks import ZSSR_KEY, curve_point, mzsr_key
 from tests.gui.util import wait_idle
 
 
@@ -81,3 +83,120 @@ def test_zssr_lr_drop_line_and_cancel(qtbot, window, tmp_path):
     assert ZSSR_KEY not in c.session.results and window.errors == []
     qtbot.waitUntil(lambda: all(w.done.is_set() for w in c._live), timeout=10000)
     assert len(steps) >= n                        # the worker has stopped
+
+
+# -- MZSR ---------------------------------------------------------------------------------------
+def _tiny_mzsr(path):
+    from core.zeroshot import ZSSRNet
+    from core.zeroshot.mzsr import MZSRConfig, save_mzsr
+
+    return save_mzsr(ZSSRNet(3, 8, 3), MZSRConfig(width=8, depth=3), path)
+
+
+@pytest.fixture
+def bundled(monkeypatch, tmp_path):
+    """Tiny x2 meta-weights standing in for the bundled file."""
+    import core.zeroshot.mzsr as mz
+
+    path = _tiny_mzsr(tmp_path / "zeroshot" / "mzsr_x2.pth")
+    monkeypatch.setattr(mz, "BUNDLED_MZSR", path)
+    return path
+
+
+def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
+    c, view = window.controller, window.zeroshot
+    _open_tiny(qtbot, window, tmp_path)
+    view.set_method("MZSR")
+    assert not view.iters.isEnabled() and view.steps.isEnabled()
+    assert view.steps.value() == 10 and (view.steps.minimum(), view.steps.maximum()) == (0, 100)
+    assert view.weights_label.text() == "mzsr_x2.pth (bundled)"
+    assert view.run_button.text() == "Run MZSR"
+    view.steps.setValue(3)
+    view.kernel.setCurrentText("gauss1.0")        # MZSR adapts with the known kernel
+    steps = _record(window)
+    view.run_button.click()
+    assert view.cancel_button.isEnabled()
+    wait_idle(qtbot, c, timeout=60000)
+    assert window.errors == [], window.errors
+    key = mzsr_key(3)
+    assert key == "MZSR(3)"
+    res = c.session.results[key]                  # where ZSSR's result goes
+    assert res.image.pixels.shape == (32, 32, 3) and res.diff is not None
+    assert key in [r.model for r in c.session.metrics]
+    assert view.xs == [1, 2, 3]                   # one curve point per adaptation step
+    assert all(np.isfinite(v) and v > 0 for v in view.losses)
+    assert view.status.text().startswith("MZSR: 3 adaptation steps, done in")
+    assert view.progress.value() == 1000 and not view.cancel_button.isEnabled()
+    window.resize(1349, 820)                      # the window's minimum width
+    qtbot.wait(50)
+    assert view.grab().save("/tmp/mzsr_tab.png")
+    view.set_method("ZSSR")
+    assert view.iters.isEnabled() and not view.steps.isEnabled()
+    assert view.run_button.text() == "Run ZSSR"
+
+
+def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
+    import core.zeroshot.mzsr as mz
+
+    c, view = window.controller, window.zeroshot
+    _open_tiny(qtbot, window, tmp_path)
+    monkeypatch.setattr(mz, "BUNDLED_MZSR", tmp_path / "missing" / "mzsr_x2.pth")
+    view.set_method("MZSR")
+    assert view.weights_label.text() == "none bundled yet"
+
+    def refused(text: str) -> None:
+        n = len(window.errors)
+        assert not view.run()
+        assert len(window.errors) == n + 1 and text in window.errors[-1], window.errors[n:]
+        assert not c._workers and not view.cancel_button.isEnabled()
+        assert not any(k.startswith("MZSR") for k in c.session.results)
+
+    refused("no MZSR weights")
+    assert "configs/mzsr_x2.yaml" in window.errors[-1]
+    bad = tmp_path / "not_mzsr.pt"                # a picked file that is not MZSR
+    bad.write_bytes(b"not a checkpoint")
+    assert not view.set_weights(bad) and "not_mzsr.pt" in window.errors[-1]
+    assert view.weights is None and view.weights_label.text() == "none bundled yet"
+    assert not c.run_mzsr(2.0, 1, "bicubic", bad) and "MZSR checkpoint" in window.errors[-1]
+    picked = _tiny_mzsr(tmp_path / "picked.pt")
+    assert view.set_weights(picked) and view.weights_label.text() == "picked.pt"
+    view.scale.setValue(3.0)
+    refused("these MZSR weights are x2; set the scale to 2")
+    view.scale.setValue(2.5)
+    view.kernel.setCurrentText("gauss1.0")
+    refused("whole-number scale")
+    view.kernel.setCurrentText("bicubic")
+    np.save(tmp_path / "c.npy", np.random.default_rng(0).random((16, 16, 2)).astype(np.float32))
+    assert c.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
+    wait_idle(qtbot, c)
+    assert c.session.lr.kind == "channels"
+    view.scale.setValue(2.0)
+    refused("MZSR runs on RGB (or gray) images; this input is channel data")
+
+
+def test_mzsr_cancel(qtbot, window, tmp_path, bundled):
+    c, view = window.controller, window.zeroshot
+    _open_tiny(qtbot, window, tmp_path)
+    view.set_method("MZSR")
+    view.steps.setValue(100)
+    view.run_button.click()
+    assert view.cancel_button.isEnabled()
+    view.cancel_button.click()
+    assert not view.cancel_button.isEnabled() and view.status.text() == "cancelled"
+    wait_idle(qtbot, c)
+    qtbot.wait(200)
+    assert mzsr_key(100) not in c.session.results and window.errors == []
+
+
+def test_mzsr_job_on_gray(bundled):
+    """Gray images are replicated to RGB for the weights and come back gray."""
+    from core.data import ImageData
+    from core.jobs import run_sync
+    from core.zeroshot.mzsr import load_mzsr
+    from gui.zeroshot_tasks import MZSRRequest, mzsr_job, mzsr_problem
+
+    lr = ImageData(np.random.default_rng(0).random((12, 12, 1)).astype(np.float32), kind="gray")
+    net, info = load_mzsr(bundled)
+    assert mzsr_problem(lr, 2.0, "bicubic", info) is None
+    mr = run_sync(mzsr_job(MZSRRequest(lr, None, net, info, bundled, steps=1)))
+    assert mr.name == "MZSR(1)" and mr.image.pixels.shape == (24, 24, 1)
