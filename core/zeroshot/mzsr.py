@@ -11,7 +11,12 @@ Training (:func:`train_mzsr`, a Job), on the ZSSR net (:class:`ZSSRNet`, residua
    Adam step at ``meta_lr`` (1e-4). ``first_order: true`` (default, used on the CPU) drops the
    second derivatives (FOMAML: the task gradient at the adapted weights is the meta-gradient);
    ``false`` back-propagates through the inner steps (second-order, ~3x slower).
-   The paper's weighted multi-step loss over the inner steps is not implemented.
+   ``loss_steps`` (e.g. ``[1, 5]``) counts the task loss after each of those inner steps, with
+   equal weights, as the official code's multi-step loss does over all steps (whose decaying
+   weights never decay there: its step counter is not incremented); the default, ``[]``, counts
+   the last step only. Each counted step costs one more LR -> HR pass. ``bicubic_p``: the share
+   of tasks degraded by MATLAB bicubic instead of a Gaussian (0 in the paper, whose meta-stage
+   kernels are Gaussians with covariance eigenvalues 1-5 at x2).
 
 Meta-test (:func:`mzsr_adapt`): ``steps`` SGD steps (1 or 10) at ``inner_lr`` on the image's own
 (son -> LR) pair made with its kernel (bicubic when none), then SR of the whole image.
@@ -78,6 +83,8 @@ class MZSRConfig:
     sigma_min: float = 0.2
     sigma_max: float = 4.0
     anisotropic_p: float = 0.5
+    bicubic_p: float = 0.0
+    loss_steps: tuple[int, ...] = ()
     seed: int = 0
     precision: str = "auto"
     device: str = "cpu"
@@ -89,6 +96,7 @@ class MZSRConfig:
         d = asdict(self)
         d.pop("log")
         d["train"] = list(self.train)
+        d["loss_steps"] = list(self.loss_steps)
         return d
 
 
@@ -111,7 +119,14 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
         raise ConfigError(f"unknown MZSR setting(s): {', '.join(bad)}")
     if "train" in raw:
         raw["train"] = tuple(raw["train"] if isinstance(raw["train"], list) else [raw["train"]])
+    if "loss_steps" in raw:
+        raw["loss_steps"] = tuple(int(n) for n in (raw["loss_steps"] or ()))
     cfg = MZSRConfig(**raw)
+    if any(n < 1 or n > cfg.inner_steps for n in cfg.loss_steps):
+        raise ConfigError(f"loss_steps must lie in 1..inner_steps ({cfg.inner_steps}), got "
+                          f"{list(cfg.loss_steps)}")
+    if not 0.0 <= cfg.bicubic_p <= 1.0:
+        raise ConfigError(f"bicubic_p must lie in [0, 1], got {cfg.bicubic_p}")
     if cfg.scale < 2 or cfg.hr_patch % (cfg.scale ** 2) or cfg.hr_patch < MIN_SON * cfg.scale ** 2:
         raise ConfigError(f"hr_patch must be a multiple of scale^2 = {cfg.scale ** 2} and at "
                           f"least {MIN_SON * cfg.scale ** 2} (scale >= 2)")
@@ -168,8 +183,9 @@ def adapt_params(net: ZSSRNet, params: dict[str, Tensor], son_up: Tensor, lr: Te
     return fast
 
 
-def make_task(hr: Tensor, kernel: Tensor, s: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(son_up, lr, lr_up, hr) of one task: kernel blur + subsampling, twice."""
+def make_task(hr: Tensor, kernel: Tensor | None, s: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(son_up, lr, lr_up, hr) of one task: kernel blur + subsampling (None: MATLAB bicubic),
+    twice."""
     lr = downscale(hr, s, kernel)
     son = downscale(lr, s, kernel)
     return upscale(son, tuple(lr.shape[-2:])), lr, upscale(lr, tuple(hr.shape[-2:])), hr
@@ -177,21 +193,27 @@ def make_task(hr: Tensor, kernel: Tensor, s: int) -> tuple[Tensor, Tensor, Tenso
 
 def meta_step(net: ZSSRNet, opt: torch.optim.Optimizer, tasks: list[tuple[Tensor, ...]],
               cfg: MZSRConfig, autocast: torch.dtype | None = None) -> float:
-    """One meta-update over ``tasks`` (from :func:`make_task`); returns the mean task loss."""
+    """One meta-update over ``tasks`` (from :func:`make_task`); returns the mean task loss
+    (after the last inner step). The task loss is counted after each inner step in
+    ``cfg.loss_steps`` with equal weights (empty: after the last one only)."""
     params = dict(net.named_parameters())
     opt.zero_grad(set_to_none=True)
+    counted = sorted(set(cfg.loss_steps)) or [cfg.inner_steps]
     total = 0.0
     for son_up, lr, lr_up, hr in tasks:
-        fast = adapt_params(net, params, son_up, lr, cfg.inner_steps, cfg.inner_lr,
-                            cfg.first_order, autocast)
-        loss = _fast_loss(net, fast, lr_up, hr, autocast) / len(tasks)
-        if cfg.first_order:
-            grads = torch.autograd.grad(loss, list(fast.values()))
-            for p, g in zip(params.values(), grads):
-                p.grad = g if p.grad is None else p.grad + g
-        else:
-            loss.backward()
-        total += float(loss.detach())
+        fast, done = params, 0
+        for n in counted:
+            fast = adapt_params(net, fast, son_up, lr, n - done, cfg.inner_lr, cfg.first_order,
+                                autocast)
+            done = n
+            loss = _fast_loss(net, fast, lr_up, hr, autocast) / (len(tasks) * len(counted))
+            if cfg.first_order:
+                grads = torch.autograd.grad(loss, list(fast.values()))
+                for p, g in zip(params.values(), grads):
+                    p.grad = g if p.grad is None else p.grad + g
+            else:
+                loss.backward(retain_graph=n != counted[-1])
+        total += float(loss.detach()) * len(counted)
     opt.step()
     return total
 

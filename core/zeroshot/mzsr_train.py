@@ -167,9 +167,13 @@ def train_mzsr(cfg: MZSRConfig, out_dir: str | Path, init: str | Path | None = N
             else:
                 tasks = []
                 for _ in range(cfg.meta_batch):
-                    k = torch.from_numpy(random_gaussian_kernel(
-                        rng, s, cfg.kernel_size, (cfg.sigma_min, cfg.sigma_max),
-                        cfg.anisotropic_p)).to(device)
+                    # draw only when bicubic tasks are on: older runs keep their sequence
+                    if cfg.bicubic_p > 0 and rng.random() < cfg.bicubic_p:
+                        k = None
+                    else:
+                        k = torch.from_numpy(random_gaussian_kernel(
+                            rng, s, cfg.kernel_size, (cfg.sigma_min, cfg.sigma_max),
+                            cfg.anisotropic_p)).to(device)
                     tasks.append(make_task(_crops(images, rng, cfg.task_batch, p).to(device),
                                            k, s))
                 loss = meta_step(net, opt, tasks, cfg, autocast)

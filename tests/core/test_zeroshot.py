@@ -147,6 +147,33 @@ def test_mzsr_meta_step_first_and_second_order() -> None:
         assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
+def test_mzsr_multi_step_loss_is_the_mean_of_the_counted_steps() -> None:
+    """loss_steps [1, 2]: the first-order meta-gradient is the mean of the query gradients at
+    the weights after inner step 1 and after step 2; a bicubic task (kernel None) works."""
+    from core.zeroshot.mzsr import _fast_loss, adapt_params
+
+    torch.manual_seed(0)
+    task = make_task(torch.rand(2, 3, 16, 16), None, 2)
+    son_up, lr, lr_up, hr = task
+    cfg = MZSRConfig(inner_steps=2, loss_steps=(1, 2), precision="fp32")
+    net = ZSSRNet(3, 8, 3)
+    params = dict(net.named_parameters())
+    want = None
+    for n in (1, 2):
+        fast = adapt_params(net, params, son_up, lr, n, cfg.inner_lr, True)
+        g = torch.autograd.grad(_fast_loss(net, fast, lr_up, hr, None), list(fast.values()))
+        want = [x / 2 for x in g] if want is None else [w + x / 2 for w, x in zip(want, g)]
+    opt = torch.optim.SGD(net.parameters(), lr=0.0)   # keep the weights: look at the grads
+    meta_step(net, opt, [task], cfg)
+    for p, w in zip(net.parameters(), want):
+        assert torch.allclose(p.grad, w, atol=1e-6)
+    with pytest.raises(ConfigError, match="loss_steps"):
+        load_mzsr_config(None, loss_steps=[0, 5])
+    with pytest.raises(ConfigError, match="bicubic_p"):
+        load_mzsr_config(None, bicubic_p=1.5)
+    assert load_mzsr_config(None, loss_steps=[1, 5]).loss_steps == (1, 5)
+
+
 def test_mzsr_config_train_and_adapt(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     folder = tmp_path / "train"
