@@ -7,6 +7,9 @@ the whole window is saved. Runs offscreen when there is no display; uses throw-a
 ``python -m gui.screenshot docs/lam.png --lam``: the LAM tab instead, a 16x16 window on the
 astronaut's eye attributed for bicubic and a trained model (the official FSRCNN x4 checkpoint
 of ``../shared/datasets`` when it is there, else nearest).
+
+``python -m gui.screenshot docs/zeroshot.png --zeroshot``: the Zero-shot tab after MZSR(10)
+with the bundled meta-weights on the astronaut degraded x2 (bicubic), with its loss curve.
 """
 
 from __future__ import annotations
@@ -117,9 +120,30 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
         return save_window(window, errors, path)
 
 
+def make_zeroshot_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        app, window, c, errors, settle = open_window(tmp, size, timeout=300.0)
+        c.open_sample("astronaut")
+        c.set_reference("degrade")
+        c.set_scale(2.0)
+        c.set_models(["bicubic"])
+        settle()
+        c.run()
+        settle()
+        view = window.zeroshot
+        window.tabs.setCurrentWidget(view)
+        view.set_method("MZSR")
+        view.steps.setValue(10)
+        view.run()
+        settle()
+        return save_window(window, errors, path)
+
+
 if __name__ == "__main__":  # pragma: no cover
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--lam" in sys.argv:
+    if "--zeroshot" in sys.argv:
+        print(make_zeroshot_screenshot(args[0] if args else "docs/zeroshot.png"))
+    elif "--lam" in sys.argv:
         print(make_lam_screenshot(args[0] if args else "docs/lam.png"))
     else:
         print(make_screenshot(args[0] if args else "docs/screenshot.png"))

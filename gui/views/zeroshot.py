@@ -136,6 +136,7 @@ class ZeroShotView(QWidget):
         self.run_button.setText(f"Run {name}")
         self.plot.setTitle("MZSR: L1 on (son -> LR) at each adaptation step" if mzsr else None,
                            color="#8a96a3", size="9pt")
+        self.plot.setLabel("bottom", "adaptation step" if mzsr else "iteration")
         self.refresh_weights()
 
     def refresh_weights(self) -> None:
