@@ -34,7 +34,7 @@ def score_image(model, hr_file: Path, scale: int, options) -> tuple[dict, float]
     and the seconds the SR took: ``{psnr, ssim, grad_ratio, hist_dist}``."""
     from core.data import ImageData
     from core.engine import super_resolve
-    from core.evaluate import _quantise
+    from core.evaluate import quantise
     from core.io import load
     from core.jobs import run_sync
     from core.metrics import gradient_hist_distance, gradient_ratio, psnr, ssim
@@ -44,11 +44,11 @@ def score_image(model, hr_file: Path, scale: int, options) -> tuple[dict, float]
     if hr.kind == "gray":
         hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
     hr_px = modcrop(hr.pixels[..., :3], scale)
-    lr = ImageData(_quantise(degrade(hr_px, scale)).astype(np.float32), kind="rgb", units=hr.units)
+    lr = ImageData(quantise(degrade(hr_px, scale)).astype(np.float32), kind="rgb", units=hr.units)
     t0 = time.perf_counter()
     res = run_sync(super_resolve(model, lr, size=hr_px.shape[:2], options=options))
     sec = time.perf_counter() - t0
-    sr = _quantise(res.image.pixels)
+    sr = quantise(res.image.pixels)
     kw = dict(crop_border=scale, test_y_channel=True)
     return {"psnr": psnr(sr, hr_px, **kw), "ssim": ssim(sr, hr_px, **kw),
             "grad_ratio": gradient_ratio(sr, hr_px, **kw),

@@ -40,6 +40,7 @@ import torch
 
 from core.data import ImageData
 from core.engine import SROptions, super_resolve
+from core.evaluate import quantise
 from core.io import load
 from core.jobs import run_sync
 from core.metrics import psnr, ssim
@@ -61,7 +62,7 @@ def make_lr(hr: np.ndarray, kernel: str) -> np.ndarray:
     t = torch.from_numpy(np.ascontiguousarray(hr, dtype=np.float32)).permute(2, 0, 1)[None]
     k = None if kernel == "bicubic" else torch.from_numpy(load_kernel(kernel))
     lr = downscale(t, SCALE, k)[0].permute(1, 2, 0).numpy()
-    return (np.round(np.clip(lr, 0, 1) * 255) / 255).astype(np.float32)
+    return quantise(lr).astype(np.float32)
 
 
 def score(sr: np.ndarray, hr: np.ndarray) -> tuple[float, float]:

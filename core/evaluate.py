@@ -20,7 +20,7 @@ from .jobs import Job, Progress, sub_job
 from .engine.run import SROptions, super_resolve
 
 __all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr", "pil_pair",
-           "DEGRADATIONS"]
+           "quantise", "DEGRADATIONS"]
 
 _IMAGE_EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
@@ -66,7 +66,8 @@ def find_lr(lr_root: Path, hr: Path, scale: int) -> Path:
     raise InputError(f"no LR image for {hr.name} at x{scale} under {lr_root}")
 
 
-def _quantise(px: np.ndarray) -> np.ndarray:
+def quantise(px: np.ndarray) -> np.ndarray:
+    """``px`` clipped to [0, 1] and rounded to 8-bit levels, as a stored image would be."""
     return np.round(np.clip(px, 0.0, 1.0) * 255.0) / 255.0
 
 
@@ -136,11 +137,11 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
                         f"LR {lr_px.shape[1]}x{lr_px.shape[0]} of {f.name} does not match HR "
                         f"{hr_px.shape[1]}x{hr_px.shape[0]} at x{s}")
             else:
-                lr_px = _quantise(degrade(hr_px, s))
+                lr_px = quantise(degrade(hr_px, s))
             lr = ImageData(lr_px.astype(np.float32), kind="rgb", units=hr.units)
             job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
             res = yield from sub_job(job, k, 1, total, f"x{s} {f.name}: ")
-            sr = _quantise(res.image.pixels)
+            sr = quantise(res.image.pixels)
             border = s if shave is None else shave
             p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)
             q = ssim(sr, hr_px, crop_border=border, test_y_channel=y_channel)
