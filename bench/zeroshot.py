@@ -28,9 +28,6 @@ prints the table from the cache without running anything.
 from __future__ import annotations
 
 import argparse
-import functools
-import hashlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench._cache import append_jsonl, file_id, read_jsonl
 from core.data import ImageData
 from core.engine import SROptions, super_resolve
 from core.evaluate import quantise
@@ -118,14 +116,6 @@ class Runner:
         raise SystemExit(f"unknown method {method!r}; use {', '.join(METHODS)}")
 
 
-@functools.lru_cache(maxsize=None)
-def file_id(path: str | None) -> str:
-    """``name:sha1`` of a weight file (results of two different files never mix)."""
-    if not path or not Path(path).is_file():
-        return "none"
-    return f"{Path(path).name}:{hashlib.sha1(Path(path).read_bytes()).hexdigest()[:10]}"
-
-
 def settings(args: argparse.Namespace, method: str) -> str:
     """What a cached result depends on besides image and kernel."""
     if method == "bundled":
@@ -138,13 +128,8 @@ def settings(args: argparse.Namespace, method: str) -> str:
 
 
 def read_cache(path: Path) -> dict[tuple, dict]:
-    out: dict[tuple, dict] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                out[(r["set"], r["image"], r["kernel"], r["method"], r["settings"])] = r
-    return out
+    return read_jsonl(path, lambda r: (r["set"], r["image"], r["kernel"], r["method"],
+                                       r["settings"]))
 
 
 def print_table(args: argparse.Namespace, cache: dict, images: list[str],
@@ -193,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     cache = read_cache(cache_path)
     runner = Runner(args)
     if not args.table_only:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
         for kname in kernels:
             for im in images:
                 hr = modcrop(load(folder / f"{im}.png").pixels[..., :3], SCALE)
@@ -210,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                            "settings": key[4], "psnr": p, "ssim": s, "seconds": secs,
                            "threads": args.threads}
                     cache[key] = rec
-                    with open(cache_path, "a") as fh:
-                        fh.write(json.dumps(rec) + "\n")
+                    append_jsonl(cache_path, rec)
                     print(f"{im:10s} {kname:9s} {m:8s} {p:6.2f} dB {s:.4f} {secs:7.1f} s",
                           flush=True)
     print_table(args, cache, images, kernels, methods)

@@ -51,7 +51,7 @@ def test_ipf_bench_table(setup: dict, capsys: pytest.CaptureFixture) -> None:
     from bench.ipf_vs_liif import main
 
     rc = main(["--liif", str(setup["liif"]), "--ipf", str(setup["ipf"]), "--data",
-               str(setup["hr"]), "--scales", "2,3", "--precision", "fp32"])
+               str(setup["hr"]), "--scales", "2,3", "--precision", "fp32", "--cache", ""])
     out = capsys.readouterr().out
     assert rc == 0, out
     rows = [line.split() for line in out.splitlines() if line.startswith("Tiny")]
@@ -61,6 +61,36 @@ def test_ipf_bench_table(setup: dict, capsys: pytest.CaptureFixture) -> None:
         psnr, ssim, ratio, dist, sec = map(float, r[3:])
         assert 0 < psnr < 100 and -1 <= ssim <= 1 and ratio > 0 and dist >= 0 and sec >= 0
     assert "grad ratio" in out and "hist dist" in out
+
+
+def test_ipf_bench_cache_and_shards(setup: dict, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture) -> None:
+    """LIIF rows first, then IPF in two shards, into one cache: the table printed from the
+    cache alone equals a fresh run; nothing is measured twice."""
+    from bench.ipf_vs_liif import main
+
+    base = ["--liif", str(setup["liif"]), "--ipf", str(setup["ipf"]), "--data",
+            str(setup["hr"]), "--scales", "2", "--precision", "fp32"]
+
+    def table(out: str) -> list[list[str]]:
+        return [line.split()[:7] for line in out.splitlines() if line.startswith("Tiny")]
+
+    assert main(base + ["--cache", ""]) == 0
+    fresh = table(capsys.readouterr().out)
+    cache = tmp_path / "c.jsonl"
+    assert main(base + ["--cache", str(cache), "--models", "liif"]) == 0
+    assert len(cache.read_text().splitlines()) == 2           # 2 images x LIIF
+    assert main(base + ["--cache", str(cache), "--models", "ipf", "--shard", "1/2"]) == 0
+    out = capsys.readouterr().out
+    assert "(1/2 images)" in out                               # a partial row says so
+    assert main(base + ["--cache", str(cache), "--models", "ipf", "--shard", "0/2"]) == 0
+    assert len(cache.read_text().splitlines()) == 4
+    capsys.readouterr()
+    assert main(base + ["--cache", str(cache), "--table-only"]) == 0
+    assert table(capsys.readouterr().out) == fresh
+    assert len(cache.read_text().splitlines()) == 4           # nothing re-measured
+    assert main(base + ["--shard", "2/2", "--cache", ""]) == 2
+    assert main(base + ["--models", "vgg", "--cache", ""]) == 2
 
 
 def test_ipf_bench_uses_the_evaluate_protocol(setup: dict) -> None:
