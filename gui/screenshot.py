@@ -10,6 +10,9 @@ of ``../shared/datasets`` when it is there, else nearest).
 
 ``python -m gui.screenshot docs/zeroshot.png --zeroshot``: the Zero-shot tab after MZSR(10)
 with the bundled meta-weights on the astronaut degraded x2 (bicubic), with its loss curve.
+
+``python -m gui.screenshot docs/ipf.png --ipf``: the IPF flow tab for the bundled IPF on the
+astronaut degraded x4 (flow as a colour wheel, confidence), after comparing LIIF and IPF.
 """
 
 from __future__ import annotations
@@ -139,9 +142,35 @@ def make_zeroshot_screenshot(path: str | Path, size: tuple[int, int] = (1500, 95
         return save_window(window, errors, path)
 
 
+def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
+                        ipf: str = "ipf") -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        app, window, c, errors, settle = open_window(tmp, size, timeout=600.0)
+        c.open_sample("astronaut")
+        c.set_reference("degrade")
+        c.set_scale(4.0)
+        key = ipf if ipf == "ipf" else c.add_checkpoint(ipf)
+        c.set_models(["liif", key])
+        settle()
+        c.run()
+        settle()
+        view = window.ipf_flow
+        window.tabs.setCurrentWidget(view)
+        view.model.setCurrentIndex(view.model.findData(key))
+        view.model.activated.emit(view.model.currentIndex())
+        t0 = time.monotonic()      # the flow job starts from a short timer: wait for it
+        while view._shown is None and not errors and time.monotonic() - t0 < 600:
+            settle(1.0)
+        settle()
+        return save_window(window, errors, path)
+
+
 if __name__ == "__main__":  # pragma: no cover
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--zeroshot" in sys.argv:
+    if "--ipf" in sys.argv:
+        print(make_ipf_screenshot(args[0] if args else "docs/ipf.png",
+                                  ipf=args[1] if len(args) > 1 else "ipf"))
+    elif "--zeroshot" in sys.argv:
         print(make_zeroshot_screenshot(args[0] if args else "docs/zeroshot.png"))
     elif "--lam" in sys.argv:
         print(make_lam_screenshot(args[0] if args else "docs/lam.png"))
