@@ -112,11 +112,32 @@ def run_bench(models: dict, folders: list[Path], scales: list[int], *, limit: in
                 row = {"dataset": name, "scale": s, "model": label, "n": len(per),
                        "of": len(files), "seconds": float(sum(p["seconds"] for p in per)),
                        **{k: float(np.mean([p[k] for p in per]))
-                          for k in ("psnr", "ssim", "grad_ratio", "hist_dist")}}
+                          for k in ("psnr", "ssim", "grad_ratio", "hist_dist")},
+                       "per_image": {p["image"]: p for p in per}}
                 rows.append(row)
                 if on_row is not None:
                     on_row(row)
     return rows
+
+
+def per_image_summary(rows: list[dict]) -> list[str]:
+    """For each (dataset, scale) with both models, how consistent the difference is over the
+    images both were measured on: on how many IPF's gradient ratio is nearer 1 and its
+    histogram distance lower than LIIF's, and the spread of the PSNR change."""
+    by = {(r["dataset"], r["scale"], r["model"]): r["per_image"] for r in rows}
+    out = []
+    for (dataset, scale, model), liif in by.items():
+        ipf = by.get((dataset, scale, "IPF"))
+        if model != "LIIF" or ipf is None or not (common := sorted(set(liif) & set(ipf))):
+            continue
+        nearer = sum(abs(ipf[i]["grad_ratio"] - 1) < abs(liif[i]["grad_ratio"] - 1)
+                     for i in common)
+        lower = sum(ipf[i]["hist_dist"] < liif[i]["hist_dist"] for i in common)
+        dp = np.array([ipf[i]["psnr"] - liif[i]["psnr"] for i in common])
+        out.append(f"IPF vs LIIF per image, {dataset} x{scale}: grad ratio nearer 1 on "
+                   f"{nearer}/{len(common)}, hist dist lower on {lower}/{len(common)}; PSNR "
+                   f"change mean {dp.mean():+.3f} dB (min {dp.min():+.3f}, max {dp.max():+.3f})")
+    return out
 
 
 def _print_row(r: dict) -> None:
@@ -130,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.errors import CheckpointError, InputError
     from core.models import load_model
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--liif", default="liif", help="LIIF: name or checkpoint (default: bundled)")
     ap.add_argument("--ipf", default="ipf", help="IPF: checkpoint or bundled name (default ipf)")
     ap.add_argument("--data", default=DEFAULT_DATA, help="comma-separated HR folders")
@@ -190,14 +212,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{'hist dist':>10} {'seconds':>8}")
     models = {k.upper(): m for k, m in loaded.items()}
     try:
-        run_bench({k: m.module for k, m in models.items()}, folders, scales, limit=args.limit,
-                  precision=args.precision, on_row=_print_row,
-                  cache=Path(args.cache) if args.cache else None,
-                  weights={k: file_id(m.source) for k, m in models.items()}, shard=shard,
-                  measure=not args.table_only)
+        rows = run_bench({k: m.module for k, m in models.items()}, folders, scales,
+                         limit=args.limit,
+                         precision=args.precision, on_row=_print_row,
+                         cache=Path(args.cache) if args.cache else None,
+                         weights={k: file_id(m.source) for k, m in models.items()},
+                         shard=shard, measure=not args.table_only)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for line in per_image_summary(rows):
+        print(line)
     return 0
 
 

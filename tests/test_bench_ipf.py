@@ -61,6 +61,10 @@ def test_ipf_bench_table(setup: dict, capsys: pytest.CaptureFixture) -> None:
         psnr, ssim, ratio, dist, sec = map(float, r[3:])
         assert 0 < psnr < 100 and -1 <= ssim <= 1 and ratio > 0 and dist >= 0 and sec >= 0
     assert "grad ratio" in out and "hist dist" in out
+    summary = [line for line in out.splitlines() if "per image" in line]
+    assert [line.split(":")[0] for line in summary] == ["IPF vs LIIF per image, Tiny x2",
+                                                         "IPF vs LIIF per image, Tiny x3"]
+    assert all("/2," in line or "/2;" in line for line in summary), summary
 
 
 def test_ipf_bench_cache_and_shards(setup: dict, tmp_path: Path,
