@@ -35,11 +35,17 @@ def _show(qtbot, window, key):
     return c.ipf_flow
 
 
-def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckpts):
+def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckpts,
+                                    monkeypatch):
     from core.models import load_model
     from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_flow_maps
+    from core.models.registry import WEIGHTS_DIR
 
     c, view = window.controller, window.ipf_flow
+    bundled = c.ipf_models()                     # the bundled IPF is listed, the LIIF is not
+    assert bundled == (["ipf"] if (WEIGHTS_DIR / "ipf.pth").is_file() else [])
+    every = c.ipf_models                         # the rest runs as if none were bundled
+    monkeypatch.setattr(c, "ipf_models", lambda: [k for k in every() if k not in bundled])
     assert c.open_input(small_png)
     c.set_scale(2.0)
     c.set_run_options("cpu", "fp32")
