@@ -177,3 +177,42 @@ def test_bundled_normals_config_is_valid() -> None:
     assert cfg.data.kind == "normals" and cfg.data.part == "detail"
     assert cfg.model.init_from and cfg.validation.data is None
     assert not any("diligent" in f for f in cfg.data.train)  # held out for evaluation
+
+
+def test_ipf_finetunes_on_normal_maps(maps: Path, tmp_path: Path) -> None:
+    """IPF goes through the same command on normal maps: its image-loss batches hold encoded
+    unit normals, two steps train the flow parts and leave the LIIF base as it was."""
+    from core.training.ipf import sample_ipf_batch
+
+    base = save_checkpoint(tiny_liif(5), tmp_path / "liif_tiny.pth")
+    raw = _cfg(maps, model={"arch": "ipf", "init_liif": str(base),
+                            "args": {"n_resblocks": 1, "n_feats": 8, "flow_hidden": [16, 16],
+                                     "conf_hidden": [8]}})
+    raw["model"] = {k: v for k, v in raw["model"].items()
+                    if k not in ("encoder_args", "hidden_list")}
+    raw["data"].pop("sample_q")
+    raw["data"].update(lr_patch=16, scale_max=2.0)      # HR crops fit the 34x38 maps
+    raw["train"]["losses"] = {"hr_patch": 16}
+    cfg = config_from_dict(raw)
+    images = load_training_images(cfg)
+    assert images.normals
+    b = sample_ipf_batch(images, np.random.default_rng(0), 2, 16, 1.0, 2.0, 16,
+                         augment=True, quantize_lr=False)
+    n = b.gt.numpy() * 2 - 1                           # decoded: unit vectors
+    np.testing.assert_allclose(np.linalg.norm(n, axis=-1), 1.0, atol=1e-4)
+    out = tmp_path / "run"
+    res = run_sync(train(cfg, out))
+    assert res.step == 2
+    trained = torch.load(out / "last.pt", weights_only=True)["model"]
+    ref = tiny_liif(5).state_dict()
+    for k, v in ref.items():
+        assert torch.equal(trained["liif." + k], v), k  # the base stays frozen
+    assert any(k.startswith("flow_") and v.abs().sum() > 0 for k, v in trained.items())
+
+
+def test_ipf_normals_config_is_valid() -> None:
+    from core.training import load_config
+
+    cfg = load_config(ROOT / "configs" / "ipf_normals_detail.yaml", check_paths=False)
+    assert cfg.model.arch == "ipf" and cfg.data.kind == "normals" and cfg.data.part == "detail"
+    assert not any("diligent" in f or "Fig4_reading" in f for f in cfg.data.train)
