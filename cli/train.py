@@ -32,6 +32,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: torch's choice, all cores)")
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes that make batches ahead (same batches; use on a GPU, where "
+                        "making them on the CPU is slower than the step; default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar; only report lines (validation, checkpoints)")
     p.set_defaults(func=cmd_train)
@@ -124,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"training {cfg.name} into {out}", flush=True)
     with _StopFlag() as stop:
         job = train(cfg, out, resume=args.resume, steps=args.steps, threads=args.threads,
-                    device=args.device)
+                    device=args.device, workers=args.workers)
         try:
             result = run_with_bar(job, desc=cfg.name, quiet=args.quiet, lines=lines,
                                   should_stop=stop)

@@ -40,6 +40,7 @@ from ..errors import ConfigError
 from ..jobs import Job, Progress
 from .config import REPO_ROOT, TrainConfig
 from .data import ImageSet, load_images, load_normal_images
+from .prefetch import batches
 from .state import export_weights, load_state, save_state, set_rng_state
 from .steps import input_flags, make_batch, train_step
 
@@ -229,15 +230,19 @@ def _model_section(model: Any) -> Any:
 
 def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool = False,
           steps: int | None = None, threads: int | None = None,
-          device: str = "auto") -> Job[TrainResult]:
+          device: str = "auto", workers: int = 0) -> Job[TrainResult]:
     """Train ``cfg`` into ``out_dir`` (default ``runs/<name>/``) up to ``steps`` total steps
-    (default ``train.steps``); see the module docstring. Returns a :class:`TrainResult`."""
+    (default ``train.steps``); see the module docstring. ``workers``: processes that make the
+    batches ahead (:mod:`.prefetch`; the batches are the same with any number). Returns a
+    :class:`TrainResult`."""
     from ..engine.device import pick_device, pick_dtype
 
     out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
     total = int(steps if steps is not None else cfg.train.steps)
     if total < 1:
         raise ConfigError(f"the number of steps must be >= 1, got {total}")
+    if workers < 0:
+        raise ConfigError(f"--workers must be >= 0, got {workers}")
     if threads is not None:
         if threads < 1:
             raise ConfigError(f"--threads must be >= 1, got {threads}")
@@ -303,6 +308,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
                           **({"ipf": trainer.state_dict()} if trainer is not None else {})})
 
     flags = None if cfg.model.arbitrary else input_flags(cfg)
+    feed = batches(cfg, images, start, total, flags, workers)
     step, saved_step, consistent = start, start, True
     last_save = time.monotonic()
     window: list[float] = list(state.get("extra", {}).get("log_window", [])) if state else []
@@ -313,7 +319,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     try:
         while step < total:
             t0 = time.perf_counter()
-            batch = make_batch(cfg, images, step, flags)
+            batch = next(feed)
             consistent = False
             loss = (trainer.step(batch, autocast_dtype, dev, opt) if trainer is not None
                     else train_step(model, opt, batch, cfg, autocast_dtype, dev))
@@ -375,6 +381,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
                                 val=val, best_psnr=best, event=event)
     finally:
         # closed (cancel), finished, or failed: keep the last consistent state on disk
+        feed.close()
         if consistent and step != saved_step:
             save_last(step)
     return TrainResult(out, step, total, best, last_path, best_path if best_path.exists()

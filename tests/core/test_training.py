@@ -20,6 +20,8 @@ from core.training import (batch_rng, build_model, config_from_dict, export_file
                            load_images, make_optimizer, make_scheduler, sample_fixed_batch,
                            sample_query_batch, train, train_step)
 from core.training.loop import TrainProgress
+from core.training.prefetch import batches, fork_available
+from core.training.steps import input_flags
 from core.training.state import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,6 +210,37 @@ def test_cancel_then_resume_is_bit_identical(make, folders: dict[str, Path],
     log = (tmp_path / "split" / "log.csv").read_text().splitlines()
     full_log = (tmp_path / "full" / "log.csv").read_text().splitlines()
     assert [r.split(",")[:4] for r in log] == [r.split(",")[:4] for r in full_log]
+
+
+@pytest.mark.skipif(not fork_available(), reason="batch workers need the fork start method")
+@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+def test_batch_workers_give_the_same_run(make, folders: dict[str, Path], tmp_path: Path) -> None:
+    """--workers N makes the batches in other processes: the batches, hence the weights, are
+    those of a run without workers; cancelling mid-run stops the workers and saves last.pt."""
+    cfg = config_from_dict(make(folders))
+    images = load_images([folders["train"]])
+    ahead = list(batches(cfg, images, 2, 6, None if cfg.model.arbitrary else input_flags(cfg),
+                         workers=2))
+    inline = list(batches(cfg, images, 2, 6, None if cfg.model.arbitrary else input_flags(cfg)))
+    assert len(ahead) == len(inline) == 4
+    for a, b in zip(ahead, inline):
+        for name in vars(a):
+            x, y = getattr(a, name), getattr(b, name)
+            assert torch.equal(x, y) if isinstance(x, torch.Tensor) else x == y, name
+
+    run_sync(train(cfg, tmp_path / "plain"))
+    job = train(cfg, tmp_path / "workers", workers=2)
+    for p in job:
+        if isinstance(p, TrainProgress) and p.done == 3 and p.event != "setup":
+            job.close()
+            break
+    assert _final_state(tmp_path / "workers")["step"] == 3
+    run_sync(train(cfg, tmp_path / "workers", resume=True, workers=2))
+    a, b = _final_state(tmp_path / "plain"), _final_state(tmp_path / "workers")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    with pytest.raises(ConfigError, match="workers"):
+        run_sync(train(cfg, tmp_path / "bad", workers=-1))
 
 
 def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
