@@ -46,6 +46,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="run folder, last.pt or best.pt")
     p.add_argument("output", help="output file, e.g. resources/weights/liif.pth")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--half", action="store_true",
+                   help="store the weights as float16 (half the file; they load into a float32 "
+                        "model; check the PSNR with 'eval' before shipping)")
     p.set_defaults(func=cmd_export_weights)
 
 
@@ -147,9 +150,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_export_weights(args: argparse.Namespace) -> int:
     from core.training import export_file
 
-    path, meta = export_file(args.source, args.output, overwrite=args.overwrite)
+    path, meta = export_file(args.source, args.output, overwrite=args.overwrite,
+                             half=args.half)
     size = path.stat().st_size / 1e6
     info = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in meta.items())
-    print(f"{path}: {size:.1f} MB float32 ({info})")
+    print(f"{path}: {size:.1f} MB {'float16' if args.half else 'float32'} ({info})")
     return 0

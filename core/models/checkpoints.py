@@ -272,8 +272,12 @@ def _is_catalog_name(text: str) -> bool:
 
 def save_checkpoint(module: nn.Module, path: str | Path, *, spec: dict | None = None,
                     arch: str | None = None, hparams: Mapping[str, Any] | None = None,
-                    meta: Mapping[str, Any] | None = None) -> Path:
+                    meta: Mapping[str, Any] | None = None, half: bool = False) -> Path:
     """Write ``module`` so that :func:`load_model` rebuilds it with no config. Atomic.
+
+    ``half``: store floating-point tensors as float16 (half the file; they load back into
+    the float32 model, so only the storage is rounded: a relative error under 5e-4 per
+    weight, which moved benchmark PSNR by at most a few thousandths of a dB in our checks).
 
     LIIF (an :class:`ArbitraryScaleSR` with a ``spec``, or ``spec=`` given) is written in the
     official ``{'model': {'name', 'args', 'sd'}}`` layout; other models as
@@ -285,6 +289,12 @@ def save_checkpoint(module: nn.Module, path: str | Path, *, spec: dict | None = 
     path = Path(path)
     sd = OrderedDict((k, v.detach().cpu().clone().contiguous())
                      for k, v in module.state_dict().items())
+    if half:
+        big = [k for k, v in sd.items() if v.is_floating_point()
+               and v.abs().max().item() > float(torch.finfo(torch.float16).max)]
+        if big:
+            raise ValueError(f"{', '.join(big[:3])} exceed the float16 range; store as float32")
+        sd = OrderedDict((k, v.half() if v.is_floating_point() else v) for k, v in sd.items())
     if spec is None and isinstance(module, ArbitraryScaleSR):
         spec = getattr(module, "spec", None)
     safetensors = path.suffix.lower() == ".safetensors"

@@ -116,18 +116,20 @@ def model_from_state(model_info: dict[str, Any]) -> nn.Module:
 
 
 def export_weights(module: nn.Module, model_info: dict[str, Any], out: Path,
-                   meta: dict[str, Any] | None = None) -> Path:
-    """Write ``module`` as float32 loadable weights (:func:`core.models.save_checkpoint`)."""
+                   meta: dict[str, Any] | None = None, half: bool = False) -> Path:
+    """Write ``module`` as loadable weights (:func:`core.models.save_checkpoint`): float32,
+    or float16 storage with ``half`` (the model still runs in float32)."""
     from ..models.checkpoints import save_checkpoint
 
     module = module.float()
     if "spec" in model_info:
-        return save_checkpoint(module, out, spec=model_info["spec"], meta=meta)
+        return save_checkpoint(module, out, spec=model_info["spec"], meta=meta, half=half)
     return save_checkpoint(module, out, arch=model_info["arch"], hparams=model_info["hparams"],
-                           meta=meta)
+                           meta=meta, half=half)
 
 
-def export_file(src: str | Path, out: str | Path, overwrite: bool = False) -> tuple[Path, dict]:
+def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
+                half: bool = False) -> tuple[Path, dict]:
     """Export loadable float32 weights from a run folder, ``last.pt`` or ``best.pt``.
 
     A run folder means its ``best.pt`` when there is one, else its ``last.pt``. Returns the
@@ -174,6 +176,8 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False) -> tu
             info = {"arch": loaded.arch, "hparams": loaded.hparams}
         meta = dict(obj["meta"]) if isinstance(obj, dict) and isinstance(obj.get("meta"), dict) \
             else {}
-    path = export_weights(module, info, out, meta=meta)
+    if half:
+        meta["stored_as"] = "float16"
+    path = export_weights(module, info, out, meta=meta, half=half)
     load_model(path)  # it must load back
     return path, meta

@@ -291,6 +291,37 @@ def test_cli_train_export_and_load(folders: dict[str, Path], tmp_path: Path,
         export_file(tmp_path, tmp_path / "x.pth")
 
 
+@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+def test_half_export_stores_float16_and_runs_in_float32(make, folders: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """--half halves the file; the model loads as float32 and its output moves by the
+    float16 rounding of the weights only (here < 1e-2 of the [0, 1] range, ~1e-3 typical)."""
+    cfg = config_from_dict(make(folders, steps=2))
+    run_sync(train(cfg, tmp_path / "run"))
+    full, _ = export_file(tmp_path / "run", tmp_path / "full.pth")
+    half, meta = export_file(tmp_path / "run", tmp_path / "half.pth", half=True)
+    assert meta["stored_as"] == "float16"
+    raw = torch.load(half, map_location="cpu", weights_only=True)
+    sd = raw["model"]["sd"] if "model" in raw else raw["state_dict"]
+    assert {v.dtype for v in sd.values() if v.is_floating_point()} == {torch.float16}
+    raw_full = torch.load(full, map_location="cpu", weights_only=True)
+    sd_full = raw_full["model"]["sd"] if "model" in raw_full else raw_full["state_dict"]
+    nbytes = [sum(v.numel() * v.element_size() for v in d.values()) for d in (sd_full, sd)]
+    assert nbytes[1] * 2 == nbytes[0]  # (tiny models: the zip container hides it in file size)
+    a, b = load_model(full).module, load_model(half).module
+    assert all(p.dtype == torch.float32 for p in b.parameters())
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        if cfg.model.arbitrary:
+            from core.models.contracts import make_coord
+            coord = make_coord((24, 24)).unsqueeze(0)
+            cell = torch.full_like(coord, 2 / 24)
+            ya, yb = a(x, coord, cell), b(x, coord, cell)
+        else:
+            ya, yb = a(x), b(x)
+    assert 0 < (ya - yb).abs().max() < 1e-2
+
+
 def test_liif_export_is_the_official_layout(folders: dict[str, Path], tmp_path: Path) -> None:
     cfg = config_from_dict(_liif_cfg(folders, steps=2))
     run_sync(train(cfg, tmp_path / "run"))
