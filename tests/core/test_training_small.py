@@ -22,8 +22,8 @@ from core.training.loop import input_flags
 from core.training.state import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL_CONFIGS = ("srcnn_x3", "fsrcnn_x2", "fsrcnn_x3", "fsrcnn_x3_stage2", "fsrcnn_x4", "espcn_x3",
-                 "vdsr")
+SMALL_CONFIGS = ("srcnn_x3", "fsrcnn_x2", "fsrcnn_x3", "fsrcnn_x3_stage2", "fsrcnn_x3_stage3",
+                 "fsrcnn_x4", "espcn_x3", "vdsr")
 
 
 @pytest.fixture(autouse=True, scope="module")
