@@ -130,14 +130,16 @@ def export_weights(module: nn.Module, model_info: dict[str, Any], out: Path,
 
 def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
                 half: bool = False) -> tuple[Path, dict]:
-    """Export loadable float32 weights from a run folder, ``last.pt`` or ``best.pt``.
+    """Export loadable weights (float32, or float16 storage with ``half``) from a run folder,
+    ``last.pt`` or ``best.pt``.
 
     A run folder means its ``best.pt`` when there is one, else its ``last.pt``. Returns the
     written path and the meta stored in it (step, validation PSNR when known, run name).
 
     Raises:
         CheckpointError: nothing to export, or the source is neither a training state nor
-            weights written by ``train``; InputError: ``out`` exists and ``overwrite`` is off.
+            weights written by ``train``; InputError: ``out`` exists and ``overwrite`` is off,
+            or ``half`` and a weight is beyond the float16 range (nothing is written).
     """
     from ..errors import InputError
     from ..models.checkpoints import load_model
@@ -178,6 +180,9 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
             else {}
     if half:
         meta["stored_as"] = "float16"
-    path = export_weights(module, info, out, meta=meta, half=half)
+    try:
+        path = export_weights(module, info, out, meta=meta, half=half)
+    except ValueError as exc:  # a weight beyond the float16 range
+        raise InputError(f"cannot store {src} as float16: {exc}") from None
     load_model(path)  # it must load back
     return path, meta

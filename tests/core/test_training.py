@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.errors import CheckpointError, ConfigError, SRWError
+from core.errors import CheckpointError, ConfigError, InputError, SRWError
 from core.jobs import run_sync
 from core.models import load_model
 from core.resize import degrade
@@ -320,6 +320,14 @@ def test_half_export_stores_float16_and_runs_in_float32(make, folders: dict[str,
         else:
             ya, yb = a(x), b(x)
     assert 0 < (ya - yb).abs().max() < 1e-2
+
+    state = load_state(tmp_path / "run" / "last.pt")
+    first = next(iter(state["model"]))
+    state["model"][first] = state["model"][first] * 0 + 1e6  # beyond float16's 65504
+    torch.save(state, tmp_path / "big.pt")
+    with pytest.raises(InputError, match="float16"):
+        export_file(tmp_path / "big.pt", tmp_path / "big.pth", half=True)
+    assert not (tmp_path / "big.pth").exists()
 
 
 def test_liif_export_is_the_official_layout(folders: dict[str, Path], tmp_path: Path) -> None:
