@@ -7,8 +7,8 @@ without workers: a resumed or re-run run learns from the same data, whatever ``N
 Making a batch (crops, MATLAB-bicubic degradation, 8-bit rounding) takes 8-40 ms of one CPU
 core; on a GPU the step itself takes less, so without workers the GPU would wait on the CPU.
 Workers are forked after the images are loaded (they share them copy-on-write); they run
-CPU code only and never touch the GPU. At most ``2 * N`` batches wait in memory. Where ``fork`` is not
-available (Windows, macOS defaults) batches are made in the loop as before.
+CPU code only and never touch the GPU. At most ``2 * N`` batches wait in memory. Where
+``fork`` is not available (Windows) batches are made in the loop as before.
 """
 
 from __future__ import annotations
