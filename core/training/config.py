@@ -41,6 +41,7 @@ FIXED_ARCHS = ("edsr", "rdn", "rcan", "swinir", "srresnet", "msrresnet", "lrfnet
                "fsrcnn", "espcn", "vdsr")
 _SCHEDULES = ("constant", "step", "multistep", "cosine")
 _PRECISIONS = ("auto", "fp32", "bf16")
+PIXEL_LOSSES = ("l1", "mse")
 
 
 @dataclass
@@ -110,8 +111,9 @@ class OptimConfig:
 
     ``schedule``: ``{type: constant}``, ``{type: step, step_size, gamma}``,
     ``{type: multistep, milestones, gamma}`` or ``{type: cosine, min_lr}`` (over ``steps``).
-    ``loss_scale`` multiplies the L1 loss computed on [0, 1] values (2 = L1 on [-1, 1] values,
-    LIIF's normalisation). ``precision``: ``bf16`` autocast with float32 master weights,
+    ``loss``: the pixel loss, ``l1`` (EDSR, LIIF) or ``mse`` (the loss of the SRCNN, FSRCNN and
+    VDSR papers, and the one PSNR measures). ``loss_scale`` multiplies it, computed on [0, 1]
+    values (2 = L1 on [-1, 1] values, LIIF's normalisation). ``precision``: ``bf16`` autocast with float32 master weights,
     ``fp32``, or ``auto`` (bf16 on CPUs / GPUs with fast bf16).
     """
 
@@ -120,6 +122,7 @@ class OptimConfig:
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     weight_decay: float = 0.0
     schedule: dict[str, Any] = field(default_factory=lambda: {"type": "constant"})
+    loss: str = "l1"
     loss_scale: float = 1.0
     precision: str = "auto"
     channels_last: bool = True
@@ -303,6 +306,10 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
     optim.steps = _number(optim.steps, "train.steps", integer=True, minimum=1)
     optim.lr = _number(optim.lr, "train.lr", positive=True)
     optim.loss_scale = _number(optim.loss_scale, "train.loss_scale", positive=True)
+    if str(optim.loss).lower() not in PIXEL_LOSSES:
+        raise ConfigError(f"'train.loss' must be one of {', '.join(PIXEL_LOSSES)}, "
+                          f"got {optim.loss!r}")
+    optim.loss = str(optim.loss).lower()
     optim.log_every = _number(optim.log_every, "train.log_every", integer=True, minimum=1)
     if optim.grad_clip is not None:
         optim.grad_clip = _number(optim.grad_clip, "train.grad_clip", positive=True)

@@ -34,13 +34,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .steps import pixel_loss
 
 __all__ = ["LOSS_DEFAULTS", "check_ipf_config", "build_ipf", "PatchBatch", "sample_ipf_batch",
            "PatchDiscriminator", "VGGFeatures", "gradient_magnitude", "IPFTrainer"]
 
 #: ``train.losses`` keys and defaults (IPF only).
 LOSS_DEFAULTS: dict[str, Any] = {
-    "pixel": 1.0,        # L1 weight (times train.loss_scale)
+    "pixel": 1.0,        # pixel-loss weight (train.loss, times train.loss_scale)
     "gamma_adv": 0.005,  # adversarial weight (ESRGAN's 5e-3)
     "perceptual": 0.1,   # VGG or frozen-encoder feature L1
     "gradient": 0.5,     # gradient-domain L1 (SPSR-style), substitute only unless set with vgg
@@ -301,7 +302,7 @@ class IPFTrainer:
             pred = out[key].float()
             img = pred.transpose(1, 2).reshape(b, 3, p, p)
             imgs[key] = img
-            part = L["pixel"] * o.loss_scale * F.l1_loss(pred, gt)
+            part = L["pixel"] * o.loss_scale * pixel_loss(o.loss, pred, gt)
             if gt_feat is not None:
                 part = part + L["perceptual"] * F.l1_loss(self._features(img).float(),
                                                           gt_feat.float())

@@ -3,8 +3,8 @@
 ``make_batch(cfg, images, step)`` draws the batch of ``step`` from its own seeded generator
 (so a resumed run sees the same batches), in the form the model takes: query batches for
 LIIF, image-loss patches for IPF, and for fixed-scale models LR/HR pairs in the colour space
-and size the engine feeds them (:func:`input_flags`). ``train_step`` is one L1 / optimiser
-step, with bf16 autocast when asked.
+and size the engine feeds them (:func:`input_flags`). ``train_step`` is one loss / optimiser
+step (the pixel loss ``train.loss``: L1 or MSE), with bf16 autocast when asked.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from .config import TrainConfig
 from .data import ImageSet, batch_rng, sample_fixed_batch, sample_query_batch
 
-__all__ = ["input_flags", "make_batch", "train_step"]
+__all__ = ["input_flags", "make_batch", "pixel_loss", "train_step"]
 
 
 def input_flags(cfg: TrainConfig) -> dict[str, bool]:
@@ -52,14 +52,20 @@ def make_batch(cfg: TrainConfig, images: ImageSet, step: int,
                               d.quantize_lr, **(flags if flags is not None else input_flags(cfg)))
 
 
-def _loss(model: nn.Module, batch: Any, device: torch.device, channels_last: bool) -> Tensor:
+def pixel_loss(name: str, pred: Tensor, target: Tensor) -> Tensor:
+    """``train.loss`` of ``pred`` against ``target``: mean absolute or mean squared error."""
+    return F.mse_loss(pred, target) if name == "mse" else F.l1_loss(pred, target)
+
+
+def _loss(model: nn.Module, batch: Any, device: torch.device, channels_last: bool,
+          name: str = "l1") -> Tensor:
     lr = batch.lr.to(device)
     if channels_last:
         lr = lr.contiguous(memory_format=torch.channels_last)
     if hasattr(batch, "coord"):
         pred = model(lr, batch.coord.to(device), batch.cell.to(device))
-        return F.l1_loss(pred.float(), batch.gt.to(device))
-    return F.l1_loss(model(lr).float(), batch.hr.to(device))
+        return pixel_loss(name, pred.float(), batch.gt.to(device))
+    return pixel_loss(name, model(lr).float(), batch.hr.to(device))
 
 
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch: Any, cfg: TrainConfig,
@@ -71,7 +77,7 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, batch: Any, cfg: Tr
     opt.zero_grad(set_to_none=True)
     with torch.autocast(device.type, dtype=autocast_dtype or torch.bfloat16,
                         enabled=autocast_dtype is not None):
-        loss = _loss(model, batch, device, o.channels_last) * o.loss_scale
+        loss = _loss(model, batch, device, o.channels_last, o.loss) * o.loss_scale
     loss.backward()
     if o.grad_clip:
         nn.utils.clip_grad_norm_(model.parameters(), o.grad_clip)

@@ -105,6 +105,9 @@ def test_config_errors_are_readable(folders: dict[str, Path], tmp_path: Path) ->
     raw["train"]["learning_rate"] = 1e-4
     with pytest.raises(ConfigError, match="unknown key.*learning_rate"):
         config_from_dict(raw)
+    raw = _edsr_cfg(folders, loss="huber")
+    with pytest.raises(ConfigError, match="'train.loss' must be one of l1, mse"):
+        config_from_dict(raw)
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
@@ -142,6 +145,29 @@ def test_query_batch_points_are_hr_pixel_centres(folders: dict[str, Path]) -> No
 
 
 # --- training ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+@pytest.mark.parametrize("loss", ["l1", "mse"])
+def test_train_loss_is_the_configured_pixel_loss(make, loss: str,
+                                                 folders: dict[str, Path]) -> None:
+    """The loss a step reports is L1 or MSE of this batch's prediction, times loss_scale."""
+    from core.training import make_batch
+
+    cfg = config_from_dict(make(folders, precision="fp32", loss=loss))
+    batch = make_batch(cfg, load_images([folders["train"]]), 0)
+    torch.manual_seed(0)
+    model, _ = build_model(cfg)
+    model.train()
+    with torch.no_grad():
+        if hasattr(batch, "coord"):
+            pred, target = model(batch.lr, batch.coord, batch.cell), batch.gt
+        else:
+            pred, target = model(batch.lr), batch.hr
+    err = pred.float() - target
+    want = float((err.abs() if loss == "l1" else err ** 2).mean()) * cfg.train.loss_scale
+    got = train_step(model, make_optimizer(cfg, model), batch, cfg, None)
+    assert got == pytest.approx(want, rel=1e-5)
+
 
 @pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
 def test_loss_decreases_on_a_fixed_batch(make, folders: dict[str, Path]) -> None:

@@ -23,6 +23,7 @@ from core.training.state import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_CONFIGS = ("srcnn_x3", "fsrcnn_x2", "fsrcnn_x3", "fsrcnn_x3_stage2", "fsrcnn_x3_stage3",
+                 "fsrcnn_x3_stage4", "fsrcnn_x3_stage5",
                  "fsrcnn_x4", "espcn_x3", "vdsr")
 
 
