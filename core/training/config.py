@@ -113,8 +113,8 @@ class OptimConfig:
     ``{type: multistep, milestones, gamma}`` or ``{type: cosine, min_lr}`` (over ``steps``).
     ``loss``: the pixel loss, ``l1`` (EDSR, LIIF) or ``mse`` (the loss of the SRCNN, FSRCNN and
     VDSR papers, and the one PSNR measures). ``loss_scale`` multiplies it, computed on [0, 1]
-    values (2 = L1 on [-1, 1] values, LIIF's normalisation). ``precision``: ``bf16`` autocast with float32 master weights,
-    ``fp32``, or ``auto`` (bf16 on CPUs / GPUs with fast bf16).
+    values (2 = L1 on [-1, 1] values, LIIF's normalisation). ``precision``: ``bf16`` autocast
+    with float32 master weights, ``fp32``, or ``auto`` (bf16 on CPUs / GPUs with fast bf16).
     """
 
     steps: int = 20000

@@ -59,8 +59,8 @@ def _write_maps(root: Path) -> Path:
     mask[3:37, 2:40] = True
     save_normal_map(from_vectors(n, mask), root / "obj" / "normal_map.png", bits=16)
     cv2.imwrite(str(root / "obj" / "mask.png"), mask.astype(np.uint8) * 255)
-    save_normal_map(from_vectors(_normals_of(_height(36, 36, 1))), root / "tex" / "bumps_normal.png",
-                    bits=16)
+    save_normal_map(from_vectors(_normals_of(_height(36, 36, 1))),
+                    root / "tex" / "bumps_normal.png", bits=16)
     cv2.imwrite(str(root / "tex" / "bumps_height.png"), np.zeros((36, 36), np.uint8))
     return root
 
