@@ -4,9 +4,10 @@
 
 Input: a 256x256 RGB image; model: LIIF with the EDSR-baseline encoder (bundled weights when
 present, else random weights: the speed does not depend on the values). Each case runs in a
-fresh process (so peak memory is its own); time is the median of ``--repeats`` rounds (each case runs once after a
-warm-up, in its own process; rounds interleave the implementations so that machine noise
-hits them alike). Also prints the largest difference of the engine's fp32 output from the reference.
+fresh process (so peak memory is its own); time is the median of ``--repeats`` rounds (each
+case runs once after a warm-up, in its own process; rounds interleave the implementations so
+that machine noise hits them alike). Also prints the largest difference of the engine's fp32
+output from the reference.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def run_case(case: dict) -> dict:
 def main() -> None:
     from bench._measure import in_subprocess
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--scales", default="2,4,8")
     ap.add_argument("--repeats", type=int, default=3)
@@ -75,7 +77,8 @@ def main() -> None:
         return
     print(f"LIIF (EDSR-baseline encoder), {args.size}x{args.size} input, CPU threads "
           f"{args.threads or torch.get_num_threads()}, median of {args.repeats}")
-    print(f"{'scale':>5}  {'implementation':<14} {'time s':>8} {'speed-up':>8} {'peak MB':>8} {'max |diff|':>10}")
+    print(f"{'scale':>5}  {'implementation':<14} {'time s':>8} {'speed-up':>8} {'peak MB':>8} "
+          f"{'max |diff|':>10}")
     impls = ("reference", "engine-fp32", "engine-bf16")
     for s in [int(v) for v in args.scales.split(",")]:
         # rounds interleave the implementations so machine noise hits them alike
@@ -83,7 +86,8 @@ def main() -> None:
         for rnd in range(args.repeats):
             for impl in impls:
                 runs[impl].append(in_subprocess("bench.liif_speed", {
-                    "impl": impl, "size": args.size, "scale": s, "repeats": 1, "threads": args.threads,
+                    "impl": impl, "size": args.size, "scale": s, "repeats": 1,
+                    "threads": args.threads,
                     "check": impl == "engine-fp32" and rnd == 0}))
         base = statistics.median(r["seconds"] for r in runs["reference"])
         for impl in impls:

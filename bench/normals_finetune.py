@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.models import load_model
     from core.training.data import find_normal_maps
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", default="liif", help="base model (name or checkpoint; default liif)")
     ap.add_argument("--tuned", default=str(DEFAULT_TUNED), help="fine-tuned checkpoint")
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="held-out normal maps (recursive)")

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr), .npy array, or "
                                  "channel matrix (.npy .npz .mat .h5 .hdf5)")
     p.add_argument("-m", "--model", default=None,
-                   help="model name (see 'models') or a checkpoint file; default: the bundled default")
+                   help="model name (see 'models') or a checkpoint file; "
+                        "default: the bundled default")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-s", "--scale", help="scale factor, e.g. 4 or 2.5 (or SYxSX, e.g. 2x3)")
     g.add_argument("--size", help="exact output size WxH, e.g. 1920x1080")
@@ -61,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="folder of HR images")
     p.add_argument("--scales", default="2,3,4", help="comma-separated integer scales")
     p.add_argument("--lr", default=None,
-                   help="folder with the LR images (X{s}/NAMEx{s}.png); default: made with degrade()")
+                   help="folder with the LR images (X{s}/NAMEx{s}.png); "
+                        "default: made with degrade()")
     p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
     p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
     p.add_argument("--csv", default=None, help="also write per-image scores to this CSV file")

@@ -29,7 +29,8 @@ def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False, *,
     from tqdm import tqdm
 
     bar = tqdm(total=1, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
-               disable=None, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
+               disable=None,
+               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
 
     def update(p: Progress) -> None:
         if bar.total != p.total and p.total > 0:

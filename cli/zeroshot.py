@@ -42,7 +42,8 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("zssr", help="zero-shot SR: train a small CNN on the input itself (ZSSR)")
     p.add_argument("input", help="image, .npy array or channel matrix")
-    p.add_argument("-s", "--scale", required=True, type=float, help="scale factor > 1, e.g. 2, 4, 8")
+    p.add_argument("-s", "--scale", required=True, type=float,
+                   help="scale factor > 1, e.g. 2, 4, 8")
     p.add_argument("--iters", type=int, default=3000,
                    help="max training iterations per stage (paper: 3000; stops earlier when the "
                         "learning rate falls under 9e-6)")

@@ -1,8 +1,9 @@
 """Fast exact paths for stacks of channels (used by :mod:`core.channel_sr`).
 
-* :func:`subpixel_twin` (in :mod:`core.engine.subpixel`, used by every fixed-scale run) -- a copy of a fixed-scale model whose strided transposed convolutions
-  (FSRCNN's 9x9 ``last_part``) are rewritten as the equivalent ordinary convolution followed by
-  a pixel shuffle. A transposed convolution of stride ``s`` writes output ``s q + r`` from
+* :func:`subpixel_twin` (in :mod:`core.engine.subpixel`, used by every fixed-scale run) -- a
+  copy of a fixed-scale model whose strided transposed convolutions (FSRCNN's 9x9
+  ``last_part``) are rewritten as the equivalent ordinary convolution followed by a pixel
+  shuffle. A transposed convolution of stride ``s`` writes output ``s q + r`` from
   inputs ``q - j`` with kernel tap ``s j + r + p``: for each phase ``r`` that is a small
   correlation, so all ``s^2`` phases together are one convolution with ``s^2`` times the output
   channels (taps that fall outside the kernel are zero). Same numbers up to float rounding.

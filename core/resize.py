@@ -14,8 +14,9 @@ A port of MATLAB's ``imresize`` (Image Processing Toolbox) for float data:
 
 Each axis is resampled with an ``(out_len, taps)`` index array and a weight array of the same
 shape (a gather and a weighted sum per output pixel, run as a CSR sparse product), never with
-a dense ``out x in`` matrix, so a 4000 px wide image costs ``out_len * taps`` weights per axis. Arithmetic is float64 (as
-MATLAB's), the result float32; values are neither clipped nor rounded (the caller decides).
+a dense ``out x in`` matrix, so a 4000 px wide image costs ``out_len * taps`` weights per axis.
+Arithmetic is float64 (as MATLAB's), the result float32; values are neither clipped nor rounded
+(the caller decides).
 
 :func:`degrade` is the LR of the EDSR / LIIF / SwinIR benchmark protocol: crop HR to a
 multiple of the scale, then ``imresize(hr, 1 / s)`` bicubic.
@@ -170,7 +171,8 @@ def _plan(
             if not math.isfinite(s) or s <= 0:
                 raise ScaleError(f"scale must be a finite number > 0, got {s}")
         prod = [s * n for s, n in zip(sc, in_hw)]
-        if not all(math.isfinite(p) for p in prod) or prod[0] * prod[1] * channels > MAX_OUTPUT_ELEMENTS:
+        if (not all(math.isfinite(p) for p in prod)
+                or prod[0] * prod[1] * channels > MAX_OUTPUT_ELEMENTS):
             raise ScaleError(
                 f"scale {scale} on a {in_hw[0]} x {in_hw[1]} image gives an output of more than "
                 f"2**31 values"

@@ -54,12 +54,14 @@ def build_menus(w: "MainWindow") -> None:
     f.addAction(_action(w, "Open sess&ion…", w.open_session_dialog))
     f.addAction(_action(w, "Sa&ve session…", w.save_session_dialog, "Ctrl+Shift+S"))
     f.addSeparator()
-    w.save_action = _action(w, "&Save result…", w.save_result_dialog, QKeySequence.StandardKey.Save)
+    w.save_action = _action(w, "&Save result…", w.save_result_dialog,
+                            QKeySequence.StandardKey.Save)
     f.addAction(w.save_action)
     f.addAction(_action(w, "Save &screenshot of the view…", w.screenshot_dialog))
     f.addAction(_action(w, "&Export metrics CSV…", w.export_metrics_dialog))
     f.addSeparator()
-    f.addAction(_action(w, "&Preferences…", w.preferences_dialog, QKeySequence.StandardKey.Preferences))
+    f.addAction(_action(w, "&Preferences…", w.preferences_dialog,
+                        QKeySequence.StandardKey.Preferences))
     f.addAction(_action(w, "&Quit", w.close, QKeySequence.StandardKey.Quit))
 
     r = bar.addMenu("&Run")

@@ -70,7 +70,8 @@ class JobWorker(QRunnable):
         except SRWError as exc:
             self.signals.failed.emit(tag, str(exc))
         except MemoryError:
-            self.signals.failed.emit(tag, "out of memory: try a smaller scale, a tile size or a crop")
+            self.signals.failed.emit(tag, "out of memory: try a smaller scale, a tile size or "
+                                          "a crop")
         except Exception as exc:  # an unexpected bug: keep the app up and say what happened
             traceback.print_exc()
             self.signals.failed.emit(tag, f"unexpected error: {type(exc).__name__}: {exc}")

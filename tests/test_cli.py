@@ -92,7 +92,8 @@ def test_sr_nan_pixels_refused(tmp_path, capsys):
     arr = np.random.rand(8, 8, 3).astype(np.float32)
     arr[1, 1, 1] = np.nan
     np.save(src, arr)
-    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(tmp_path / "o.npy"), "-q"]) == 2
+    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(tmp_path / "o.npy"),
+                     "-q"]) == 2
     assert "NaN" in capsys.readouterr().err
 
 
@@ -106,13 +107,15 @@ def test_sr_never_overwrites(tmp_path, capsys):
     assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(out), "-q"]) == 2
     assert out.read_bytes() == b"keep me"
     assert "already exists" in capsys.readouterr().err
-    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(out), "-q", "--overwrite"]) == 0
+    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(out), "-q",
+                     "--overwrite"]) == 0
     assert out.read_bytes() != b"keep me"
 
 
 def test_eval_bicubic_set5_matches_the_published_numbers(capsys):
     set5 = shared_datasets("benchmark/Set5/HR")
-    assert cli_main(["eval", "-m", "bicubic", "--data", str(set5), "--scales", "2,3,4", "--y", "-q"]) == 0
+    assert cli_main(["eval", "-m", "bicubic", "--data", str(set5), "--scales", "2,3,4", "--y",
+                     "-q"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: float(line.split()[1]) for line in out.splitlines()
             if line.strip().startswith("x")}
@@ -137,7 +140,7 @@ def test_eval_writes_csv_and_refuses_bad_scales(tmp_path, capsys):
 def test_main_py_subprocess_exit_code(tmp_path):
     """The real entry point: non-zero exit and one line on stderr for a bad input."""
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "sr", str(tmp_path / "x.png"),
-                           "-s", "2", "-o", str(tmp_path / "y.png")], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120)
+                           "-s", "2", "-o", str(tmp_path / "y.png")], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "does not exist" in proc.stderr

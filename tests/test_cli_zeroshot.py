@@ -22,8 +22,10 @@ def test_zssr_cli_rgb_channels_and_errors(tmp_path: Path, capsys) -> None:
     assert "zssr" in SUBCOMMANDS and "mzsr" in SUBCOMMANDS
     src = _png(tmp_path / "a.png")
     out = tmp_path / "o.png"
-    fast = ["--iters", "2", "--crop", "16", "--bp", "1", "--no-ensemble", "-q", "--precision", "fp32"]
-    assert cli_main(["zssr", str(src), "-s", "2", "-o", str(out), "--kernel", "gauss1.0"] + fast) == 0
+    fast = ["--iters", "2", "--crop", "16", "--bp", "1", "--no-ensemble", "-q", "--precision",
+            "fp32"]
+    assert cli_main(["zssr", str(src), "-s", "2", "-o", str(out), "--kernel", "gauss1.0"]
+                    + fast) == 0
     assert cv2.imread(str(out)).shape == (40, 40, 3)
     assert "2 iterations" in capsys.readouterr().err
     rng = np.random.default_rng(0)

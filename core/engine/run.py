@@ -190,7 +190,8 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
         groups = [px]
     elif in_ch == 3:
         groups = [np.repeat(px[..., i:i + 1], 3, axis=2) for i in range(c)]
-        notes.append(f"RGB model on {c}-channel data: each channel replicated to RGB, output averaged")
+        notes.append(f"RGB model on {c}-channel data: each channel replicated to RGB, "
+                     "output averaged")
     elif in_ch == c:
         groups = [px]
     else:

@@ -12,7 +12,8 @@ from .meshio import MESH_EXTENSIONS, load_mesh, save_mesh
 from .render import render_mesh, view_rotation
 
 __all__ = [
-    "Surface", "equations", "scale_intrinsics", "METHODS", "DEFAULT_METHOD", "integrate", "integrate_sync", "made",
+    "Surface", "equations", "scale_intrinsics", "METHODS", "DEFAULT_METHOD", "integrate",
+    "integrate_sync", "made",
     "Mesh", "mesh_from_surface", "grid_triangles", "vertex_normals", "scalar_colors",
     "to_open3d", "MESH_EXTENSIONS", "save_mesh", "load_mesh", "render_mesh", "view_rotation",
 ]

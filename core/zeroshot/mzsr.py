@@ -137,7 +137,8 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
 
 
 def _crops(images: list[np.ndarray], rng: np.random.Generator, n: int, size: int) -> Tensor:
-    """``n`` random flipped/transposed ``size``-pixel crops as a (n, 3, size, size) [0, 1] tensor."""
+    """``n`` random flipped/transposed ``size``-pixel crops as an (n, 3, size, size) tensor in
+    [0, 1]."""
     pool = [a for a in images if min(a.shape[:2]) >= size]
     if not pool:
         raise ConfigError(f"no training image is at least {size} x {size} pixels")

@@ -4,8 +4,9 @@ A bar with the window (x, y, size in SR pixels; click any image to centre it the
 Cancel with a progress bar, and the heat map's opacity. Below, one column per model of the
 last run: its SR and the heat map over the LR at the SR size (the core's seismic rendering,
 :func:`core.attribution.render.lam_overlay`), both with the window outlined in red, the
-diffusion and Gini indices, and a Save button (the PNG has the window drawn in, as the CLI's). Before a run one column shows the best image at hand for picking
-the window. All images share one zoom/pan; the window of the next run is a dashed square.
+diffusion and Gini indices, and a Save button (the PNG has the window drawn in, as the CLI's).
+Before a run one column shows the best image at hand for picking the window. All images share
+one zoom/pan; the window of the next run is a dashed square.
 The view computes nothing: the maps come from the session, overlays from the controller.
 """
 

@@ -25,7 +25,8 @@ DIFF_CMAP = "inferno"
 
 
 def value_text(data: ImageData, col: int, row: int) -> str:
-    """The pixel's values in the file's own units (``units.to_file``), e.g. ``(12, 40): 81 97 3``."""
+    """The pixel's values in the file's own units (``units.to_file``), e.g.
+    ``(12, 40): 81 97 3``."""
     raw = data.units.to_file(data.pixels[row:row + 1, col:col + 1])[0, 0]
     if np.issubdtype(raw.dtype, np.integer) or raw.dtype == bool:
         vals = " ".join(str(int(v)) for v in raw)
@@ -240,8 +241,8 @@ class CompareGrid(QWidget):
                     what = "angle" if s.source is not None and s.source.kind == "normals" \
                         else "|Δ|"
                     panel.set_image(res.diff, levels=(0.0, hi), lut=lut,
-                                    readout=lambda c, r, d=res.diff, w=what: f"({c}, {r}) {w} = "
-                                                                             f"{float(d[r, c]):.4g}")
+                                    readout=lambda c, r, d=res.diff, w=what:
+                                    f"({c}, {r}) {w} = {float(d[r, c]):.4g}")
             else:
                 img = res.image
                 r0 = res.result

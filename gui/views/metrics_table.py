@@ -152,7 +152,8 @@ class MetricsTable(QWidget):
             for c, text in enumerate(cells_of(m)):
                 item = QTableWidgetItem(text)
                 if c in numeric:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         if not rows:
             hint = ("attach an HR reference or choose degrade to measure" if s.hr is None

@@ -26,7 +26,8 @@ class TinyEncoder(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1))
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(8, 8, 3, padding=1))
 
     def forward(self, x):
         return self.body(x)
@@ -44,7 +45,8 @@ class TinySR(FixedScaleSR):
         c = in_channels
         self.net = nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(),
                                  nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
-                                 nn.Conv2d(16, c * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
+                                 nn.Conv2d(16, c * scale * scale, 3, padding=1),
+                                 nn.PixelShuffle(scale))
 
     def forward(self, x):
         return self.net(x)
@@ -133,7 +135,8 @@ def test_cancel_stops_between_yields_and_runs_cleanup():
 
 def test_super_resolve_job_cancel_mid_run():
     data = ImageData(np.random.rand(64, 64, 3).astype(np.float32))
-    job = super_resolve(TinySR(2).eval(), data, scale=2, options=SROptions(tile=16, precision="fp32"))
+    job = super_resolve(TinySR(2).eval(), data, scale=2,
+                        options=SROptions(tile=16, precision="fp32"))
     seen = []
     with pytest.raises(Cancelled):
         run_sync(job, on_progress=seen.append, should_stop=lambda: len(seen) >= 2)

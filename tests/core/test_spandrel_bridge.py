@@ -90,7 +90,8 @@ def test_spandrel_model_runs_through_the_engine(fake_spandrel, weird_file):
 def test_spandrel_errors_are_reported_with_ours(fake_spandrel, weird_file, tmp_path):
     other = tmp_path / "other.pth"
     torch.save({"nothing.weight": torch.zeros(2, 2)}, other)
-    with pytest.raises(CheckpointError, match="matches no known architecture.*spandrel cannot load other.pth"):
+    with pytest.raises(CheckpointError,
+                       match="matches no known architecture.*spandrel cannot load other.pth"):
         load_model(other)
 
     class NotImage:

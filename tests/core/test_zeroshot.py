@@ -191,7 +191,8 @@ def test_mzsr_config_train_and_adapt(tmp_path: Path) -> None:
         load_mzsr_config(None, hr_patch=18)
     path = run_sync(train_mzsr(cfg, tmp_path / "run"))
     net, info = load_mzsr(path)
-    assert info["phase"] == "done" and info["scale"] == 2 and (tmp_path / "run/pretrain.pt").exists()
+    assert info["phase"] == "done" and info["scale"] == 2
+    assert (tmp_path / "run/pretrain.pt").exists()
     log = (tmp_path / "run/log.csv").read_text().splitlines()
     assert len(log) == 5 and log[-1].startswith("meta,2,")
     y = run_sync(mzsr_adapt(net, _smooth(12, 12), 2, preset_kernel("gauss1.0"), steps=2))

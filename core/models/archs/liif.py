@@ -73,7 +73,8 @@ def default_liif_spec(encoder: str = "edsr-baseline", hidden: int = 256, depth: 
     return {
         "name": "liif",
         "args": {
-            "encoder_spec": {"name": encoder, "args": {"no_upsampling": True, **(encoder_args or {})}},
+            "encoder_spec": {"name": encoder,
+                             "args": {"no_upsampling": True, **(encoder_args or {})}},
             "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [hidden] * depth}},
         },
     }
