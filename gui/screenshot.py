@@ -165,14 +165,29 @@ def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
         return save_window(window, errors, path)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--ipf" in sys.argv:
-        print(make_ipf_screenshot(args[0] if args else "docs/ipf.png",
-                                  ipf=args[1] if len(args) > 1 else "ipf"))
-    elif "--zeroshot" in sys.argv:
-        print(make_zeroshot_screenshot(args[0] if args else "docs/zeroshot.png"))
-    elif "--lam" in sys.argv:
-        print(make_lam_screenshot(args[0] if args else "docs/lam.png"))
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m gui.screenshot", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("output", nargs="?", default=None,
+                    help="PNG to write (default: docs/screenshot.png, docs/ipf.png, ...)")
+    ap.add_argument("ipf_weights", nargs="?", default="ipf",
+                    help="with --ipf: IPF checkpoint or bundled name (default: ipf)")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--ipf", action="store_true", help="the IPF flow tab")
+    which.add_argument("--zeroshot", action="store_true", help="the Zero-shot tab")
+    which.add_argument("--lam", action="store_true", help="the LAM tab")
+    a = ap.parse_args(argv)
+    if a.ipf:
+        print(make_ipf_screenshot(a.output or "docs/ipf.png", ipf=a.ipf_weights))
+    elif a.zeroshot:
+        print(make_zeroshot_screenshot(a.output or "docs/zeroshot.png"))
+    elif a.lam:
+        print(make_lam_screenshot(a.output or "docs/lam.png"))
     else:
-        print(make_screenshot(args[0] if args else "docs/screenshot.png"))
+        print(make_screenshot(a.output or "docs/screenshot.png"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
