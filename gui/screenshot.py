@@ -18,7 +18,6 @@ astronaut degraded x4 (flow as a colour wheel, confidence), after comparing LIIF
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path

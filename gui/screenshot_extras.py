@@ -98,9 +98,22 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
         return save_window(window, errors, path)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--channels" in sys.argv:
-        print(make_channels_screenshot(args[0] if args else "docs/channels.png"))
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m gui.screenshot_extras", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("output", nargs="?", default=None,
+                    help="PNG to write (default: docs/surface3d.png or docs/channels.png)")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--surface", action="store_true", help="the 3D surface pane (default)")
+    which.add_argument("--channels", action="store_true", help="the channel browser")
+    a = ap.parse_args(argv)
+    if a.channels:
+        print(make_channels_screenshot(a.output or "docs/channels.png"))
     else:
-        print(make_surface_screenshot(args[0] if args else "docs/surface3d.png"))
+        print(make_surface_screenshot(a.output or "docs/surface3d.png"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
