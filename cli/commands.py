@@ -19,7 +19,7 @@ def parse_scale(text: str) -> float | tuple[float, float]:
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}")
+        raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}") from None
     if len(values) == 1:
         return values[0]
     if len(values) == 2:
@@ -45,7 +45,8 @@ def parse_scales(text: str) -> list[int]:
         try:
             v = float(part)
         except ValueError:
-            raise ScaleError(f"--scales must be integers separated by commas, got {text!r}")
+            raise ScaleError(f"--scales must be integers separated by commas, "
+                             f"got {text!r}") from None
         if not math.isfinite(v) or v != int(v) or v < 1:
             raise ScaleError(f"evaluation scales must be positive integers, got {part!r}")
         out.append(int(v))

@@ -32,7 +32,8 @@ def parse_ints(text: str, what: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip() != ""]
     except ValueError:
-        raise InputError(f"{what} must be whole numbers separated by commas, got {text!r}")
+        raise InputError(f"{what} must be whole numbers separated by commas, "
+                         f"got {text!r}") from None
 
 
 def parse_region(text: str):

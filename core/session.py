@@ -298,7 +298,8 @@ class Session:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"not a session file (invalid JSON: {exc.msg}, line {exc.lineno})")
+            raise InputError(f"not a session file (invalid JSON: {exc.msg}, "
+                             f"line {exc.lineno})") from None
         if not isinstance(obj, dict) or obj.get("format") != "sr-workbench-session":
             raise InputError("not an SR Workbench session file (no 'sr-workbench-session' format)")
         if int(obj.get("version", 0)) > SESSION_VERSION:

@@ -108,7 +108,7 @@ def browse_job(datas: dict[str, ImageData], n: int, part: str, bins: int = 64
         hist = channel_histogram(datas[first], k, bins)
     else:
         hist = histogram(arrays[first], bins)
-    for name, a in arrays.items():   # -inf dB of zeros, NaN: drawn at the bottom of the scale
+    for a in arrays.values():   # -inf dB of zeros, NaN: drawn at the bottom of the scale
         bad = ~np.isfinite(a)
         if bad.any():
             a[bad] = levels[0]
@@ -197,7 +197,7 @@ def channel_metrics_job(images: dict[str, tuple[str, ImageData]], gt: ImageData,
 
     rows: list[ChannelRow] = []
     total = max(1, len(images))
-    for i, (key, (label, img)) in enumerate(images.items()):
+    for i, (label, img) in enumerate(images.values()):
         yield Progress(i, total, f"NMSE: {label}")
         ck = ("nmse", id(img), id(gt), shave)
         try:

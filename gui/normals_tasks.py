@@ -221,7 +221,7 @@ def angular_metrics_job(maps: dict[str, tuple[str, NormalMap]], gt: NormalMap,
 
     rows: list[AngularRow] = []
     total = max(1, len(maps))
-    for i, (key, (label, nmap)) in enumerate(maps.items()):
+    for i, (label, nmap) in enumerate(maps.values()):
         yield Progress(i, total, f"angular error: {label}")
         ck = ("angular", id(nmap), id(gt))
         try:

@@ -267,7 +267,7 @@ def metrics_job(images: dict[str, tuple[str, ImageData]], hr: ImageData, roi: Re
     rows: list[MetricRow] = []
     total = max(1, len(images))
     ref = hr.pixels
-    for i, (key, (label, img)) in enumerate(images.items()):
+    for i, (label, img) in enumerate(images.values()):
         yield Progress(i, total, f"metrics: {label}")
         kw = dict(crop_border=shave, test_y_channel=y_channel and img.channels in (1, 3))
         ck = (id(img), y_channel, shave)

@@ -39,7 +39,9 @@ def test_normals_split_writes_both_parts(tmp_path, capsys):
     out = str(tmp_path / "out")
     assert cli_main(["normals", "split", str(src), "--sigma", "2", "-o", out]) == 0
     shape, detail = tmp_path / "out" / "n_shape.png", tmp_path / "out" / "n_detail.png"
-    assert cv2.imread(str(shape), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    for part in (shape, detail):
+        img = cv2.imread(str(part), cv2.IMREAD_UNCHANGED)
+        assert img is not None and img.dtype == np.uint16 and img.shape[2] == 3, part
     err = capsys.readouterr().err
     assert "recombination error" in err
     assert cli_main(["normals", "split", str(src), "-o", str(tmp_path / "out")]) == 2

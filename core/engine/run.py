@@ -69,7 +69,8 @@ def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None
         try:
             oh, ow = (int(size[0]), int(size[1]))
         except (TypeError, ValueError, IndexError):
-            raise ScaleError(f"output size must be two integers (height, width), got {size!r}")
+            raise ScaleError(f"output size must be two integers (height, width), "
+                             f"got {size!r}") from None
         if oh <= 0 or ow <= 0:
             raise ScaleError(f"output size must be positive, got {ow}x{oh} (width x height)")
         if oh > h * MAX_SCALE or ow > w * MAX_SCALE:
@@ -80,7 +81,7 @@ def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None
         try:
             s = float(s)
         except (TypeError, ValueError):
-            raise ScaleError(f"scale must be a number, got {s!r}")
+            raise ScaleError(f"scale must be a number, got {s!r}") from None
         if not math.isfinite(s) or s <= 0:
             raise ScaleError(f"scale must be a positive finite number, got {s!r}")
         if s > MAX_SCALE:

@@ -33,7 +33,7 @@ def _check_sigma(sigma: float) -> float:
     try:
         s = float(sigma)
     except (TypeError, ValueError):
-        raise InputError(f"sigma must be a number of pixels, got {sigma!r}")
+        raise InputError(f"sigma must be a number of pixels, got {sigma!r}") from None
     if not np.isfinite(s) or s <= 0:
         raise InputError(f"sigma must be a positive number of pixels, got {sigma!r}")
     if s > 1000:

@@ -124,6 +124,8 @@ def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
     assert res.image.pixels.shape == (32, 32, 3) and res.diff is not None
     assert key in [r.model for r in c.session.metrics]
     assert view.xs == [1, 2, 3]                   # one curve point per adaptation step
+    points = [curve_point(p) for p in steps if curve_point(p) is not None]
+    assert [q[0] for q in points] == view.xs      # the tab plots what the controller sent
     assert view.plot.getAxis("bottom").labelText == "adaptation step"
     assert all(np.isfinite(v) and v > 0 for v in view.losses)
     assert view.status.text().startswith("MZSR: 3 adaptation steps, done in")

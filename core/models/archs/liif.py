@@ -107,7 +107,7 @@ class LIIF(ArbitraryScaleSR):
         self.local_ensemble = local_ensemble
         self.feat_unfold = feat_unfold
         self.cell_decode = cell_decode
-        feat_dim = int(getattr(encoder, "out_dim"))
+        feat_dim = int(encoder.out_dim)
         in_dim = feat_dim * (9 if feat_unfold else 1) + 2 + (2 if cell_decode else 0)
         self.imnet = MLP(in_dim, out_dim, list(hidden_list))
         self.feat_dim = feat_dim
