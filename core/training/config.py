@@ -10,7 +10,7 @@ A config has five sections (every key but ``model.arch`` and ``data.train`` has 
              scale_min: 1.0, scale_max: 4.0, sample_q: 2304, augment: true}
             # or normal maps: {kind: normals, part: detail, sigma: 4, train: [folders], ...}
     train:  {steps: 20000, lr: 1.0e-4, schedule: {type: step, step_size: 8000, gamma: 0.5},
-             loss_scale: 2.0, precision: auto, channels_last: true, log_every: 10}
+             loss: l1, loss_scale: 2.0, precision: auto, channels_last: true, log_every: 10}
     validation: {data: ../shared/datasets/benchmark/Set5/HR, scales: [4], every_steps: 300,
                  extra_scales: [2, 8], extra_every: 4, precision: auto}
     checkpoint: {every_minutes: 5}
