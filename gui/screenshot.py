@@ -171,15 +171,17 @@ def main(argv: list[str] | None = None) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output", nargs="?", default=None,
                     help="PNG to write (default: docs/screenshot.png, docs/ipf.png, ...)")
-    ap.add_argument("ipf_weights", nargs="?", default="ipf",
+    ap.add_argument("ipf_weights", nargs="?", default=None,
                     help="with --ipf: IPF checkpoint or bundled name (default: ipf)")
     which = ap.add_mutually_exclusive_group()
     which.add_argument("--ipf", action="store_true", help="the IPF flow tab")
     which.add_argument("--zeroshot", action="store_true", help="the Zero-shot tab")
     which.add_argument("--lam", action="store_true", help="the LAM tab")
     a = ap.parse_args(argv)
+    if a.ipf_weights is not None and not a.ipf:
+        ap.error(f"a second argument ({a.ipf_weights!r}) is read only with --ipf")
     if a.ipf:
-        print(make_ipf_screenshot(a.output or "docs/ipf.png", ipf=a.ipf_weights))
+        print(make_ipf_screenshot(a.output or "docs/ipf.png", ipf=a.ipf_weights or "ipf"))
     elif a.zeroshot:
         print(make_zeroshot_screenshot(a.output or "docs/zeroshot.png"))
     elif a.lam:
