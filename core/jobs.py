@@ -10,11 +10,11 @@ job frees its memory and removes any partial output.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Generator, TypeVar
+from typing import Any, Callable, Generator, TypeVar
 
 from .errors import Cancelled
 
-__all__ = ["Progress", "Job", "run_sync", "Cancelled", "sub_job"]
+__all__ = ["Progress", "Step", "Job", "run_sync", "Cancelled", "sub_job"]
 
 T = TypeVar("T")
 
@@ -31,6 +31,14 @@ class Progress:
     def fraction(self) -> float:
         """Completed share in [0, 1] (0 when the total is unknown)."""
         return min(1.0, self.done / self.total) if self.total > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Step(Progress):
+    """A :class:`Progress` that carries a partial result: ``key`` says what ``value`` is."""
+
+    key: str = ""
+    value: Any = None
 
 
 Job = Generator[Progress, None, T]

@@ -24,7 +24,8 @@ from core.engine.run import SROptions
 from core.errors import SRWError
 from core.session import Session
 
-from . import tasks
+from core.app import display, memory, run as tasks
+from core.jobs import Step
 from .job_channels import JobChannels
 from .controller_channels import ChannelsMixin
 from .controller_files import FilesMixin
@@ -149,10 +150,10 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         s.state.layout["channel"] = ch
         if s.lr is not None:
             self._inputs_signature = self._request([]).inputs_signature()
-            s.set_inputs(s.lr, s.hr, tasks.display_array(s.lr, ch),
-                         tasks.display_array(s.hr, ch) if s.hr is not None else None)
+            s.set_inputs(s.lr, s.hr, display.display_array(s.lr, ch),
+                         display.display_array(s.hr, ch) if s.hr is not None else None)
         for key, r in list(s.results.items()):
-            s.results[key] = dataclasses.replace(r, display=tasks.display_array(r.image, ch))
+            s.results[key] = dataclasses.replace(r, display=display.display_array(r.image, ch))
         s.notify("results")
 
     def set_roi(self, roi: tuple[int, int, int, int] | None) -> None:
@@ -186,7 +187,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         name = {"torch.float32": "fp32", "torch.bfloat16": "bf16", "torch.float16": "fp16"}
         return f"{dev.type} · {name.get(str(dt), str(dt))}"
 
-    def memory_plan(self) -> tasks.MemoryPlan | None:
+    def memory_plan(self) -> memory.MemoryPlan | None:
         s, st = self.session, self.session.state
         models = [k for k in st.models if k in s.catalog]
         if s.source is None or not models:
@@ -196,7 +197,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         lr_hw, out_hw = tasks.predict_geometry(s.source.pixels.shape[:2], hr_hw, st.reference,
                                                st.scale, st.size)
         kinds = [(s.catalog[k].kind, s.catalog[k].hparams) for k in models]
-        return tasks.memory_plan(lr_hw, s.source.channels, out_hw, kinds, st.tile)
+        return memory.memory_plan(lr_hw, s.source.channels, out_hw, kinds, st.tile)
 
     def memory_text(self) -> str:
         try:
@@ -269,7 +270,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
             self.progress.emit(0.0, "cancelled")
             self.message.emit("Cancelled")
 
-    def _run_step(self, p: tasks.Step) -> None:
+    def _run_step(self, p: Step) -> None:
         if p.key == "inputs":
             self._apply_inputs(p.value, self._run_signature)
         elif p.key == "result":
@@ -282,7 +283,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
 
     def _run_progress(self, p) -> None:
         now = time.perf_counter()
-        if now - self._last_emit < 0.05 and not isinstance(p, tasks.Step):
+        if now - self._last_emit < 0.05 and not isinstance(p, Step):
             return
         self._last_emit = now
         f = p.fraction

@@ -3,9 +3,9 @@
 Channel files (``.npz`` / ``.mat`` / ``.h5``, complex or 4-D ``.npy``, or any file opened as
 "channel data") are read with the options the user picks in the variable dialog (the window
 sets :attr:`choose_channel_options`; a saved session reuses its options without asking). The
-run goes through :func:`core.channel_sr.super_resolve_channels` (see :func:`gui.tasks.run_job`)
+run goes through :func:`core.channel_sr.super_resolve_channels` (see :func:`core.app.run.run_job`)
 with the replicate / groups choice kept in the session layout; the metrics are NMSE and PSNR
-against the ground truth (:mod:`gui.channel_tasks`). The channel browser asks for channel
+against the ground truth (:mod:`core.app.channels`). The channel browser asks for channel
 frames and the range table here (``browse`` and ``channel_stats`` channels: a newer request
 supersedes an older one, so a fast-moving slider never shows a stale channel).
 "Fine-tune on this data" (:meth:`ChannelsMixin.finetune_channels`) trains a copy of a model on
@@ -20,7 +20,7 @@ from typing import Callable
 
 from core.errors import SRWError
 
-from . import channel_tasks as ct
+from core.app import channels as ct
 
 __all__ = ["ChannelsMixin", "CHANNEL_FILE_EXTENSIONS"]
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import Signal
 from core.data import Region
 from core.errors import SRWError
 
-from . import analysis_tasks as at
+from core.app import analysis as at
 
 __all__ = ["LamMixin", "eta_text", "LAM_SIZE"]
 

@@ -3,7 +3,7 @@
 When the input's kind is ``normals``: the file is decoded with the chosen convention and mask
 when it is opened (the loader's warnings are kept and shown; a photo opened as a normal map
 gets a question: open it as an image instead?), ``run`` super-resolves it with the split and
-naive methods and the bicubic baseline (:mod:`gui.normals_tasks`, on the ``run`` channel: one
+naive methods and the bicubic baseline (:mod:`core.app.normals`, on the ``run`` channel: one
 progress bar, Cancel, stale results dropped) and the metrics are angular errors. Options are
 kept in the session layout; the convention is also remembered in the settings for next time.
 """
@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 
 from core.errors import SRWError
 
-from . import normals_tasks as nt
+from core.app import normals as nt
 
 __all__ = ["NormalsMixin"]
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 
 from core.errors import InputError, SRWError
 
-from . import analysis_tasks as at
+from core.app import analysis as at
 from .controller_lam import eta_text
 
 __all__ = ["StudyMixin"]
@@ -56,7 +56,7 @@ class StudyMixin:
 
     def run_study(self, study: str, use_region: bool = True, **params: Any) -> bool:
         """Run ``study`` (crop, swap, size, mosaic) with the view's ``params`` (see
-        :class:`gui.analysis_tasks.StudyRequest`); supersedes a study in progress."""
+        :class:`core.app.analysis.StudyRequest`); supersedes a study in progress."""
         from core.studies import StudyOptions
 
         s, st = self.session, self.session.state

@@ -17,8 +17,8 @@ from PySide6.QtCore import Signal
 
 from core.errors import InputError, SRWError
 
-from . import normals_tasks as nt
-from . import surface_tasks as sft
+from core.app import normals as nt
+from core.app import surface as sft
 
 __all__ = ["SurfaceMixin", "SURFACE_DEFAULTS"]
 

@@ -4,7 +4,7 @@ ZSSR or MZSR (:meth:`run_mzsr`: meta-weights adapted in a few steps) runs on the
 shows (the opened image, or the degraded one in ``degrade`` mode) on the ``zeroshot`` channel,
 with progress and Cancel. Every progress item goes out through ``zssr_step`` (the tab draws the
 loss curve from it); the result joins the window's results under
-:data:`gui.zeroshot_tasks.ZSSR_KEY` (MZSR: ``"MZSR(n)"``), so Compare, Swipe, the metrics table
+:data:`core.app.zeroshot.ZSSR_KEY` (MZSR: ``"MZSR(n)"``), so Compare, Swipe, the metrics table
 and Save result show it like any model's. A result of an LR no longer on screen is dropped.
 Inputs MZSR cannot take (no weights, a file that is not MZSR, another scale than the weights',
 channel data) are refused with a message before anything runs.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from . import zeroshot_tasks as zt
+from core.app import zeroshot as zt
 from .controller_lam import eta_text
 
 __all__ = ["ZeroShotMixin"]
@@ -31,7 +31,7 @@ class ZeroShotMixin:
 
     def run_zssr(self, scale: float, iters: int, kernel: str = "bicubic") -> bool:
         """ZSSR of the LR on screen by ``scale`` (> 1), ``iters`` iterations at most per stage,
-        ``kernel`` one of :data:`gui.zeroshot_tasks.KERNELS`; supersedes a run in progress."""
+        ``kernel`` one of :data:`core.app.zeroshot.KERNELS`; supersedes a run in progress."""
         s, st = self.session, self.session.state
         if s.lr is None:
             self.error.emit("open an image first (File > Open)")
@@ -65,7 +65,7 @@ class ZeroShotMixin:
                  weights: str | Path | None = None) -> bool:
         """MZSR of the LR on screen: the meta-weights ``weights`` (None: the bundled file)
         adapted in ``steps`` SGD steps, then SR by their scale, which ``scale`` must equal;
-        ``kernel`` one of :data:`gui.zeroshot_tasks.KERNELS`. Supersedes a run in progress."""
+        ``kernel`` one of :data:`core.app.zeroshot.KERNELS`. Supersedes a run in progress."""
         s, st = self.session, self.session.state
         if s.lr is None:
             self.error.emit("open an image first (File > Open)")

@@ -12,7 +12,7 @@ from typing import Callable
 from core.engine.run import SROptions, output_size
 from core.errors import SRWError
 
-from . import zoom
+from core.app import zoom
 
 __all__ = ["ZoomMixin"]
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from .tasks import Step
+from core.jobs import Step
 from .workers import JobWorker
 
 __all__ = ["JobChannels"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from .analysis_tasks import STUDIES
+from core.app.analysis import STUDIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .main_window import MainWindow

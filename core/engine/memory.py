@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available_bytes", "human_bytes", "check_fits"]
+from ..errors import ResourceError
+
+__all__ = ["MEMORY_SHARE", "available_bytes", "human_bytes", "check_fits"]
+
+#: Share of the free memory one run may use: the engine refuses beyond it, and the run plan
+#: (:mod:`core.app.memory`) picks tiles to stay under it.
+MEMORY_SHARE = 0.6
 
 
 def available_bytes() -> int:
@@ -30,10 +36,8 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} PB"  # pragma: no cover
 
 
-def check_fits(needed: int, what: str, share: float = 0.6) -> None:
+def check_fits(needed: int, what: str, share: float = MEMORY_SHARE) -> None:
     """Raise :class:`ResourceError` when ``needed`` bytes exceed ``share`` of free memory."""
-    from ..errors import ResourceError
-
     free = available_bytes()
     if needed > share * free:
         raise ResourceError(

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..analysis_tasks import lam_caption
+from core.app.analysis import lam_caption
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..channel_tasks import PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells
+from core.app.channels import PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells
 from .channel_browser_finetune import FinetuneBar
 from .compare_grid import ViewLinker
 
@@ -339,7 +339,7 @@ class ChannelBrowser(QWidget):
 
     def _on_channel(self, n: int) -> None:
         """Browse channel ``n``; the compare grid shows the same channel (its first part)."""
-        from ..channel_tasks import working_index
+        from core.app.channels import working_index
 
         self._timer.start()
         src = self.session.source

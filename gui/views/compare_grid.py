@@ -153,7 +153,7 @@ class CompareGrid(QWidget):
         """Panel keys in display order for the current session."""
         s = self.session
         if s.source is not None and s.source.kind == "normals":   # the normal-map methods
-            from ..normals_tasks import normal_keys, options
+            from core.app.normals import normal_keys, options
 
             models = normal_keys(options(s.state.layout))
         else:

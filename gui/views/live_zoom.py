@@ -3,7 +3,7 @@
 The scene is the *virtual* output of a full run at the chosen scale (one unit = one output
 pixel). The LR image is drawn underneath (nearest) for context; on every zoom or pan (after a
 short pause) the controller queries the model for the visible window at screen resolution
-(coarse pass first, then full) and the tile is drawn on top. See :mod:`gui.zoom`.
+(coarse pass first, then full) and the tile is drawn on top. See :mod:`core.app.zoom`.
 """
 
 from __future__ import annotations

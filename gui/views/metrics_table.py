@@ -2,9 +2,9 @@
 
 The values come from :func:`core.metrics.region_metrics`, :func:`~core.metrics.psnr` and
 :func:`~core.metrics.ssim` (computed on a worker by the controller); the table only formats
-them (:func:`gui.tasks.fmt_metric`: PSNR with 3 decimals in dB, SSIM with 4). Normal maps get
-the angular-error statistics instead (one row per result and region, :mod:`gui.normals_tasks`)
-and channel data NMSE / PSNR against the ground truth (:mod:`gui.channel_tasks`).
+them (:func:`core.app.run.fmt_metric`: PSNR with 3 decimals in dB, SSIM with 4). Normal maps get
+the angular-error statistics instead (one row per result and region, :mod:`core.app.normals`)
+and channel data NMSE / PSNR against the ground truth (:mod:`core.app.channels`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 
-from ..tasks import fmt_metric
+from core.app.display import fmt_metric
 
 __all__ = ["MetricsTable", "COLUMNS"]
 
@@ -106,8 +106,8 @@ class MetricsTable(QWidget):
 
     def _layout_for(self, rows: list):
         """Columns and the row formatter for the kind of rows (or of data) shown."""
-        from ..channel_tasks import CHANNEL_COLUMNS, ChannelRow, channel_cells
-        from ..normals_tasks import ANGULAR_COLUMNS, AngularRow, angular_cells
+        from core.app.channels import CHANNEL_COLUMNS, ChannelRow, channel_cells
+        from core.app.normals import ANGULAR_COLUMNS, AngularRow, angular_cells
 
         src = self.session.source
         kind = src.kind if src is not None else None

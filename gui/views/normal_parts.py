@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..normals_tasks import PART_NAMES
+from core.app.normals import PART_NAMES
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel

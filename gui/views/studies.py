@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
-from ..analysis_tasks import STUDIES, STUDY_AXES, study_table, study_tiles
+from core.app.analysis import STUDIES, STUDY_AXES, study_table, study_tiles
 from ..widgets.job_widgets import slim_progress, status_label
 
 __all__ = ["StudiesView", "COLOURS", "TILE"]

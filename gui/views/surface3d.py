@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.surface import METHODS
 
-from ..surface_tasks import COLOR_MODES, ERROR_MAX_DEG, VIEW_ORDER, error_rgb
+from core.app.surface import COLOR_MODES, ERROR_MAX_DEG, VIEW_ORDER, error_rgb
 from ..widgets.job_widgets import slim_progress, status_label
 from .renderers import Open3DRenderer, RendererUnavailable, SoftwareRenderer
 from .surface_canvas import SurfaceCanvas, SurfacePanel

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..zeroshot_tasks import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
+from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
 from ..widgets.job_widgets import slim_progress, status_label
 
 if TYPE_CHECKING:  # pragma: no cover

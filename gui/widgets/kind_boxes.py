@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton, QToolButton, QWidget,
 )
 
-from ..normals_tasks import METHOD_KEYS
+from core.app.normals import METHOD_KEYS
 
 __all__ = ["NormalsBox", "ChannelBox"]
 
@@ -27,7 +27,7 @@ _WARN = "color: #e0a040;"
 
 
 class NormalsBox(QGroupBox):
-    options_chosen = Signal(dict)      # changed options (keys of gui.normals_tasks.DEFAULTS)
+    options_chosen = Signal(dict)      # changed options (keys of core.app.normals.DEFAULTS)
     mask_requested = Signal()
 
     def __init__(self, controller, parent: QWidget | None = None):

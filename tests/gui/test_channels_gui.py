@@ -46,7 +46,7 @@ def stack_npz(tmp_path_factory):
 
 def test_picker_browser_and_range_table(qtbot, window, stack_npz, picker):
     from core.channel_stats import channel_histogram, channel_stats, channel_view
-    from gui.channel_tasks import stats_cells
+    from core.app.channels import stats_cells
 
     path, h = stack_npz
     c, s = window.controller, window.session

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF
 
 from core.data import Region
 from core.metrics import psnr, region_metrics, ssim
-from gui.tasks import fmt_metric
+from core.app.display import fmt_metric
 from gui.views.compare_grid import value_text
 from tests.gui.util import degrade_and_run, wait_idle
 

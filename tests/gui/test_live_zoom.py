@@ -10,7 +10,7 @@ from core.engine import super_resolve
 from core.engine.run import SROptions
 from core.jobs import run_sync
 from core.models import load_model
-from gui import zoom
+from core.app import zoom
 from tests.gui.util import wait_idle
 
 

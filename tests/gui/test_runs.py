@@ -8,7 +8,8 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 import gui.controller as controller_mod
-from gui import tasks
+from core.app import memory
+from core.jobs import Step
 from tests.gui.util import wait_idle
 
 
@@ -91,7 +92,7 @@ def test_newer_run_supersedes_and_stale_result_is_dropped(qtbot, window, liif_ck
     # a result that arrives late from the older request is dropped, not shown
     dropped = c.dropped
     fake = s.results["nearest"]
-    c._on_progress(("run", first_gen), tasks.Step(1, 1, "late", key="result",
+    c._on_progress(("run", first_gen), Step(1, 1, "late", key="result",
                                                   value=("bicubic", fake)))
     c._on_finished(("run", first_gen), {"errors": {}})
     assert c.dropped == dropped + 2 and "bicubic" not in s.results
@@ -102,12 +103,12 @@ def test_refuses_before_start_and_offers_tiles(qtbot, window, dialogs, monkeypat
     assert c.open_input(small_png)
     window.model_list.set_checked(["bicubic"])
     wait_idle(qtbot, c)
-    real = tasks.estimate_bytes
-    monkeypatch.setattr(tasks, "available_bytes", lambda: 100 << 20)
+    real = memory.estimate_bytes
+    monkeypatch.setattr(memory, "available_bytes", lambda: 100 << 20)
 
     def estimate(lr_hw, channels, out_hw, models, tile, chunk=65536):
         return (40 << 20) if tile else (500 << 20)   # fits only in tiles
-    monkeypatch.setattr(tasks, "estimate_bytes", estimate)
+    monkeypatch.setattr(memory, "estimate_bytes", estimate)
     assert "too much" in c.memory_text()
     window.update_status()
     assert "next run" in window.memory_label.text()
@@ -120,15 +121,15 @@ def test_refuses_before_start_and_offers_tiles(qtbot, window, dialogs, monkeypat
     wait_idle(qtbot, c)
     assert "bicubic" in s.results
     # nothing fits: a readable refusal, no run
-    monkeypatch.setattr(tasks, "estimate_bytes", lambda *a, **k: 10 << 30)
+    monkeypatch.setattr(memory, "estimate_bytes", lambda *a, **k: 10 << 30)
     assert not c.run()
     assert "would not fit" in dialogs.warnings[-1]
-    monkeypatch.setattr(tasks, "estimate_bytes", real)
+    monkeypatch.setattr(memory, "estimate_bytes", real)
 
 
 def test_memory_estimate_shrinks_with_tiles():
-    big = tasks.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], None)
-    tiled = tasks.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], 128)
+    big = memory.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], None)
+    tiled = memory.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], 128)
     assert tiled < big
     assert controller_mod.human_bytes(big).endswith(("MB", "GB"))
 

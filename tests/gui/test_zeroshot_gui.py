@@ -11,7 +11,7 @@ import pytest
 
 from core.io import save
 from core.samples import sample_image
-from gui.zeroshot_tasks import ZSSR_KEY, curve_point, mzsr_key
+from core.app.zeroshot import ZSSR_KEY, curve_point, mzsr_key
 from tests.gui.util import wait_idle
 
 
@@ -196,7 +196,7 @@ def test_mzsr_job_on_gray(bundled):
     from core.data import ImageData
     from core.jobs import run_sync
     from core.zeroshot.mzsr import load_mzsr
-    from gui.zeroshot_tasks import MZSRRequest, mzsr_job, mzsr_problem
+    from core.app.zeroshot import MZSRRequest, mzsr_job, mzsr_problem
 
     lr = ImageData(np.random.default_rng(0).random((12, 12, 1)).astype(np.float32), kind="gray")
     net, info = load_mzsr(bundled)

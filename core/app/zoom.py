@@ -24,7 +24,7 @@ from core.engine.run import SROptions
 from core.errors import InputError
 from core.jobs import Job, Progress
 
-from .tasks import Step
+from core.jobs import Step
 
 __all__ = ["ZoomRequest", "ZoomModel", "zoom_job", "axis_coords", "encode_for_zoom"]
 

@@ -1,8 +1,8 @@
 """The LAM and background-study work the window hands to a pool thread (core Jobs, no Qt).
 
-As :mod:`gui.tasks`: the controller freezes a request on the GUI thread, the job loads the
+As :mod:`core.app.run`: the controller freezes a request on the GUI thread, the job loads the
 models and runs the core algorithm on a pool thread, and partial results come back as
-:class:`gui.tasks.Step` items. LAM yields one ``Step("lam", (key, LamEntry))`` per model as
+:class:`core.jobs.Step` items. LAM yields one ``Step("lam", (key, LamEntry))`` per model as
 soon as its map is ready (one model's failure does not stop the others); a study returns its
 :class:`core.studies.StudyResult`. Also the few pure helpers the views show (captions, the
 overlay at an opacity, the plot layout of a study, the results table, the CSV rows).
@@ -23,7 +23,7 @@ from core.errors import InputError, SRWError
 from core.jobs import Job, Progress, sub_job
 from core.studies import StudyOptions, StudyResult
 
-from .tasks import Step
+from core.jobs import Step
 
 __all__ = ["LamRequest", "LamEntry", "lam_job", "lam_caption", "lam_overlay_rgb",
            "StudyRequest", "study_job", "STUDIES", "STUDY_AXES", "study_table", "study_csv_rows",

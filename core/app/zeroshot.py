@@ -4,7 +4,7 @@ window's LR.
 :func:`zssr_job` re-yields the training progress of :func:`core.zeroshot.zssr_data` unchanged
 (:class:`core.zeroshot.ZSSRProgress`, with the iteration in ``done``, the L1 ``loss`` and the
 ``lr``), so the tab can draw the loss curve live, then yields the result as a
-:class:`gui.tasks.Step` (``key="result"``, value ``(key, ModelResult)``) for the normal result
+:class:`core.jobs.Step` (``key="result"``, value ``(key, ModelResult)``) for the normal result
 views. :func:`curve_point` says which progress items are points of the curve.
 
 MZSR (:func:`mzsr_job`) adapts meta-weights (:func:`mzsr_weights`: the file the user picked,
@@ -30,7 +30,9 @@ from core.jobs import Job, Progress
 from core.session import ModelResult
 from core.zeroshot.kernels import PRESETS
 
-from .tasks import Step, _diff, display_array
+from core.jobs import Step
+
+from .display import diff_map, display_array
 
 __all__ = ["ZSSR_KEY", "KERNELS", "METHODS", "NO_MZSR_WEIGHTS", "ZeroShotRequest",
            "MZSRRequest", "zssr_job", "curve_point", "mzsr_key", "mzsr_weights", "mzsr_problem",
@@ -86,7 +88,7 @@ def zssr_job(req: ZeroShotRequest) -> Job[ModelResult]:
              *res.notes)
     sr = SRResult(image, ZSSR_KEY, (image.height / req.lr.height, image.width / req.lr.width),
                   req.device, cfg.precision, seconds, tuple(notes))
-    diff, hi = _diff(image, req.hr)
+    diff, hi = diff_map(image, req.hr)
     mr = ModelResult(ZSSR_KEY, sr, display_array(image, req.channel), diff, hi)
     yield Step(1, 1, f"ZSSR done in {seconds:.1f} s", key="result", value=(ZSSR_KEY, mr))
     return mr
@@ -159,7 +161,7 @@ def mzsr_job(req: MZSRRequest) -> Job[ModelResult]:
              f"{req.weights.name}",)
     sr = SRResult(image, key, (float(scale), float(scale)), req.device, precision, seconds,
                   notes)
-    diff, hi = _diff(image, req.hr)
+    diff, hi = diff_map(image, req.hr)
     mr = ModelResult(key, sr, display_array(image, req.channel), diff, hi)
     yield Step(1, 1, f"MZSR done in {seconds:.1f} s", key="result", value=(key, mr))
     return mr

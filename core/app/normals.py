@@ -28,7 +28,7 @@ from core.jobs import Job, Progress, sub_job
 from core.normals import AngularErrorStats, Convention, NormalMap
 from core.session import ModelResult
 
-from .tasks import Step, display_array, plan_output, predict_geometry
+from .run import Step, display_array, plan_output, predict_geometry
 
 __all__ = ["METHOD_KEYS", "DEFAULTS", "options", "convention", "normal_keys", "NormalsResult",
            "NormalsRequest", "normals_io", "normals_run_job", "AngularRow", "ANGULAR_COLUMNS",

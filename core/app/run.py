@@ -1,8 +1,8 @@
 """The work the window hands to a pool thread, written as core Jobs (plain generators, no Qt).
 
 The controller freezes a request on the GUI thread (:class:`RunRequest`, arrays that are never
-mutated afterwards), a :class:`gui.workers.JobWorker` iterates the job on a pool thread, and
-results come back as :class:`Step` items: a :class:`core.jobs.Progress` that also carries a
+mutated afterwards), a worker (:class:`gui.workers.JobWorker`, or the CLI's ``run_sync``) iterates the job on a pool thread, and
+results come back as :class:`core.jobs.Step` items: a :class:`core.jobs.Progress` that also carries a
 payload (``key``, ``value``), so each model's result is shown as soon as it is ready while the
 progress bar keeps moving. Everything here is importable and testable without Qt.
 """
@@ -17,26 +17,15 @@ from typing import Any
 import numpy as np
 
 from core.data import ImageData, Region
-from core.engine.memory import available_bytes
 from core.engine.run import SROptions, output_size
 from core.errors import InputError, SRWError
-from core.jobs import Job, Progress, sub_job
+from core.jobs import Job, Progress, Step, sub_job
 from core.session import MetricRow, ModelResult
 
-__all__ = ["Step", "RunRequest", "display_array", "prepare_inputs", "inputs_job", "run_job",
-           "metrics_job", "estimate_bytes", "memory_plan", "fmt_metric", "predict_geometry",
-           "plan_output", "MemoryPlan"]
+from .display import diff_map, display_array, is_channel_data
 
-#: Share of the free memory a run may plan to use (the engine refuses beyond 0.6 too).
-MEMORY_SHARE = 0.6
-
-
-@dataclass(frozen=True)
-class Step(Progress):
-    """A Progress that carries a partial result: ``key`` says what ``value`` is."""
-
-    key: str = ""
-    value: Any = None
+__all__ = ["RunRequest", "prepare_inputs", "inputs_job", "run_job", "metrics_job",
+           "predict_geometry", "plan_output"]
 
 
 @dataclass(frozen=True)
@@ -61,42 +50,6 @@ class RunRequest:
         return (id(self.source), id(hr), self.reference, scale, self.channel)
 
 
-# --- display -----------------------------------------------------------------------------
-
-def display_array(data: ImageData, channel: int = 0) -> np.ndarray:
-    """What a view shows, as uint8: ``H x W x 3`` for rgb/normals, ``H x W`` otherwise.
-
-    rgb/gray: working range [0, 1] clipped; normals in [-1, 1] are shown as ``(n + 1) / 2``;
-    channel data shows one channel (``channel``), in its own [0, 1] working range.
-    """
-    px = data.pixels
-    if data.kind == "normals" and px.shape[2] >= 3:
-        a = px[..., :3]
-        a = (a + 1.0) * 0.5 if float(np.nanmin(a)) < 0.0 else a
-    elif data.kind == "rgb" and px.shape[2] >= 3:
-        a = px[..., :3]
-    else:
-        a = px[..., min(max(0, channel), px.shape[2] - 1)]
-    a = np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=0.0)
-    return np.ascontiguousarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))
-
-
-def _diff(sr: ImageData, hr: ImageData | None) -> tuple[np.ndarray | None, float]:
-    """``|SR - HR|`` averaged over channels (working units) and its 99.5th percentile."""
-    if hr is None or sr.pixels.shape != hr.pixels.shape:
-        return None, 0.0
-    px = sr.pixels
-    if _channel_data(sr) and _channel_data(hr):   # into the reference's normalisation
-        lo_s, hi_s = (np.asarray(v, np.float32) for v in (sr.units.lo, sr.units.hi))
-        lo_h, hi_h = (np.asarray(v, np.float32) for v in (hr.units.lo, hr.units.hi))
-        span_s = np.where(hi_s > lo_s, hi_s - lo_s, 1).astype(np.float32)
-        span_h = np.where(hi_h > lo_h, hi_h - lo_h, 1).astype(np.float32)
-        px = (px * span_s + (lo_s - lo_h)) / span_h
-    d = np.abs(px - hr.pixels).mean(axis=2).astype(np.float32)
-    d = np.nan_to_num(d, nan=0.0)
-    return d, float(np.percentile(d, 99.5)) if d.size else 0.0
-
-
 # --- inputs ------------------------------------------------------------------------------
 
 def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: str,
@@ -107,7 +60,7 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
 
     if reference == "degrade":
         s = float(scale)
-        if _channel_data(source):   # degraded in the data's own units, normalised again
+        if is_channel_data(source):   # degraded in the data's own units, normalised again
             from core.channel_eval import degrade_channels
 
             lr = degrade_channels(source, s)
@@ -131,13 +84,6 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
                              f"input has {source.channels}")
         return source, attached_hr
     return source, None
-
-
-def _channel_data(data: ImageData) -> bool:
-    """Channel data read by the channel loader (its layout and units are known)."""
-    from core.channels import ChannelMeta
-
-    return data.kind == "channels" and isinstance(data.meta.get("channels"), ChannelMeta)
 
 
 def plan_output(lr: ImageData, hr: ImageData | None, scale: float,
@@ -218,7 +164,7 @@ def run_job(req: RunRequest) -> Job[dict]:
         yield Progress(start, total, prefix + "loading")
         try:
             loaded = load_model(key)
-            if _channel_data(lr):   # every channel, replicate / groups for RGB models
+            if is_channel_data(lr):   # every channel, replicate / groups for RGB models
                 from core.channel_sr import super_resolve_channels
 
                 job = super_resolve_channels(loaded.module, lr, size=out_hw,
@@ -237,7 +183,7 @@ def run_job(req: RunRequest) -> Job[dict]:
             yield Step(start + 1000, total, f"{label} failed", key="error",
                        value=(key, "out of memory: try tiles, a smaller scale or a crop"))
             continue
-        diff, hi = _diff(res.image, hr)
+        diff, hi = diff_map(res.image, hr)
         mr = ModelResult(label, res, display_array(res.image, req.channel), diff, hi)
         yield Step(start + 1000, total, f"{label} done in {res.seconds:.2f} s",
                    key="result", value=(key, mr))
@@ -245,15 +191,6 @@ def run_job(req: RunRequest) -> Job[dict]:
 
 
 # --- metrics -----------------------------------------------------------------------------
-
-def fmt_metric(value: float, kind: str) -> str:
-    """How the table writes a value: PSNR ``%.3f`` dB, SSIM ``%.4f``; ``inf``; ``-`` for nan."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if math.isinf(value):
-        return "inf"
-    return f"{value:.3f}" if kind == "psnr" else f"{value:.4f}"
-
 
 def metrics_job(images: dict[str, tuple[str, ImageData]], hr: ImageData, roi: Region | None,
                 y_channel: bool, shave: int, cache: dict) -> Job[list[MetricRow]]:
@@ -284,73 +221,3 @@ def metrics_job(images: dict[str, tuple[str, ImageData]], hr: ImageData, roi: Re
                               full[0], full[1], note))
     yield Progress(total, total, "metrics done")
     return rows
-
-
-# --- memory ------------------------------------------------------------------------------
-
-def _find(d: Any, name: str) -> Any:
-    if isinstance(d, dict):
-        if name in d:
-            return d[name]
-        for v in d.values():
-            found = _find(v, name)
-            if found is not None:
-                return found
-    return None
-
-
-def estimate_bytes(lr_hw: tuple[int, int], channels: int, out_hw: tuple[int, int],
-                   models: list[tuple[str, dict]], tile: int | None,
-                   chunk: int = 65536) -> int:
-    """A rough upper estimate of the peak memory of a run (bytes).
-
-    ``models``: (kind, hparams) per model; models run one after the other, so the largest
-    working set counts once, plus the output buffers (result, display, |diff|) of all.
-    """
-    h, w = lr_hw
-    oh, ow = out_hw
-    c = max(3, channels)
-    outputs = oh * ow * c * 4 * (3 + len(models))
-    work = 0
-    for kind, hp in models:
-        feats = int(_find(hp, "n_feats") or 64)
-        if kind == "interp":
-            m = oh * ow * c * 4 * 3
-        elif kind == "fixed":
-            s = int(_find(hp, "scale") or 4)
-            t = tile or 384
-            th, tw = min(h, t) + 32, min(w, t) + 32
-            m = th * tw * feats * 4 * 6 + th * tw * s * s * (feats + c) * 4 * 2
-        else:
-            hidden = _find(hp, "hidden_list") or [256]
-            hid = int(max(hidden)) if isinstance(hidden, (list, tuple)) and hidden else 256
-            block = tile or (None if h * w <= 512 * 512 else 256)
-            bh, bw = (h, w) if block is None else (min(h, block) + 84, min(w, block) + 84)
-            m = bh * bw * (feats * 4 * 6 + hid * 4 * 2) + min(chunk, oh * ow) * 4 * hid * 4 * 3
-        work = max(work, m)
-    return int(outputs + work)
-
-
-@dataclass(frozen=True)
-class MemoryPlan:
-    needed: int
-    free: int
-    fits: bool
-    tile: int | None = None          # a tile size that would fit (when ``fits`` is False)
-    tiled_needed: int = 0
-
-
-def memory_plan(lr_hw: tuple[int, int], channels: int, out_hw: tuple[int, int],
-                models: list[tuple[str, dict]], tile: int | None) -> MemoryPlan:
-    """Whether the run fits in free memory; if not, the largest tile size that would."""
-    free = available_bytes()
-    need = estimate_bytes(lr_hw, channels, out_hw, models, tile)
-    if need <= MEMORY_SHARE * free:
-        return MemoryPlan(need, free, True, tile)
-    for t in (512, 256, 128, 64):
-        if tile is not None and t >= tile:
-            continue
-        tn = estimate_bytes(lr_hw, channels, out_hw, models, t)
-        if tn <= MEMORY_SHARE * free:
-            return MemoryPlan(need, free, False, t, tn)
-    return MemoryPlan(need, free, False, None, 0)

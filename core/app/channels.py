@@ -255,7 +255,7 @@ def finetune_job(key: str, label: str, data: ImageData | None, request, options,
     ``folder/<label> (fine-tuned).pth``, so the catalog lists it and a run loads it.
 
     ``data`` is the LR the next run super-resolves (the model's input); None: made here from
-    ``request`` (a :class:`gui.tasks.RunRequest`) as the run would make it.
+    ``request`` (a :class:`core.app.run.RunRequest`) as the run would make it.
     """
     from pathlib import Path
 
@@ -267,7 +267,7 @@ def finetune_job(key: str, label: str, data: ImageData | None, request, options,
     total = options.steps + 2
     yield Progress(0, total, f"{label}: loading")
     if data is None:
-        from .tasks import prepare_inputs
+        from .run import prepare_inputs
 
         data = prepare_inputs(request.source, request.attached_hr, request.reference,
                               request.scale)[0]

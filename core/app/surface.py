@@ -7,7 +7,7 @@ for the angular-error colouring. :func:`surface_job` integrates each map
 (:func:`core.surface.integrate`, progress per method iteration, cancellable between yields),
 meshes it with a size cap (:func:`core.surface.mesh_from_surface`) and precomputes the vertex
 colours of every colour mode, so that switching the colouring in the pane is instant. Each map's
-:class:`SurfaceView` is sent as soon as it is ready (a :class:`gui.tasks.Step`).
+:class:`SurfaceView` is sent as soon as it is ready (a :class:`core.jobs.Step`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core.jobs import Job, Progress, sub_job
 from core.normals import NormalMap, angular_error_map
 from core.surface import Mesh, Surface, integrate, mesh_from_surface, scalar_colors
 
-from .tasks import Step
+from core.jobs import Step
 
 __all__ = ["COLOR_MODES", "SurfaceRequest", "SurfaceView", "surface_job", "vertex_colors",
            "VIEW_ORDER", "ERROR_MAX_DEG", "MESH_MAX_SIZE", "ERROR_STOPS", "error_rgb"]
