@@ -3,11 +3,11 @@
     python -m bench.channels [--channels 150] [--lr 64] [--out 256] [--models bicubic,fsrcnn,liif]
                              [--modes replicate,groups] [--memory bicubic,fsrcnn]
 
-Data: the seeded multipath sample (``core.channel_model``), ``lr x lr x channels/2`` complex
+Data: the seeded multipath sample (``core.channels.multipath``), ``lr x lr x channels/2`` complex
 -> ``channels`` real/imag channels. Models: bundled weights when present (an ``liif`` and an
 x4 ``fsrcnn`` entry of the catalog), otherwise the official architectures with random weights
 (the speed does not depend on the values). Each case runs once in a fresh process (peak memory
-is its own); the time covers :func:`core.channel_sr.super_resolve_channels` only.
+is its own); the time covers :func:`core.channels.sr.super_resolve_channels` only.
 Targets (issue 7): 150 channels 64x64 -> 256x256 under 60 s with LIIF, under 5 s with FSRCNN.
 ``--memory MODELS`` also runs 256x256x256 -> 1024x1024x256 (a 1 GiB float32 output) with those
 models and prints the peak resident memory next to the output size.
@@ -57,8 +57,8 @@ def _model(name: str):
 
 
 def run_case(case: dict) -> dict:
-    from core.channel_model import sample_channels
-    from core.channel_sr import super_resolve_channels
+    from core.channels import sample_channels
+    from core.channels import super_resolve_channels
     from core.engine import SROptions
     from core.jobs import run_sync
 

@@ -23,7 +23,7 @@ _CHANNEL_ONLY = ("axes", "complex", "norm", "percentiles", "var", "rgb_mode", "b
 
 
 def _add_load_options(p: argparse.ArgumentParser) -> None:
-    from core.channel_norm import NORM_MODES
+    from core.channels import NORM_MODES
     from core.channels import COMPLEX_MODES
 
     g = p.add_argument_group("channel data (.npy .npz .mat .h5 .hdf5)")
@@ -43,7 +43,7 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 
 def add_sr_options(p: argparse.ArgumentParser) -> None:
     """The channel options of ``sr`` (they imply ``--kind channels``)."""
-    from core.channel_sr import RGB_MODES
+    from core.channels import RGB_MODES
 
     _add_load_options(p)
     g = p.add_argument_group("channel SR")
@@ -92,8 +92,8 @@ def wants_channels(args: argparse.Namespace) -> bool:
 
 
 def cmd_sr_channels(args: argparse.Namespace) -> int:
-    from core.channel_eval import channel_scores, format_scores
-    from core.channel_sr import super_resolve_channels
+    from core.channels import channel_scores, format_scores
+    from core.channels import super_resolve_channels
     from core.io.channels import load_channels, save_channels
     from core.models import default_model_name, load_model
 
@@ -116,7 +116,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     loaded = load_model(args.model or default_model_name())
     module = loaded.module
     if args.finetune:
-        from core.channel_finetune import FinetuneOptions, finetune_channels
+        from core.channels import FinetuneOptions, finetune_channels
 
         opts = FinetuneOptions(steps=args.finetune, learning_rate=args.finetune_lr,
                                rgb_mode=args.rgb_mode or "replicate")
@@ -196,7 +196,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from core.channel_stats import channel_stats, format_stats_table
+    from core.channels import channel_stats, format_stats_table
     from core.io.channels import list_variables, load_channels
 
     print("variables:")
@@ -209,7 +209,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from core.channel_model import multipath_channel
+    from core.channels import multipath_channel
     from core.io.channels import write_array
 
     try:
@@ -227,7 +227,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_degrade(args: argparse.Namespace) -> int:
-    from core.channel_eval import degrade_channels
+    from core.channels import degrade_channels
     from core.channels import array_from_channels
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
@@ -244,7 +244,7 @@ def cmd_degrade(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from core.channel_eval import channel_scores, format_scores
+    from core.channels import channel_scores, format_scores
     from core.io.channels import load_channels
 
     kw = _load_kwargs(args)

@@ -186,7 +186,7 @@ class ChannelsMixin:
 
         from PySide6.QtCore import QStandardPaths
 
-        from core.channel_finetune import FinetuneOptions
+        from core.channels import FinetuneOptions
 
         s = self.session
         if not self.channel_data_mode():

@@ -78,7 +78,7 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0, tail=(30, 0.01))
         import numpy as np
 
-        from core.channel_model import multipath_channel
+        from core.channels import multipath_channel
 
         src = Path(tmp) / "multipath.npz"
         np.savez(src, H=multipath_channel(128, 96, 8, seed=0, delay_spread=300e-9).h,

@@ -1,8 +1,8 @@
 """The batched channel path equals the un-batched engine, channel by channel.
 
-* :class:`core.channel_fast.SubPixelDeconv` reproduces ``ConvTranspose2d`` (FSRCNN's last layer
+* :class:`core.engine.subpixel.SubPixelDeconv` reproduces ``ConvTranspose2d`` (FSRCNN's last layer
   and other stride / padding combinations);
-* FSRCNN on a stack: :func:`core.channel_sr.super_resolve_channels` (batches of channels, the
+* FSRCNN on a stack: :func:`core.channels.sr.super_resolve_channels` (batches of channels, the
   sub-pixel twin) equals :func:`core.engine.super_resolve` of each channel alone;
 * LIIF in groups of three (several groups encoded and queried at once, small query chunks)
   equals the engine on each group as an RGB image; replicate mode equals the engine on each
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.channel_fast import SubPixelDeconv, run_arbitrary_batch, subpixel_twin
-from core.channel_model import sample_channels
-from core.channel_sr import super_resolve_channels
+from core.engine.arbitrary import run_arbitrary_batch
+from core.engine.subpixel import SubPixelDeconv, subpixel_twin
+from core.channels import sample_channels
+from core.channels import super_resolve_channels
 from core.engine import SROptions, super_resolve
 from core.engine.arbitrary import run_arbitrary
 from core.jobs import run_sync
@@ -137,7 +138,7 @@ def test_batched_queries_equal_run_arbitrary(liif):
 
 
 def test_cpu_query_chunk_bounds():
-    from core.channel_fast import cpu_query_chunk
+    from core.engine.arbitrary import cpu_query_chunk
 
     assert cpu_query_chunk(1, 65536) == 4096 and cpu_query_chunk(8, 65536) == 512
     assert cpu_query_chunk(4, 50) == 50 and cpu_query_chunk(1000, 65536) == 64

@@ -2,16 +2,16 @@
 
 * :func:`browse_job` -- what the channel browser shows for one channel: the channel (or its
   magnitude / phase / real / imaginary part) of the LR, of each SR result and of the ground
-  truth in the data's own units (:func:`core.channel_stats.channel_view`), one colour range for
-  all of them, and the channel's histogram (:func:`core.channel_stats.channel_histogram`).
-* :func:`stats_job` -- the per-channel range table (:func:`core.channel_stats.channel_stats`).
+  truth in the data's own units (:func:`core.channels.stats.channel_view`), one colour range for
+  all of them, and the channel's histogram (:func:`core.channels.stats.channel_histogram`).
+* :func:`stats_job` -- the per-channel range table (:func:`core.channels.stats.channel_stats`).
 * :func:`channel_metrics_job` -- NMSE (dB, own units) and PSNR (normalised) of each result
   against the ground truth, per channel and overall, in the region and on the whole image
-  (:func:`core.channel_eval.channel_scores`).
+  (:func:`core.channels.eval.channel_scores`).
 * :func:`plan_job` -- how each ticked model will see the channels (the ``note`` of
-  :func:`core.channel_sr.plan_channels`: replicate, or groups of three).
+  :func:`core.channels.sr.plan_channels`: replicate, or groups of three).
 * :func:`finetune_job` -- fine-tune a model on the data itself and write it as a checkpoint
-  (:func:`core.channel_finetune.finetune_channels`).
+  (:func:`core.channels.finetune.finetune_channels`).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def browse_job(datas: dict[str, ImageData], n: int, part: str, bins: int = 64
     """Channel ``n`` (``part``) of each data set (name -> channel data, the first one is the
     input: its histogram is computed). The colour range spans the input and the ground truth
     (``GT``) so that every panel uses the same scale in the data's own units."""
-    from core.channel_norm import histogram
-    from core.channel_stats import channel_histogram, channel_view, folded_labels
+    from core.channels import histogram
+    from core.channels import channel_histogram, channel_view, folded_labels
 
     arrays: dict[str, np.ndarray] = {}
     total = len(datas) + 1
@@ -124,7 +124,7 @@ STATS_COLUMNS = ("#", "Channel", "Min", "Max", "Mean", "Std", "Range lo", "Range
 
 
 def stats_cells(s) -> list[str]:
-    """One :class:`core.channel_stats.ChannelStats` as table text (4 significant digits)."""
+    """One :class:`core.channels.stats.ChannelStats` as table text (4 significant digits)."""
     note = "constant" if s.constant else ("all zero" if s.zeros == 1.0 else "")
     if isinstance(s.minimum, float) and math.isnan(s.minimum):
         note = "no finite value"
@@ -135,7 +135,7 @@ def stats_cells(s) -> list[str]:
 
 def stats_job(data: ImageData) -> Job[tuple[list, str]]:
     """``(rows, spread)``: the table rows and a sentence on how much the ranges differ."""
-    from core.channel_stats import channel_stats
+    from core.channels import channel_stats
 
     yield Progress(0, 1, "channel statistics")
     rows = channel_stats(data)
@@ -191,9 +191,9 @@ def _crop(data: ImageData, roi: Region) -> ImageData:
 
 def channel_metrics_job(images: dict[str, tuple[str, ImageData]], gt: ImageData,
                         roi: Region | None, shave: int, cache: dict) -> Job[list[ChannelRow]]:
-    """:func:`core.channel_eval.channel_scores` of each result, whole image (cached by result
+    """:func:`core.channels.eval.channel_scores` of each result, whole image (cached by result
     identity) and region (no shave inside a region)."""
-    from core.channel_eval import channel_scores
+    from core.channels import channel_scores
 
     rows: list[ChannelRow] = []
     total = max(1, len(images))
@@ -222,7 +222,7 @@ def channel_metrics_job(images: dict[str, tuple[str, ImageData]], gt: ImageData,
 
 def plan_job(models: tuple[str, ...], channels: int, rgb_mode: str) -> Job[dict[str, str]]:
     """``{model key: plan note}`` (loads each model to see its input channels)."""
-    from core.channel_sr import plan_channels
+    from core.channels import plan_channels
     from core.models import load_model
 
     notes: dict[str, str] = {}
@@ -250,7 +250,7 @@ class FinetuneDone:
 
 def finetune_job(key: str, label: str, data: ImageData | None, request, options,
                  folder: str) -> Job[FinetuneDone]:
-    """Fine-tune model ``key`` on channel data (:func:`core.channel_finetune.finetune_channels`,
+    """Fine-tune model ``key`` on channel data (:func:`core.channels.finetune.finetune_channels`,
     HR patches of the data, LR by ``degrade``) and write the trained copy to
     ``folder/<label> (fine-tuned).pth``, so the catalog lists it and a run loads it.
 
@@ -259,7 +259,7 @@ def finetune_job(key: str, label: str, data: ImageData | None, request, options,
     """
     from pathlib import Path
 
-    from core.channel_finetune import finetune_channels
+    from core.channels import finetune_channels
     from core.jobs import sub_job
     from core.models import load_model
     from core.models.checkpoints import save_checkpoint

@@ -61,7 +61,7 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
     if reference == "degrade":
         s = float(scale)
         if is_channel_data(source):   # degraded in the data's own units, normalised again
-            from core.channel_eval import degrade_channels
+            from core.channels import degrade_channels
 
             lr = degrade_channels(source, s)
             lr = dataclasses.replace(lr, meta={**source.meta, **lr.meta})  # saved like the input
@@ -165,7 +165,7 @@ def run_job(req: RunRequest) -> Job[dict]:
         try:
             loaded = load_model(key)
             if is_channel_data(lr):   # every channel, replicate / groups for RGB models
-                from core.channel_sr import super_resolve_channels
+                from core.channels import super_resolve_channels
 
                 job = super_resolve_channels(loaded.module, lr, size=out_hw,
                                              rgb_mode=req.rgb_mode, options=req.options,

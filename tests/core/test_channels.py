@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.channel_model import multipath_channel, sample_channels
-from core.channel_norm import channel_ranges
-from core.channel_stats import (channel_histogram, channel_labels, channel_stats, channel_view,
+from core.channels import multipath_channel, sample_channels
+from core.channels import channel_ranges
+from core.channels import (channel_histogram, channel_labels, channel_stats, channel_view,
                                 folded_labels, format_stats_table)
 from core.channels import (COMPLEX_MODES, NORM_MODES, array_from_channels, channel_meta,
                            channel_values, channels_from_array, renormalise, resolve_axes)

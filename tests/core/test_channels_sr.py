@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.channel_eval import channel_scores, degrade_channels, format_scores
-from core.channel_model import sample_channels
-from core.channel_sr import plan_channels, super_resolve_channels
+from core.channels import channel_scores, degrade_channels, format_scores
+from core.channels import sample_channels
+from core.channels import plan_channels, super_resolve_channels
 from core.channels import array_from_channels, channel_meta, channels_from_array
 from core.engine import SROptions
 from core.errors import Cancelled, InputError, ShapeError
@@ -137,7 +137,7 @@ def test_degrade_and_scores_in_own_units(tiny_models):
 
 
 def test_finetune_learns_from_the_channels_and_leaves_the_model_alone(tiny_models):
-    from core.channel_finetune import FinetuneOptions, finetune_channels
+    from core.channels import FinetuneOptions, finetune_channels
 
     torch.manual_seed(1)
     model = get_arch("fsrcnn").build(scale=2, d=8, s=4, m=1).eval()
@@ -157,7 +157,7 @@ def test_finetune_learns_from_the_channels_and_leaves_the_model_alone(tiny_model
 
 
 def test_finetune_arbitrary_scale_groups_and_refusals(tiny_models):
-    from core.channel_finetune import FinetuneOptions, finetune_channels
+    from core.channels import FinetuneOptions, finetune_channels
 
     data = sample_channels((20, 20, 2), seed=5)
     opts = FinetuneOptions(steps=2, batch=2, lr_patch=6, sample_q=64, rgb_mode="groups")

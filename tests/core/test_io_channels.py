@@ -208,7 +208,7 @@ def test_hdf5_datasets(tmp_path):
 
 
 def test_sr_output_saves_with_new_height_and_width(tmp_path):
-    from core.channel_sr import super_resolve_channels
+    from core.channels import super_resolve_channels
     from core.jobs import run_sync
     from core.models import load_model
 

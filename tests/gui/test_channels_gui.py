@@ -45,7 +45,7 @@ def stack_npz(tmp_path_factory):
 
 
 def test_picker_browser_and_range_table(qtbot, window, stack_npz, picker):
-    from core.channel_stats import channel_histogram, channel_stats, channel_view
+    from core.channels import channel_histogram, channel_stats, channel_view
     from core.app.channels import stats_cells
 
     path, h = stack_npz
@@ -82,7 +82,7 @@ def test_picker_browser_and_range_table(qtbot, window, stack_npz, picker):
 
 def test_sr_of_every_channel_scores_and_save(qtbot, window, stack_npz, picker, tmp_path,
                                              edsr_ckpt):
-    from core.channel_eval import channel_scores
+    from core.channels import channel_scores
 
     path, h = stack_npz
     c, s = window.controller, window.session
@@ -120,7 +120,7 @@ def test_sr_of_every_channel_scores_and_save(qtbot, window, stack_npz, picker, t
 
 
 def test_attached_ground_truth_and_complex_views(qtbot, window, tmp_path, picker):
-    from core.channel_model import multipath_channel
+    from core.channels import multipath_channel
 
     c, s = window.controller, window.session
     hr = multipath_channel(32, 24, 3, seed=2).h

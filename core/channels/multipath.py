@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import ImageData
-from .errors import InputError
+from ..data import ImageData
+from ..errors import InputError
+from .arrays import channels_from_array
 
 __all__ = ["MultipathChannel", "multipath_channel", "sample_channels", "SPEED_OF_LIGHT"]
 
@@ -148,8 +149,6 @@ def sample_channels(shape: tuple[int, int, int] = (64, 64, 16), *, seed: int = 0
     mission's size. ``meta["name"]`` is ``"multipath"`` and ``meta["channel_model"]`` the
     generator's parameters.
     """
-    from .channels import channels_from_array
-
     ch = multipath_channel(*shape, seed=seed, domain=domain, **model_args)
     meta = {"name": "multipath", "channel_model": ch.params}
     return channels_from_array(ch.h, axes="HWC", complex_mode=complex_mode, norm=norm,

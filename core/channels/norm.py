@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = [
     "NORM_MODES", "NonFinite", "ChannelStats", "channel_ranges", "mask_nonfinite",

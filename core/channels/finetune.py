@@ -9,11 +9,11 @@ Adam, as the training loop of the model zoo does for images:
   on bicubic-upscaled LR;
 * arbitrary-scale models (LIIF) on query batches at scales drawn from ``[1, scale_max]``.
 
-Channels enter the model as :func:`core.channel_sr.plan_channels` runs them: single-channel
+Channels enter the model as :func:`core.channels.sr.plan_channels` runs them: single-channel
 models one channel per sample; ``k``-channel models one channel replicated ``k`` times
 (``replicate``) or ``k`` consecutive channels (``groups``). The model passed in is not changed:
 the Job returns a trained copy (eval mode), ready for
-:func:`core.channel_sr.super_resolve_channels`. Same seed, same batches.
+:func:`core.channels.sr.super_resolve_channels`. Same seed, same batches.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .channel_sr import plan_channels
-from .data import ImageData
-from .engine.run import model_kind
-from .errors import InputError
-from .jobs import Job, Progress
-from .resize import degrade, imresize
+from ..data import ImageData
+from ..engine.run import model_kind
+from ..errors import InputError
+from ..jobs import Job, Progress
+from ..models.contracts import make_coord
+from ..resize import degrade, imresize
+from .sr import plan_channels
 
 __all__ = ["FinetuneOptions", "FinetuneResult", "finetune_channels"]
 
@@ -102,8 +103,6 @@ def _fixed_loss(net: nn.Module, hr: np.ndarray, scale: int, pre: bool) -> torch.
 
 def _query_loss(net: nn.Module, hr: np.ndarray, p: int, rng: np.random.Generator,
                 sample_q: int) -> torch.Tensor:
-    from .models.contracts import make_coord
-
     n, crop, _, k = hr.shape
     stacked = hr.transpose(1, 2, 0, 3).reshape(crop, crop, n * k)
     lr = imresize(stacked, size=(p, p)).reshape(p, p, n, k).transpose(2, 0, 1, 3)

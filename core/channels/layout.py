@@ -12,14 +12,18 @@ from math import prod
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = [
-    "COMPLEX_MODES", "ChannelLayout", "check_array", "resolve_axes", "fold", "unfold",
+    "COMPLEX_MODES", "RGB_MODES", "ChannelLayout", "check_array", "resolve_axes", "fold", "unfold",
     "split", "merge", "cast", "blocks", "default_db_floor",
 ]
 
 COMPLEX_MODES: tuple[str, ...] = ("real_imag", "mag_phase", "mag_db_phase")
+#: How channels are laid onto a model's ``k`` input channels (see
+#: :func:`core.channels.sr.plan_channels`): each channel replicated ``k`` times, or ``k``
+#: consecutive channels per run.
+RGB_MODES: tuple[str, ...] = ("replicate", "groups")
 _COMPONENTS = {"none": ("",), "real_imag": ("real", "imag"), "mag_phase": ("mag", "phase"),
                "mag_db_phase": ("mag_dB", "phase")}
 _BLOCK_VALUES = 8 * 2**20  # float64 values per processing block (64 MiB)

@@ -12,7 +12,7 @@ becomes :class:`~core.data.ImageData` of kind ``"channels"``:
    then all second ones. Zero magnitudes are stored at ``db_floor`` (20 dB under the smallest
    non-zero magnitude) and come back as exact zeros.
 3. **Normalisation** -- per channel (``imagesc``), global, or percentile ranges
-   (:mod:`core.channel_norm`); ``ImageData.units`` holds the per-channel ``lo``/``hi``.
+   (:mod:`core.channels.norm`); ``ImageData.units`` holds the per-channel ``lo``/``hi``.
 
 :func:`array_from_channels` reverses all three for the input itself or for any SR output of
 another height/width (float64 intermediate values; the array's own dtype at the end, integers
@@ -30,13 +30,13 @@ from typing import Callable
 
 import numpy as np
 
-from .channel_layout import (
+from ..data import ImageData, Units
+from ..errors import InputError
+from .layout import (
     COMPLEX_MODES, ChannelLayout, blocks, cast, check_array, default_db_floor, fold, merge,
     resolve_axes, split, unfold,
 )
-from .channel_norm import NORM_MODES, NonFinite, channel_ranges
-from .data import ImageData, Units
-from .errors import InputError
+from .norm import NORM_MODES, NonFinite, channel_ranges
 
 __all__ = [
     "COMPLEX_MODES", "NORM_MODES", "ChannelLayout", "ChannelMeta", "resolve_axes", "check_array",
@@ -91,7 +91,7 @@ def channels_from_array(array: np.ndarray, *, axes: str | None = None,
         axes: one letter per axis (``H``, ``W``, ``C``), or None for the default.
         complex_mode: for complex arrays: ``real_imag``, ``mag_phase`` or ``mag_db_phase``
             (ignored for real arrays).
-        norm: ``channel`` (imagesc), ``global`` or ``percentile`` (see :mod:`core.channel_norm`).
+        norm: ``channel`` (imagesc), ``global`` or ``percentile`` (see :mod:`core.channels.norm`).
         percentiles: the robust range for ``percentile``, in percent.
         db_floor: the dB level for zero magnitude (``mag_db_phase``); None = automatic.
         name: how messages name the array. source, meta: passed to :class:`ImageData`.

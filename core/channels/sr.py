@@ -11,8 +11,8 @@ How channels go through a model (:func:`plan_channels`; the choice is in the res
 
 Fixed-scale and interpolation models run on batches of channels (memory-bounded), strided
 transposed convolutions (FSRCNN) as the equivalent sub-pixel convolution
-(:func:`core.channel_fast.subpixel_twin`); arbitrary-scale models (LIIF) on batches of channel
-groups too (:func:`core.channel_fast.run_arbitrary_batch`: one encoder call per batch, small
+(:func:`core.engine.subpixel.subpixel_twin`); arbitrary-scale models (LIIF) on batches of channel
+groups too (:func:`core.engine.arbitrary.run_arbitrary_batch`: one encoder call per batch, small
 cache-friendly query chunks on the CPU) when the LR fits one block (at most 512x512, no tile
 asked), else one group at a time with the engine's block-wise queries. Precision follows
 ``options.precision`` (``auto``: bf16 where the CPU or GPU runs it fast). The
@@ -32,19 +32,20 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .channel_fast import cpu_query_chunk, run_arbitrary_batch, subpixel_twin
-from .data import ImageData
-from .engine.arbitrary import run_arbitrary
-from .engine.device import pick_device, pick_dtype, placed
-from .engine.fixed import run_tiled
-from .engine.memory import check_fits
-from .engine.run import SROptions, SRResult, model_kind, output_size
-from .errors import InputError
-from .jobs import Job, Progress
+from ..data import ImageData
+from ..engine.arbitrary import cpu_query_chunk, run_arbitrary, run_arbitrary_batch
+from ..engine.device import pick_device, pick_dtype, placed
+from ..engine.fixed import run_tiled
+from ..engine.memory import check_fits
+from ..engine.run import SROptions, SRResult, model_kind, output_size
+from ..engine.subpixel import subpixel_twin
+from ..errors import InputError
+from ..jobs import Job, Progress
+from ..resize import contributions, imresize_torch
+from .layout import RGB_MODES
 
 __all__ = ["RGB_MODES", "ChannelPlan", "plan_channels", "super_resolve_channels"]
 
-RGB_MODES: tuple[str, ...] = ("replicate", "groups")
 _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 _BATCH_BYTES = 256 * 2**20  # working memory one batch of channels may use
 
@@ -108,8 +109,6 @@ def _interp_matrices(method: str, in_hw, out_hw, device) -> tuple[Tensor, Tensor
     """Dense ``(out, in)`` matrices of MATLAB ``imresize`` along H and W: the same weights as
     :func:`core.resize.imresize` (from its ``contributions``), applied as two matrix products,
     which is much faster than a gather per tap for stacks of channels."""
-    from .resize import contributions
-
     mats = []
     for n_in, n_out in zip(in_hw, out_hw):
         w, idx = contributions(int(n_in), int(n_out), n_out / n_in, method)
@@ -122,8 +121,6 @@ def _interp_matrices(method: str, in_hw, out_hw, device) -> tuple[Tensor, Tensor
 def _run_batch(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
                opts: SROptions, notes: list[str]) -> Job[Tensor]:
     """``x (B, k, h, w)`` -> ``(B, k, oh, ow)`` float32 (the engine's rules, batched)."""
-    from .resize import imresize_torch
-
     oh, ow = out_hw
     if kind == "interp":
         yield Progress(0, 1, "interpolating")

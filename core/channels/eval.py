@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channel_layout import unfold
-from .channels import channel_meta, channel_values, channels_from_array, folded_values
-from .data import ImageData
-from .errors import ShapeError
-from .resize import degrade
+from ..data import ImageData
+from ..errors import ShapeError
+from ..resize import degrade
+from .arrays import channel_meta, channel_values, channels_from_array, folded_values
+from .layout import unfold
 
 __all__ = ["ChannelScores", "channel_scores", "degrade_channels", "format_scores"]
 

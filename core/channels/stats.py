@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .channel_layout import blocks
-from .channel_norm import ChannelStats, array_stats, format_stats_table, histogram
-from .channels import channel_meta, channel_values, folded_values
-from .data import ImageData
-from .errors import InputError
+from ..data import ImageData
+from ..errors import InputError
+from .arrays import channel_meta, channel_values, folded_values
+from .layout import blocks
+from .norm import ChannelStats, array_stats, format_stats_table, histogram
 
 __all__ = [
     "ChannelStats", "channel_stats", "channel_histogram", "channel_view", "VIEW_PARTS",
