@@ -32,7 +32,7 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
                         "structs); default: the largest usable array")
     g.add_argument("--axes", default=None,
                    help="one letter per array axis: H, W once each, C for channel axes, e.g. HWC, "
-                        "CHW, HWCC (default: the two largest axes are H x W)")
+                        "CHW, HWCC (default: HWC, i.e. H x W first, the rest channels, as in MATLAB)")
     g.add_argument("--complex", default=None, choices=COMPLEX_MODES,
                    help="how complex data becomes channels (default real_imag)")
     g.add_argument("--norm", default=None, choices=NORM_MODES,

@@ -96,3 +96,61 @@ def test_output_may_not_be_the_input(hr, capsys):
                      "--overwrite"]) == 2
     assert "is the input file" in capsys.readouterr().err
     assert hr.read_bytes() == before
+
+
+# ------------------------------------------------------------------ default axes: H x W x C
+
+
+def _matlab_stack() -> np.ndarray:
+    """64 x 64 x 150 (H x W x C as MATLAB holds it): smooth channels of very different ranges,
+    so a channel read along the wrong axis shows up in the per-channel min/max."""
+    y, x = np.mgrid[0:64, 0:64] / 63.0
+    k = np.arange(150)[None, None, :]
+    field = np.sin(3 * x[..., None] + 0.05 * k) * np.cos(2 * y[..., None] - 0.03 * k)
+    return (field * (1 + k) + 10.0 * k).astype(np.float32)
+
+
+@pytest.mark.parametrize("fmt", ["mat_v5", "mat_v73", "npy", "npy_channels"])
+def test_sr_reads_a_3d_stack_as_h_w_c_whatever_the_sizes(tmp_path, capsys, fmt):
+    """Before, the two largest axes were H x W: a 64x64x150 stack became 64 x 150 pixels of 64
+    channels and x4 wrote 256x600x64. Now H x W x C: 150 channels of 256 x 256. (A real 3-D
+    .npy is an H x W x C image unless ``--kind channels``; both give the same stack.)"""
+    from tests.core.test_io_channels import write_matlab73
+
+    a = _matlab_stack()
+    src = tmp_path / ("in.npy" if fmt.startswith("npy") else "in.mat")
+    if fmt == "mat_v5":
+        sio.savemat(src, {"H": a})
+    elif fmt == "mat_v73":
+        write_matlab73(src, {"H": a})
+    else:
+        np.save(src, a)
+    dst = tmp_path / ("out" + src.suffix)
+    extra = ["--kind", "channels"] if fmt == "npy_channels" else []
+    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "4", "-o", str(dst), "-q",
+                     *extra]) == 0
+    err = capsys.readouterr().err
+    if fmt != "npy":                     # the channel path says which axes it chose, one line
+        lines = [ln for ln in err.splitlines() if "axes" in ln]
+        assert len(lines) == 1 and "64x64x150 float32, axes HWC" in lines[0], err
+    out, info = read_array(dst)
+    assert out.shape == (256, 256, 150) and out.dtype == np.float32
+    if fmt.startswith("mat"):
+        assert info.var == "H"
+    if fmt == "mat_v5":
+        assert set(k for k in sio.loadmat(dst) if not k.startswith("__")) == {"H"}
+    lo, hi = a.min(axis=(0, 1)), a.max(axis=(0, 1))
+    span = hi - lo
+    np.testing.assert_allclose(out.min(axis=(0, 1)), lo, atol=0.03 * span.max(), rtol=0)
+    np.testing.assert_allclose(out.max(axis=(0, 1)), hi, atol=0.03 * span.max(), rtol=0)
+    assert np.all(np.abs(out.min(axis=(0, 1)) - lo) <= 0.05 * span)
+    assert np.all(np.abs(out.max(axis=(0, 1)) - hi) <= 0.05 * span)
+
+
+def test_other_layouts_come_from_axes(tmp_path, capsys):
+    a = np.ascontiguousarray(_matlab_stack().transpose(2, 0, 1))   # 150 x 64 x 64 (C x H x W)
+    np.save(tmp_path / "chw.npy", a)
+    assert cli_main(["sr", str(tmp_path / "chw.npy"), "-m", "bicubic", "-s", "2", "-o",
+                     str(tmp_path / "o.npy"), "--axes", "CHW", "-q"]) == 0
+    assert "axes CHW" in capsys.readouterr().err
+    assert np.load(tmp_path / "o.npy").shape == (150, 128, 128)

@@ -28,7 +28,9 @@ from .arrays import (
     component_values, folded_values, renormalise,
 )
 from .eval import ChannelScores, channel_scores, degrade_channels, format_scores
-from .layout import COMPLEX_MODES, RGB_MODES, ChannelLayout, check_array, resolve_axes
+from .layout import (
+    COMPLEX_MODES, RGB_MODES, ChannelLayout, check_array, default_axes, resolve_axes,
+)
 from .multipath import SPEED_OF_LIGHT, MultipathChannel, multipath_channel, sample_channels
 from .norm import NORM_MODES, ChannelStats, NonFinite, channel_ranges, histogram
 from .stats import (
@@ -44,8 +46,8 @@ _TORCH_NAMES = {
 
 __all__ = [
     # layout and normalisation
-    "COMPLEX_MODES", "NORM_MODES", "RGB_MODES", "ChannelLayout", "resolve_axes", "check_array",
-    "NonFinite", "channel_ranges",
+    "COMPLEX_MODES", "NORM_MODES", "RGB_MODES", "ChannelLayout", "default_axes", "resolve_axes",
+    "check_array", "NonFinite", "channel_ranges",
     # array <-> channel data
     "ChannelMeta", "channels_from_array", "array_from_channels", "channel_meta",
     "component_values", "renormalise", "channel_values", "folded_values",

@@ -6,7 +6,7 @@ becomes :class:`~core.data.ImageData` of kind ``"channels"``:
 1. **Axes** -- one letter per array axis: ``H`` and ``W`` (once each) and ``C`` for the rest
    (``"HWC"``, ``"CHW"``, ``"HWCC"`` ...). Several ``C`` axes are folded into one channel axis
    in C order; :meth:`ChannelLayout.labels` says which slice of the array each channel is.
-   Default: the two largest axes (in array order) are H and W.
+   Default: ``H x W x C...`` (the first two axes are H and W), whatever the sizes.
 2. **Complex split** -- ``real_imag`` (exact), ``mag_phase`` (magnitude, phase in radians) or
    ``mag_db_phase`` (``20 log10 |z|`` in dB, phase); component-major: all first components,
    then all second ones. Zero magnitudes are stored at ``db_floor`` (20 dB under the smallest

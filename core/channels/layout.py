@@ -15,8 +15,8 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = [
-    "COMPLEX_MODES", "RGB_MODES", "ChannelLayout", "check_array", "resolve_axes", "fold", "unfold",
-    "split", "merge", "cast", "blocks", "default_db_floor",
+    "COMPLEX_MODES", "RGB_MODES", "ChannelLayout", "check_array", "default_axes", "resolve_axes",
+    "fold", "unfold", "split", "merge", "cast", "blocks", "default_db_floor",
 ]
 
 COMPLEX_MODES: tuple[str, ...] = ("real_imag", "mag_phase", "mag_db_phase")
@@ -121,12 +121,20 @@ def check_array(a: np.ndarray, name: str = "the array") -> np.ndarray:
     return a
 
 
+def default_axes(ndim: int) -> str:
+    """The axes assumed when none are given: ``"HW"`` then ``"C"`` for every further axis."""
+    return "HW" + "C" * max(0, int(ndim) - 2)
+
+
 def resolve_axes(axes: str | None, shape: tuple[int, ...]) -> str:
-    """Validate ``axes`` for ``shape`` (or pick the default: the two largest axes are H, W)."""
+    """Validate ``axes`` for ``shape``, or give the default ``H x W x C...``: the first two axes
+    are H and W and the rest channels, whatever the sizes (MATLAB and numpy image order; HDF5 /
+    v7.3 ``.mat`` arrays arrive in that order once their transposition is undone). A
+    ``64 x 64 x 150`` stack is 150 channels of 64 x 64; other layouts are asked for explicitly
+    (``--axes CHW``, the channel-options dialog)."""
     nd = len(shape)
     if axes is None or str(axes).strip().lower() in ("", "auto"):
-        top = sorted(sorted(range(nd), key=lambda i: -shape[i])[:2])
-        axes = "".join("H" if i == top[0] else "W" if i == top[1] else "C" for i in range(nd))
+        axes = default_axes(nd)
     ax = str(axes).strip().upper()
     if len(ax) != nd or set(ax) - set("HWC") or ax.count("H") != 1 or ax.count("W") != 1:
         raise InputError(f"axes {axes!r} do not fit an array of shape {tuple(shape)}: give one "

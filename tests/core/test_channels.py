@@ -27,12 +27,17 @@ def _peak_rel_err(back, orig):
 # ------------------------------------------------------------------ axes and layout
 
 
-def test_default_axes_are_the_two_largest():
+def test_default_axes_are_h_w_then_channels_whatever_the_sizes():
     assert resolve_axes(None, (256, 256, 150)) == "HWC"
-    assert resolve_axes(None, (150, 256, 256)) == "CHW"
+    assert resolve_axes(None, (64, 64, 150)) == "HWC"    # a MATLAB stack, not H x C x W
+    assert resolve_axes(None, (150, 256, 256)) == "HWC"  # other orders are asked for
     assert resolve_axes(None, (26, 30, 3, 2)) == "HWCC"
-    assert resolve_axes("auto", (3, 40, 2, 50)) == "CHCW"
+    assert resolve_axes("auto", (3, 40, 2, 50)) == "HWCC"
+    assert resolve_axes(None, (40, 30)) == "HW"
     assert resolve_axes("chw", (5, 8, 9)) == "CHW"
+    assert resolve_axes("CHCW", (3, 40, 2, 50)) == "CHCW"
+    with pytest.raises(InputError, match="size 1"):       # explained, not guessed around
+        resolve_axes(None, (1, 40, 30))
 
 
 @pytest.mark.parametrize("axes,shape,match", [

@@ -125,7 +125,9 @@ def test_mat_v5_cells_and_struct_fields(tmp_path):
     assert names["csi_scaled"].shape == (6, 2, 3, 30) and "6 cells" in names["csi_scaled"].note
     assert names["csi.csi"].usable and not names["csi.t"].usable
     for var in ("csi_scaled", "csi.csi"):
-        d = load_channels(tmp_path / "csi.mat", var=var)
+        d = load_channels(tmp_path / "csi.mat", var=var)    # default H x W x C...
+        assert channel_meta(d).layout.axes == "HWCC" and d.shape == (6, 2, 180)
+        d = load_channels(tmp_path / "csi.mat", var=var, axes="HCCW")  # frames x subcarriers
         assert channel_meta(d).layout.axes == "HCCW" and d.shape == (6, 30, 12)
         save_channels(d, tmp_path / f"{var}.mat")
         m = sio.loadmat(tmp_path / f"{var}.mat")
@@ -311,7 +313,7 @@ def test_measured_wifi_csi_opens_and_round_trips(tmp_path):
         assert array_from_channels(d).dtype == a.dtype
     intel = io.load(folder / "wifi_csi" / "intel5300_example_csi_scaled.npy")
     assert intel.shape == (26, 30, 12)  # frames x subcarriers, 3 rx x 2 tx x real/imag
-    mat = io.load(folder / "wifi_csi_mat" / "example.mat", var="csi_scaled")
+    mat = io.load(folder / "wifi_csi_mat" / "example.mat", var="csi_scaled", axes="HCCW")
     # the same capture: the .npy is frames x subcarriers x rx x tx, the .mat frames x tx x rx x sc
     z_mat = read_array(folder / "wifi_csi_mat" / "example.mat", "csi_scaled")[0]
     z_npy = np.load(folder / "wifi_csi" / "intel5300_example_csi_scaled.npy")

@@ -167,7 +167,7 @@ def test_bad_channel_inputs_give_messages(qtbot, window, tmp_path, picker, dialo
     picker["axes"], picker["cancel"] = None, True
     assert not c.open_input(tmp_path / "flat.npz")            # cancelled: nothing opened
     assert s.source is None
-    picker["cancel"] = False
+    picker["cancel"], picker["axes"] = False, "CHW"           # the default HWC has H = 1
     assert c.open_input(tmp_path / "flat.npz")               # the window still works
     assert s.source.shape == (40, 30, 1)
 
