@@ -42,7 +42,7 @@ from core.evaluate import quantise
 from core.io import load
 from core.jobs import run_sync
 from core.metrics import psnr, ssim
-from core.models.checkpoints import load_model
+from core.models import load_model
 from core.resize import imresize, modcrop
 from core.zeroshot import ZSSRConfig, load_kernel, zssr
 from core.zeroshot.kernels import downscale

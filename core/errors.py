@@ -8,6 +8,7 @@ and why; the CLI prints it on one line and exits non-zero, the GUI shows it in a
 from __future__ import annotations
 
 __all__ = [
+    "short_message",
     "SRWError",
     "InputError",
     "FileFormatError",
@@ -54,3 +55,10 @@ class ConfigError(InputError):
 
 class Cancelled(SRWError):
     """A job was stopped by the user before it finished."""
+
+
+def short_message(exc: BaseException, limit: int = 120) -> str:
+    """``exc`` as one line of at most ``limit`` characters (its type name when it says nothing),
+    for quoting a library's error inside one of ours."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

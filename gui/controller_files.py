@@ -22,7 +22,7 @@ class FilesMixin:
         """Baselines + bundled models + user checkpoints + files in the checkpoint folders.
         Returns the messages of files that could not be read."""
         from core.models import list_models, resolve
-        from core.models.registry import _CHECKPOINT_SUFFIXES
+        from core.models.catalog import CHECKPOINT_SUFFIXES as _CHECKPOINT_SUFFIXES
 
         s = self.session
         catalog = {e.name: e for e in list_models()}

@@ -120,7 +120,7 @@ def test_ipf_bench_without_checkpoint_exits_2(setup: dict, tmp_path: Path,
                "--data", str(setup["hr"])])
     assert rc == 2 and "no IPF checkpoint" in capsys.readouterr().err
     # the bundled name: none is bundled yet, unless one has been since
-    from core.models.registry import list_models
+    from core.models import list_models
 
     if not any(e.name == "ipf" and e.weights for e in list_models()):
         assert main(["--data", str(setup["hr"])]) == 2

@@ -1,7 +1,7 @@
 """Building models from checkpoints, and saving them so they rebuild with no config.
 
-:func:`load_model` takes a catalog name, a :class:`~core.models.registry.ModelEntry` or a path;
-the file is read by :func:`~core.models.state_dict_io.load_state_dict_file` (weights-only first,
+:func:`load_checkpoint` builds the model in a checkpoint file (by name or path:
+:func:`core.models.catalog.load_model`); the file is read by :func:`~core.models.state_dict_io.load_state_dict_file` (weights-only first,
 then the restricted unpickler of :mod:`.safe_unpickle` for pickled whole models), the
 architecture comes from the file (LIIF spec, our format) or is detected from the state dict,
 and the module is loaded with ``strict=True``. :func:`save_checkpoint` writes our format (or
@@ -20,16 +20,17 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor, nn
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, short_message
 from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
 from .safe_unpickle import SAFE_PICKLE, _Inert  # noqa: F401  (re-exported: tests, old imports)
-from .state_dict_io import WRAPPER_KEYS, _short, load_state_dict_file
+from .registry import detect_architecture, get_arch, preview_keys
+from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
 
 __all__ = [
     "LoadedModel",
     "load_state_dict_file",
-    "load_model",
+    "load_checkpoint",
     "save_checkpoint",
     "describe_checkpoint",
     "scale_from_name",
@@ -63,8 +64,6 @@ class LoadedModel:
 
 def _arch_for(sd: Mapping[str, Tensor], meta: Mapping[str, Any],
               name: str) -> tuple[Any, dict[str, Any]]:
-    from .registry import detect_architecture, get_arch
-
     if "spec" in meta:
         spec = meta["spec"]
         spec_name = str(spec.get("name"))
@@ -109,13 +108,11 @@ def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Map
             detail = " ".join(str(exc).split("\n", 1)[-1].split())
             raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
                                   f"{detail[:200]}") from None
-        from .registry import _preview
-
         parts = []
         if result.missing_keys:
-            parts.append(f"missing {_preview(list(result.missing_keys))}")
+            parts.append(f"missing {preview_keys(list(result.missing_keys))}")
         if result.unexpected_keys:
-            parts.append(f"unexpected {_preview(list(result.unexpected_keys))}")
+            parts.append(f"unexpected {preview_keys(list(result.unexpected_keys))}")
         detail = "; ".join(parts) or "load failed"
         raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {detail}") from None
 
@@ -193,7 +190,9 @@ def describe_checkpoint(path: str | Path,
     return arch.name, hp, arch.kind, _nominal_scale(arch, hp)
 
 
-def _load_file(path: Path, name: str, scale: int | None = None) -> LoadedModel:
+def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedModel:
+    """Build the model in checkpoint file ``path`` (called ``name``; ``scale``: a hint, see
+    :func:`core.models.catalog.load_model`), loaded ``strict=True``, in eval mode."""
     sd, meta = load_state_dict_file(path)
     try:
         arch, hp = _arch_for(sd, meta, path.name)
@@ -214,57 +213,13 @@ def _load_file(path: Path, name: str, scale: int | None = None) -> LoadedModel:
         module = arch.build(**hp)
     except (ValueError, TypeError, KeyError) as exc:
         raise CheckpointError(
-            f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} ({_short(exc)})") from None
+            f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} ({short_message(exc)})") from None
     _strict_load(module, sd, arch.name, hp, path.name)
     module.eval()
     full_hp = dict(getattr(module, "hparams", None) or hp)  # every constructor argument, when known
     return LoadedModel(module=module, arch=arch.name, hparams=full_hp, kind=arch.kind,
                        scale=_nominal_scale(arch, full_hp), source=path, name=name, meta=meta)
 
-
-def load_model(path_or_name: Any, scale: int | None = None) -> LoadedModel:
-    """Load a model by catalog name (``bicubic``, a bundled model), :class:`ModelEntry` or path.
-
-    The architecture comes from the file (LIIF spec, our format) or is detected from the state
-    dict; the module is built and loaded with ``strict=True`` and put in eval mode. ``scale``
-    is a hint for checkpoints whose scale the tensors do not tell (FSRCNN; the CLI's
-    ``--scale-hint``); without it the file name's ``_x{N}`` is used. A hint that contradicts the
-    tensors or the file name is an error. ``LoadedModel.scale`` is None for models that run at
-    any scale (arbitrary-scale, interpolation, pre-upsampled SRCNN / VDSR).
-
-    Raises:
-        CheckpointError: see :func:`load_state_dict_file`; also no matching architecture
-            (naming the closest), a tensor whose shape does not fit (expected vs found), an
-            unknown or contradictory scale.
-    """
-    from .archs.interp import Interpolation
-    from .registry import ModelEntry, resolve
-
-    if isinstance(path_or_name, ModelEntry):
-        entry = path_or_name
-    elif isinstance(path_or_name, Path):
-        return _load_file(path_or_name.expanduser(), path_or_name.stem, scale)
-    else:
-        text = str(path_or_name)
-        p = Path(text).expanduser()
-        if not _is_catalog_name(text) and p.is_file():
-            return _load_file(p, p.stem, scale)
-        entry = resolve(text)
-    if entry.kind == "interp":
-        method = entry.hparams.get("method", entry.name)
-        return LoadedModel(module=Interpolation(method).eval(), arch="interp",
-                           hparams={"method": method}, kind="interp", scale=None, source=None,
-                           name=entry.name)
-    if entry.weights is None:
-        raise CheckpointError(f"model {entry.name!r} has no weight file")
-    return _load_file(Path(entry.weights), entry.name, scale)
-
-
-def _is_catalog_name(text: str) -> bool:
-    from .registry import BASELINES, _NAME_ALIASES
-
-    key = _NAME_ALIASES.get(text.lower(), text.lower())
-    return any(e.name == key for e in BASELINES)
 
 # ---------------------------------------------------------------------------------------------
 # Saving
@@ -307,8 +262,6 @@ def save_checkpoint(module: nn.Module, path: str | Path, *, spec: dict | None = 
         hp = dict(hparams if hparams is not None else getattr(module, "hparams", {}) or {})
         if not arch:
             raise ValueError("save_checkpoint needs arch= for a module without an arch_name")
-        from .registry import get_arch
-
         get_arch(arch)  # must be a known architecture so it loads back
         obj = {"arch": arch, "hparams": hp, "state_dict": sd}
         st_meta = {"format": "srw", "arch": arch, "hparams": json.dumps(hp)}

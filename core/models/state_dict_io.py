@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, short_message
 from .safe_unpickle import SAFE_PICKLE, _Inert, _is_module_like, _module_tensors
 
 __all__ = ["load_state_dict_file", "WRAPPER_KEYS"]
@@ -49,11 +49,6 @@ def _looks_safetensors(head: bytes, size: int) -> bool:
     return 0 < n < size and head[8:9] == b"{"
 
 
-def _short(exc: BaseException, limit: int = 120) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _unreadable(path: Path, head: bytes, exc: BaseException) -> CheckpointError:
     name = path.name
     stripped = head.lstrip()
@@ -64,7 +59,7 @@ def _unreadable(path: Path, head: bytes, exc: BaseException) -> CheckpointError:
             f"{name} is a text file (it starts with {preview!r}), not a PyTorch checkpoint")
     if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80" or head[257:262] == b"ustar":
         return CheckpointError(
-            f"{name} cannot be read: the file is truncated or corrupt ({_short(exc)})")
+            f"{name} cannot be read: the file is truncated or corrupt ({short_message(exc)})")
     return CheckpointError(f"{name} is not a PyTorch checkpoint: unrecognised content "
                            f"(first bytes {head[:8].hex(' ')})")
 
@@ -203,7 +198,7 @@ def _load_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
             sd = OrderedDict((k, f.get_tensor(k)) for k in f.keys())
     except Exception as exc:  # noqa: BLE001 - SafetensorError and friends
         raise CheckpointError(f"{path.name} cannot be read as safetensors: the file is truncated "
-                              f"or corrupt ({_short(exc)})") from None
+                              f"or corrupt ({short_message(exc)})") from None
     meta: dict[str, Any] = {"format": "safetensors"}
     try:
         if md.get("format") == "srw" and "arch" in md:
@@ -240,7 +235,7 @@ def load_state_dict_file(path: str | Path) -> tuple[dict[str, Tensor], dict[str,
     try:
         head = _sniff(p)
     except OSError as exc:
-        raise CheckpointError(f"{p.name} cannot be opened: {_short(exc)}") from None
+        raise CheckpointError(f"{p.name} cannot be opened: {short_message(exc)}") from None
 
     if p.suffix.lower() == ".safetensors" or _looks_safetensors(head, size):
         sd, meta = _load_safetensors(p)

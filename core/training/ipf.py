@@ -88,7 +88,7 @@ def build_ipf(cfg: Any) -> tuple[nn.Module, dict[str, Any]]:
     from ..errors import CheckpointError
     from ..models.archs.ipf import ipf_from_liif
     from ..models.archs.liif import LIIF
-    from ..models.checkpoints import load_model
+    from ..models.catalog import load_model
 
     path = cfg.resolve(str(cfg.model.init_liif))
     if not path.is_file():

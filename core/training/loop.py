@@ -99,7 +99,7 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
     root, or a bundled model name such as ``liif``) into ``module``: same parameter names and
     shapes (strict), else a :class:`ConfigError` naming the difference."""
     from ..errors import CheckpointError
-    from ..models.checkpoints import load_model
+    from ..models.catalog import load_model
 
     src = str(cfg.model.init_from)
     path = cfg.resolve(src)

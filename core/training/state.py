@@ -142,7 +142,7 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
             or ``half`` and a weight is beyond the float16 range (nothing is written).
     """
     from ..errors import InputError
-    from ..models.checkpoints import load_model
+    from ..models.catalog import load_model
 
     src, out = Path(src), Path(out)
     if src.is_dir():

@@ -170,7 +170,7 @@ def test_bundled_liif_listed_with_its_card_and_ticked_by_default(qtbot, monkeypa
     """Once resources/weights holds a LIIF (here: a stand-in), it is offered and used."""
     import shutil
 
-    import core.models.registry as registry
+    import core.models.catalog as registry
     from gui.main_window import MainWindow
 
     shutil.copy(liif_ckpt, tmp_path / "liif.pth")

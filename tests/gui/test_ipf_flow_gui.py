@@ -39,7 +39,7 @@ def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckp
                                     monkeypatch):
     from core.models import load_model
     from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_flow_maps
-    from core.models.registry import WEIGHTS_DIR
+    from core.models import WEIGHTS_DIR
 
     c, view = window.controller, window.ipf_flow
     bundled = c.ipf_models()                     # the bundled IPF is listed, the LIIF is not
