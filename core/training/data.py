@@ -37,11 +37,12 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
+from ..models.contracts import make_coord
 from ..resize import degrade, imresize
 
 __all__ = ["ImageSet", "load_images", "load_normal_images", "find_normal_maps", "batch_rng",
            "augment_patch", "FixedBatch", "QueryBatch", "sample_fixed_batch",
-           "sample_query_batch", "NORMAL_PARTS"]
+           "sample_query_batch", "NORMAL_PARTS", "PatchBatch", "sample_ipf_batch"]
 
 _EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
@@ -300,8 +301,6 @@ def sample_query_batch(images: ImageSet, rng: np.random.Generator, batch: int, l
                        scale_min: float, scale_max: float, sample_q: int, augment: bool = True,
                        quantize_lr: bool = True) -> QueryBatch:
     """One LIIF batch (see the module docstring)."""
-    from ..models.contracts import make_coord
-
     s = float(rng.uniform(scale_min, scale_max))
     crop = int(round(lr_patch * s))
     hr8 = _crops(images, rng, batch, crop, augment)
@@ -319,3 +318,45 @@ def sample_query_batch(images: ImageSet, rng: np.random.Generator, batch: int, l
     gt = gt.float() / 255.0
     return QueryBatch(torch.from_numpy(_unstack_channels(lr.astype(np.float32), batch)),
                       coord, cell, gt, s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: HR patches of queries
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class PatchBatch:
+    """``lr (B, 3, p, p)``; ``coord``, ``cell (B, P*P, 2)`` of a ``P x P`` window of HR pixel
+    centres (row-major); ``gt (B, P*P, 3)``; ``patch`` = P; ``scale`` the batch's scale."""
+
+    lr: Tensor
+    coord: Tensor
+    cell: Tensor
+    gt: Tensor
+    patch: int
+    scale: float
+
+
+def sample_ipf_batch(images: ImageSet, rng: np.random.Generator, batch: int, lr_patch: int,
+                     scale_min: float, scale_max: float, hr_patch: int, augment: bool = True,
+                     quantize_lr: bool = True) -> PatchBatch:
+    """LIIF's batch recipe (scale ~ U(min, max), HR crop ``round(p * s)``, bicubic LR), but the
+    queries are a random ``hr_patch`` square window of the HR crop, so losses see images."""
+    s = float(rng.uniform(scale_min, scale_max))
+    crop = int(round(lr_patch * s))
+    hr8 = _crops(images, rng, batch, crop, augment)
+    lr = imresize(_stack_channels(hr8), size=(lr_patch, lr_patch), method="bicubic")
+    if quantize_lr:
+        lr = _quantize(lr)
+    p = min(hr_patch, crop)
+    grid = make_coord((crop, crop), flatten=False)                          # (crop, crop, 2)
+    coords, gts = [], []
+    for i in range(batch):
+        y0 = int(rng.integers(crop - p + 1))
+        x0 = int(rng.integers(crop - p + 1))
+        coords.append(grid[y0:y0 + p, x0:x0 + p].reshape(-1, 2))
+        gts.append(torch.from_numpy(np.ascontiguousarray(hr8[i, y0:y0 + p, x0:x0 + p]))
+                   .reshape(-1, 3))
+    coord = torch.stack(coords)
+    return PatchBatch(torch.from_numpy(_unstack_channels(lr.astype(np.float32), batch)), coord,
+                      torch.full_like(coord, 2.0 / crop), torch.stack(gts).float() / 255.0, p, s)

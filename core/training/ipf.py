@@ -1,10 +1,10 @@
-"""IPF fine-tuning: patch batches, the losses, the discriminator, and the loop hooks.
+"""IPF fine-tuning: the losses, the discriminator, and the loop hooks.
 
 The training loop (:mod:`.loop`) calls four hooks here when ``model.arch`` is ``ipf``:
 :func:`build_ipf` (a fresh IPF around the LIIF of ``model.init_liif``, LIIF frozen),
-:func:`sample_ipf_batch` (HR *patches* of queries, so image losses apply), :class:`IPFTrainer`
-(one optimiser step of F/g/C and of the discriminator; its state rides in ``last.pt``'s
-``extra`` so runs resume exactly) and :func:`check_ipf_config`.
+:func:`~.data.sample_ipf_batch` (HR *patches* of queries, so image losses apply),
+:class:`IPFTrainer` (one optimiser step of F/g/C and of the discriminator; its state rides in
+``last.pt``'s ``extra`` so runs resume exactly) and :func:`~.config.check_ipf_config`.
 
 Losses (``train.losses``), for both outputs: ``L = L^f + L^d``, each
 ``pixel * L1 * loss_scale + gamma_adv * adversarial + perceptual * L_perc (+ gradient * L_grad)``.
@@ -24,63 +24,18 @@ Losses (``train.losses``), for both outputs: ``L = L^f + L^d``, each
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .config import LOSS_DEFAULTS
 from .steps import pixel_loss
 
-__all__ = ["LOSS_DEFAULTS", "check_ipf_config", "build_ipf", "PatchBatch", "sample_ipf_batch",
-           "PatchDiscriminator", "VGGFeatures", "gradient_magnitude", "IPFTrainer"]
-
-#: ``train.losses`` keys and defaults (IPF only).
-LOSS_DEFAULTS: dict[str, Any] = {
-    "pixel": 1.0,        # pixel-loss weight (train.loss, times train.loss_scale)
-    "gamma_adv": 0.005,  # adversarial weight (ESRGAN's 5e-3)
-    "perceptual": 0.1,   # VGG or frozen-encoder feature L1
-    "gradient": 0.5,     # gradient-domain L1 (SPSR-style), substitute only unless set with vgg
-    "vgg": None,         # path to a torchvision VGG16/19 state dict, or None (substitute)
-    "vgg_layer": None,   # index in vgg.features of the last conv used (default: last conv)
-    "d_lr": 1.0e-4,      # discriminator learning rate (Adam, same betas)
-    "hr_patch": 48,      # side of the HR query patch per image
-}
-
-
-def check_ipf_config(cfg: Any, check_paths: bool = True) -> None:
-    """Validate the IPF keys of a :class:`~.config.TrainConfig` (ConfigError naming the key)."""
-    m, o = cfg.model, cfg.train
-    if not m.init_liif:
-        raise ConfigError("'model.init_liif' is required for arch ipf: the trained LIIF to build "
-                          "on (e.g. runs/liif_edsr_baseline/best.pt or resources/weights/liif.pth)")
-    unknown = sorted(set(m.args) - {"n_resblocks", "n_feats", "flow_hidden", "conf_hidden"})
-    if unknown:
-        raise ConfigError(f"unknown key(s) in 'model.args' for ipf: {', '.join(unknown)} "
-                          f"(known: conf_hidden, flow_hidden, n_feats, n_resblocks)")
-    losses = dict(o.losses or {})
-    unknown = sorted(set(losses) - set(LOSS_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown key(s) in 'train.losses': {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(LOSS_DEFAULTS))})")
-    for key in ("pixel", "gamma_adv", "perceptual", "gradient", "d_lr"):
-        v = losses.get(key, LOSS_DEFAULTS[key])
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-            raise ConfigError(f"'train.losses.{key}' must be a number >= 0, got {v!r}")
-    hp = losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"])
-    if not isinstance(hp, int) or isinstance(hp, bool) or hp < 16 or hp > cfg.data.lr_patch:
-        raise ConfigError(f"'train.losses.hr_patch' must be a whole number in [16, data.lr_patch "
-                          f"= {cfg.data.lr_patch}], got {hp!r}")
-    if check_paths and not cfg.resolve(str(m.init_liif)).is_file():
-        raise ConfigError(f"'model.init_liif' {m.init_liif} does not exist (looked for "
-                          f"{cfg.resolve(str(m.init_liif))}); train LIIF first "
-                          f"(configs/liif_edsr_baseline.yaml)")
-    if check_paths and losses.get("vgg") and not cfg.resolve(str(losses["vgg"])).is_file():
-        raise ConfigError(f"'train.losses.vgg' file {losses['vgg']} does not exist")
+__all__ = ["build_ipf", "PatchDiscriminator", "VGGFeatures", "gradient_magnitude", "IPFTrainer"]
 
 
 def build_ipf(cfg: Any) -> tuple[nn.Module, dict[str, Any]]:
@@ -105,52 +60,6 @@ def build_ipf(cfg: Any) -> tuple[nn.Module, dict[str, Any]]:
                           n_feats=int(a.get("n_feats", 64)), flow_hidden=a.get("flow_hidden"),
                           conf_hidden=a.get("conf_hidden"))
     return model, {"spec": model.spec}
-
-
-# ---------------------------------------------------------------------------------------------
-# Data: HR patches of queries
-# ---------------------------------------------------------------------------------------------
-
-@dataclass
-class PatchBatch:
-    """``lr (B, 3, p, p)``; ``coord``, ``cell (B, P*P, 2)`` of a ``P x P`` window of HR pixel
-    centres (row-major); ``gt (B, P*P, 3)``; ``patch`` = P; ``scale`` the batch's scale."""
-
-    lr: Tensor
-    coord: Tensor
-    cell: Tensor
-    gt: Tensor
-    patch: int
-    scale: float
-
-
-def sample_ipf_batch(images: Any, rng: np.random.Generator, batch: int, lr_patch: int,
-                     scale_min: float, scale_max: float, hr_patch: int, augment: bool = True,
-                     quantize_lr: bool = True) -> PatchBatch:
-    """LIIF's batch recipe (scale ~ U(min, max), HR crop ``round(p * s)``, bicubic LR), but the
-    queries are a random ``hr_patch`` square window of the HR crop, so losses see images."""
-    from ..models.contracts import make_coord
-    from ..resize import imresize
-    from .data import _crops, _quantize, _stack_channels, _unstack_channels
-
-    s = float(rng.uniform(scale_min, scale_max))
-    crop = int(round(lr_patch * s))
-    hr8 = _crops(images, rng, batch, crop, augment)
-    lr = imresize(_stack_channels(hr8), size=(lr_patch, lr_patch), method="bicubic")
-    if quantize_lr:
-        lr = _quantize(lr)
-    p = min(hr_patch, crop)
-    grid = make_coord((crop, crop), flatten=False)                          # (crop, crop, 2)
-    coords, gts = [], []
-    for i in range(batch):
-        y0 = int(rng.integers(crop - p + 1))
-        x0 = int(rng.integers(crop - p + 1))
-        coords.append(grid[y0:y0 + p, x0:x0 + p].reshape(-1, 2))
-        gts.append(torch.from_numpy(np.ascontiguousarray(hr8[i, y0:y0 + p, x0:x0 + p]))
-                   .reshape(-1, 3))
-    coord = torch.stack(coords)
-    return PatchBatch(torch.from_numpy(_unstack_channels(lr.astype(np.float32), batch)), coord,
-                      torch.full_like(coord, 2.0 / crop), torch.stack(gts).float() / 255.0, p, s)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import TrainConfig
-from .data import ImageSet, batch_rng, sample_fixed_batch, sample_query_batch
+from .config import LOSS_DEFAULTS, TrainConfig
+from .data import ImageSet, batch_rng, sample_fixed_batch, sample_ipf_batch, sample_query_batch
 
 __all__ = ["input_flags", "make_batch", "pixel_loss", "train_step"]
 
@@ -39,8 +39,6 @@ def make_batch(cfg: TrainConfig, images: ImageSet, step: int,
     d = cfg.data
     rng = batch_rng(cfg.seed, step)
     if cfg.model.arch == "ipf":  # HR patches of queries (image losses)
-        from .ipf import LOSS_DEFAULTS, sample_ipf_batch
-
         hr_patch = int(cfg.train.losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"]))
         return sample_ipf_batch(images, rng, d.batch_size, d.lr_patch, d.scale_min,
                                 d.scale_max, hr_patch, d.augment, d.quantize_lr)

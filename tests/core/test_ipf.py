@@ -239,7 +239,8 @@ def test_ipf_config_errors(tmp_path) -> None:
 
 def test_ipf_training_steps_decrease_loss_on_fixed_batch(tmp_path) -> None:
     from core.training import build_model, config_from_dict, load_images, make_batch, make_optimizer
-    from core.training.ipf import IPFTrainer, PatchBatch
+    from core.training.data import PatchBatch
+    from core.training.ipf import IPFTrainer
 
     cfg = config_from_dict(_ipf_cfg(tmp_path))
     torch.manual_seed(0)

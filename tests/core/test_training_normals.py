@@ -182,7 +182,7 @@ def test_bundled_normals_config_is_valid() -> None:
 def test_ipf_finetunes_on_normal_maps(maps: Path, tmp_path: Path) -> None:
     """IPF goes through the same command on normal maps: its image-loss batches hold encoded
     unit normals, two steps train the flow parts and leave the LIIF base as it was."""
-    from core.training.ipf import sample_ipf_batch
+    from core.training.data import sample_ipf_batch
 
     base = save_checkpoint(tiny_liif(5), tmp_path / "liif_tiny.pth")
     raw = _cfg(maps, model={"arch": "ipf", "init_liif": str(base),
