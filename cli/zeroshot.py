@@ -136,7 +136,8 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
     import torch
 
     from core.errors import Cancelled
-    from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config, train_mzsr
+    from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config
+    from core.zeroshot.mzsr_train import train_mzsr
 
     from .progress import run_with_bar
     from .train import _StopFlag

@@ -13,7 +13,8 @@ from cli.app import main as cli_main
 from core.errors import ConfigError
 from core.jobs import run_sync
 from core.training.state import TRAIN_FORMAT, load_state
-from core.zeroshot.mzsr import load_mzsr, load_mzsr_config, train_mzsr
+from core.zeroshot.mzsr import load_mzsr, load_mzsr_config
+from core.zeroshot.mzsr_train import train_mzsr
 
 # 2 pre-training steps + 3 meta steps: a stop at step 3 is inside the meta phase
 TINY = ("hr_patch: 16\nwidth: 8\ndepth: 2\npretrain_steps: 2\nmeta_steps: 3\nmeta_batch: 2\n"

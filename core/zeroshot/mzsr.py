@@ -1,6 +1,7 @@
 """MZSR (Soh et al. 2020): meta-transfer learning for zero-shot SR, training and meta-test.
 
-Training (:func:`train_mzsr`, a Job), on the ZSSR net (:class:`ZSSRNet`, residual over bicubic):
+Training (:func:`core.zeroshot.mzsr_train.train_mzsr`, a Job), on the ZSSR net (:class:`ZSSRNet`,
+residual over bicubic):
 
 1. **Bicubic pre-training** (``pretrain_steps``): HR crops of the training folders, LR made by
    MATLAB bicubic, L1 / Adam at ``pretrain_lr``.
@@ -45,7 +46,7 @@ from .kernels import check_kernel, downscale, upscale
 from .net import ZSSRNet
 from .zssr import MIN_SON, ZSSRProgress, back_project
 
-__all__ = ["MZSRConfig", "load_mzsr_config", "train_mzsr", "save_mzsr", "load_mzsr",
+__all__ = ["MZSRConfig", "load_mzsr_config", "save_mzsr", "load_mzsr",
            "meta_step", "mzsr_adapt", "FORMAT", "BUNDLED_MZSR", "bundled_mzsr"]
 
 FORMAT = "srw-mzsr-1"
@@ -136,27 +137,6 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
     return cfg
 
 
-def _crops(images: list[np.ndarray], rng: np.random.Generator, n: int, size: int) -> Tensor:
-    """``n`` random flipped/transposed ``size``-pixel crops as an (n, 3, size, size) tensor in
-    [0, 1]."""
-    pool = [a for a in images if min(a.shape[:2]) >= size]
-    if not pool:
-        raise ConfigError(f"no training image is at least {size} x {size} pixels")
-    out = np.empty((n, size, size, 3), dtype=np.float32)
-    for i in range(n):
-        a = pool[int(rng.integers(len(pool)))]
-        y, x = int(rng.integers(a.shape[0] - size + 1)), int(rng.integers(a.shape[1] - size + 1))
-        c = a[y:y + size, x:x + size]
-        if rng.random() < 0.5:
-            c = c[:, ::-1]
-        if rng.random() < 0.5:
-            c = c[::-1]
-        if rng.random() < 0.5:
-            c = c.transpose(1, 0, 2)
-        out[i] = c / 255.0
-    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
-
-
 def _fast_loss(net: ZSSRNet, params: dict[str, Tensor], x: Tensor, y: Tensor,
                autocast: torch.dtype | None) -> Tensor:
     with torch.autocast(x.device.type, dtype=autocast or torch.bfloat16,
@@ -245,15 +225,6 @@ def load_mzsr(path: str | Path) -> tuple[ZSSRNet, dict[str, Any]]:
     net = ZSSRNet(int(ck["channels"]), int(ck["width"]), int(ck["depth"]))
     net.load_state_dict(ck["state_dict"])
     return net, {k: v for k, v in ck.items() if k != "state_dict"}
-
-
-def train_mzsr(cfg: MZSRConfig, out_dir: str | Path, init: str | Path | None = None,
-               resume: bool = False, steps: int | None = None) -> Job[Path]:
-    """Pre-train (bicubic) then meta-train into ``out_dir``; resumable from its ``last.pt``.
-    See :func:`core.zeroshot.mzsr_train.train_mzsr`. Returns ``out_dir/mzsr.pt``."""
-    from .mzsr_train import train_mzsr as _train
-
-    return _train(cfg, out_dir, init, resume, steps)
 
 
 def mzsr_adapt(net: ZSSRNet, image: np.ndarray, scale: int, kernel: np.ndarray | None = None,

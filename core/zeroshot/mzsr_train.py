@@ -33,13 +33,34 @@ from ..errors import ConfigError
 from ..jobs import Job
 from ..training.state import load_state, save_state, set_rng_state
 from .kernels import downscale, random_gaussian_kernel, upscale
-from .mzsr import REPO_ROOT, MZSRConfig, _crops, load_mzsr, make_task, meta_step, save_mzsr
+from .mzsr import REPO_ROOT, MZSRConfig, load_mzsr, make_task, meta_step, save_mzsr
 from .net import ZSSRNet
 from .zssr import ZSSRProgress
 
 __all__ = ["train_mzsr"]
 
 _LOG_HEADER = ["phase", "step", "loss", "seconds"]
+
+
+def _crops(images: list[np.ndarray], rng: np.random.Generator, n: int, size: int) -> Tensor:
+    """``n`` random flipped/transposed ``size``-pixel crops as an (n, 3, size, size) tensor in
+    [0, 1]."""
+    pool = [a for a in images if min(a.shape[:2]) >= size]
+    if not pool:
+        raise ConfigError(f"no training image is at least {size} x {size} pixels")
+    out = np.empty((n, size, size, 3), dtype=np.float32)
+    for i in range(n):
+        a = pool[int(rng.integers(len(pool)))]
+        y, x = int(rng.integers(a.shape[0] - size + 1)), int(rng.integers(a.shape[1] - size + 1))
+        c = a[y:y + size, x:x + size]
+        if rng.random() < 0.5:
+            c = c[:, ::-1]
+        if rng.random() < 0.5:
+            c = c[::-1]
+        if rng.random() < 0.5:
+            c = c.transpose(1, 0, 2)
+        out[i] = c / 255.0
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
 
 class _NoSchedule:

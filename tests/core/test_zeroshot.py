@@ -18,7 +18,8 @@ from core.zeroshot import ZSSRConfig, ZSSRProgress, zssr, zssr_data, zssr_stack
 from core.zeroshot.kernels import (check_kernel, downscale, gaussian_kernel, load_kernel,
                                    preset_kernel)
 from core.zeroshot.mzsr import (MZSRConfig, load_mzsr, load_mzsr_config, make_task, meta_step,
-                                mzsr_adapt, train_mzsr)
+                                mzsr_adapt)
+from core.zeroshot.mzsr_train import train_mzsr
 from core.zeroshot.net import ZSSRNet, geometric, inverse_geometric
 from core.zeroshot.zssr import _lr_should_drop, stage_scales
 
