@@ -8,22 +8,9 @@ from typing import Callable, Sequence
 
 from core.errors import Cancelled, SRWError
 
+from .options import add_run_options, add_scale_hint
+
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
-
-
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
-                   help="compute precision (auto: bf16 where the hardware runs it fast)")
-    p.add_argument("--tile", type=int, default=None,
-                   help="LR tile/block size in pixels (default: automatic, memory bounded)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
-def _add_scale_hint(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scale-hint", type=int, default=None, metavar="N",
-                   help="the scale of a checkpoint whose tensors do not tell it (FSRCNN) and "
-                        "whose file name has no _xN")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["rgb", "gray", "channels", "normals"], default=None,
                    help="treat the input as this kind of data (default: detected)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    _add_scale_hint(p)
-    _add_run_options(p)
+    add_scale_hint(p)
+    add_run_options(p)
     channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
     from . import normals as normals_cli
 
@@ -71,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how LR images are made without --lr: matlab (benchmark protocol: HR "
                         "cropped, MATLAB bicubic) or pil (yjn870's SRCNN/FSRCNN/ESPCN ports: HR "
                         "resized to a multiple of the scale, PIL bicubic)")
-    _add_scale_hint(p)
-    _add_run_options(p)
+    add_scale_hint(p)
+    add_run_options(p)
     # bf16 ('auto' on recent CPUs/GPUs) moves benchmark PSNRs by ~0.1 dB: eval measures in fp32
     p.set_defaults(func=commands.cmd_eval, precision="fp32")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.errors import InputError
 
-__all__ = ["add_sr_options", "add_parsers", "wants_channels", "cmd_sr_channels"]
+__all__ = ["add_sr_options", "add_parsers", "wants_channels", "cmd_sr_channels", "load_kwargs"]
 
 _CHANNEL_ONLY = ("axes", "complex", "norm", "percentiles", "var", "rgb_mode", "batch", "gt",
                  "clip", "finetune")
@@ -62,7 +62,8 @@ def add_sr_options(p: argparse.ArgumentParser) -> None:
                    help="ground-truth file (same layout): print NMSE (dB) and PSNR per channel")
 
 
-def _load_kwargs(args: argparse.Namespace) -> dict:
+def load_kwargs(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`core.io.channels.load_channels` from the channel options."""
     kw: dict = {"var": getattr(args, "var", None), "axes": getattr(args, "axes", None),
                 "complex_mode": getattr(args, "complex", None) or "real_imag",
                 "norm": getattr(args, "norm", None) or "channel"}
@@ -97,7 +98,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     from core.io.channels import load_channels, save_channels
     from core.models import default_model_name, load_model
 
-    from .commands import _options, parse_scale, parse_size
+    from .options import parse_scale, parse_size, run_options
     from .progress import run_with_bar
 
     if args.kind not in (None, "channels"):
@@ -109,7 +110,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
         raise InputError(f"{out} already exists; pass --overwrite to replace it")
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
-    kw = _load_kwargs(args)
+    kw = load_kwargs(args)
     data = load_channels(inp, **kw)
     gt = load_channels(Path(args.gt), **kw) if args.gt else None
     _describe(data, inp)
@@ -127,7 +128,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
               f"L1 {tuned.losses[0]:.4f} -> {tuned.losses[-1]:.4f}", file=sys.stderr)
     job = super_resolve_channels(module, data, scale=scale, size=size,
                                  rgb_mode=args.rgb_mode or "replicate", batch=args.batch,
-                                 clip=bool(args.clip), options=_options(args), name=loaded.name)
+                                 clip=bool(args.clip), options=run_options(args), name=loaded.name)
     result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
     path = save_channels(result.image, out, overwrite=args.overwrite)
     img = result.image
@@ -202,7 +203,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("variables:")
     for v in list_variables(args.input):
         print(f"  {'*' if v.usable else ' '} {v.describe()}")
-    data = load_channels(args.input, **_load_kwargs(args))
+    data = load_channels(args.input, **load_kwargs(args))
     _describe(data, Path(args.input))
     print(format_stats_table(channel_stats(data), limit=None if args.all else 40))
     return 0
@@ -232,7 +233,7 @@ def cmd_degrade(args: argparse.Namespace) -> int:
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
 
-    data = load_channels(args.input, **_load_kwargs(args))
+    data = load_channels(args.input, **load_kwargs(args))
     out = Path(args.output)
     check_output(out, data, overwrite=args.overwrite, allow_input_overwrite=False)
     lr = degrade_channels(data, args.scale)
@@ -247,7 +248,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from core.channels import channel_scores, format_scores
     from core.io.channels import load_channels
 
-    kw = _load_kwargs(args)
+    kw = load_kwargs(args)
     scores = channel_scores(load_channels(args.sr, **kw), load_channels(args.gt, **kw),
                             shave=args.shave)
     print(format_scores(scores, limit=None if args.all else 20))

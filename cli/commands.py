@@ -4,61 +4,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import sys
 from pathlib import Path
 
-from core.errors import InputError, ScaleError
+from core.errors import InputError
 
+from .options import parse_scale, parse_scales, parse_size
+from .options import run_options as _options
 from .progress import run_with_bar
-
-
-def parse_scale(text: str) -> float | tuple[float, float]:
-    """``"4"`` -> 4.0, ``"2.5"`` -> 2.5, ``"2x3"`` -> (2.0, 3.0) (vertical x horizontal)."""
-    parts = text.lower().split("x")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}") from None
-    if len(values) == 1:
-        return values[0]
-    if len(values) == 2:
-        return values[0], values[1]
-    raise ScaleError(f"scale must be a number like 4 or 2.5 (or SYxSX), got {text!r}")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"1920x1080"`` (width x height) -> ``(1080, 1920)`` as (height, width)."""
-    parts = text.lower().split("x")
-    try:
-        w, h = (int(parts[0]), int(parts[1])) if len(parts) == 2 else (None, None)
-    except ValueError:
-        w = h = None
-    if w is None or h is None:
-        raise ScaleError(f"size must be WIDTHxHEIGHT in pixels, e.g. 1920x1080, got {text!r}")
-    return h, w
-
-
-def parse_scales(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        try:
-            v = float(part)
-        except ValueError:
-            raise ScaleError(f"--scales must be integers separated by commas, "
-                             f"got {text!r}") from None
-        if not math.isfinite(v) or v != int(v) or v < 1:
-            raise ScaleError(f"evaluation scales must be positive integers, got {part!r}")
-        out.append(int(v))
-    return out
-
-
-def _options(args: argparse.Namespace):
-    from core.engine import SROptions
-
-    if args.tile is not None and args.tile < 16:
-        raise InputError(f"--tile must be at least 16 pixels, got {args.tile}")
-    return SROptions(device=args.device, precision=args.precision, tile=args.tile)
 
 
 def cmd_sr(args: argparse.Namespace) -> int:

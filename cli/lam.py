@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.errors import InputError
 
+from .options import add_run_options
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "parse_window", "cmd_lam"]
@@ -36,8 +37,6 @@ def parse_window(text: str) -> tuple[int, int, int]:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the ``lam`` subcommand."""
-    from .app import _add_run_options
-
     p = sub.add_parser("lam", help="Local Attribution Map: which input pixels a window's "
                                    "output depends on (LAM, Gu & Dong 2021)")
     p.add_argument("input", help="the LR input image (or the HR image with --hr)")
@@ -57,7 +56,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=None,
                    help="path steps per backward pass (default: automatic)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    _add_run_options(p)
+    add_run_options(p)
     p.set_defaults(func=cmd_lam)
 
 
@@ -70,7 +69,7 @@ def cmd_lam(args: argparse.Namespace) -> int:
     from core.io import load, save
     from core.models import load_model
 
-    from .commands import parse_scale
+    from .options import parse_scale
 
     out = Path(args.output)
     for path in (out, Path(args.npy) if args.npy else None):

@@ -120,7 +120,7 @@ def _check_new(path: Path, overwrite: bool) -> None:
 
 def cmd_sr_normals(args: argparse.Namespace) -> int:
     """``sr --kind normals``: split (or naive) SR of a normal map."""
-    from cli.commands import _options, parse_scale, parse_size
+    from .options import parse_scale, parse_size, run_options
     from core.io.normals import save_normal_map
     from core.normals import super_resolve_normals
 
@@ -135,7 +135,7 @@ def cmd_sr_normals(args: argparse.Namespace) -> int:
     detail_model = args.detail_model or args.model
     job = super_resolve_normals(nmap, scale=scale, size=size, sigma=args.sigma,
                                 shape_model=shape_model, detail_model=detail_model,
-                                method=args.normals_method, options=_options(args))
+                                method=args.normals_method, options=run_options(args))
     res = run_with_bar(job, desc=f"normals ({args.normals_method})", quiet=args.quiet)
     path = save_normal_map(res.normals, out, overwrite=args.overwrite)
     h, w = res.normals.shape

@@ -1,11 +1,14 @@
-"""Drive a core Job from the terminal with a progress bar on stderr."""
+"""Drive a core Job from the terminal: a progress bar on stderr, and Ctrl-C as a stop request."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Callable, TypeVar
 
 from core.jobs import Job, Progress, run_sync
+
+__all__ = ["run_with_bar", "StopFlag"]
 
 T = TypeVar("T")
 
@@ -47,3 +50,34 @@ def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False, *,
         return run_sync(job, on_progress=update, should_stop=should_stop)
     finally:
         bar.close()
+
+
+class StopFlag:
+    """SIGINT/SIGTERM -> stop after the current step (last.pt is saved); a second Ctrl-C
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> "StopFlag":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not the main thread
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after this step; saving last.pt (Ctrl-C again to abort at once)",
+              file=sys.stderr, flush=True)
+
+    def __call__(self) -> bool:
+        return self.requested

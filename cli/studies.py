@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.errors import InputError
 
+from .options import add_run_options
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "cmd_study", "parse_ints", "parse_region"]
@@ -50,8 +51,6 @@ def parse_region(text: str):
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``study`` with one sub-command per study."""
-    from .app import _add_run_options
-
     p = sub.add_parser("study", help="background studies over images: crop, swap, size, mosaic")
     studies = p.add_subparsers(dest="study", metavar="STUDY", required=True)
     for name, text in STUDY_HELP.items():
@@ -82,7 +81,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--tta-passes", type=int, default=25,
                            help="TTA passes over the 8 flips/rotations (default 25 = the "
                                 "mosaic's compute)")
-        _add_run_options(q)
+        add_run_options(q)
         q.set_defaults(func=cmd_study)
 
 

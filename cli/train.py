@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 import time
 from pathlib import Path
 
 from core.errors import Cancelled, InputError
 
-from .progress import run_with_bar
+from .progress import StopFlag, run_with_bar
 
 __all__ = ["add_parsers", "cmd_train", "cmd_export_weights"]
 
@@ -50,37 +48,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="store the weights as float16 (half the file; they load into a float32 "
                         "model; check the PSNR with 'eval' before shipping)")
     p.set_defaults(func=cmd_export_weights)
-
-
-class _StopFlag:
-    """SIGINT/SIGTERM -> stop after the current step (last.pt is saved); a second Ctrl-C
-    interrupts at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._old: dict[int, object] = {}
-
-    def __enter__(self) -> "_StopFlag":
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except (ValueError, OSError):  # not the main thread
-                pass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)  # type: ignore[arg-type]
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nstopping after this step; saving last.pt (Ctrl-C again to abort at once)",
-              file=sys.stderr, flush=True)
-
-    def __call__(self) -> bool:
-        return self.requested
 
 
 def _is_mzsr_config(path: str) -> bool:
@@ -128,7 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     resume_cmd = f"python main.py train {args.config} --resume --out {out}"
     print(f"training {cfg.name} into {out}", flush=True)
-    with _StopFlag() as stop:
+    with StopFlag() as stop:
         job = train(cfg, out, resume=args.resume, steps=args.steps, threads=args.threads,
                     device=args.device, workers=args.workers)
         try:

@@ -102,7 +102,7 @@ def cmd_zssr(args: argparse.Namespace) -> int:
     from core.io import load, save
     from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
 
-    from .channels import _load_kwargs, wants_channels
+    from .channels import load_kwargs, wants_channels
     from .progress import run_with_bar
 
     inp, out = Path(args.input), Path(args.output)
@@ -114,7 +114,7 @@ def cmd_zssr(args: argparse.Namespace) -> int:
         raise InputError("--bp and --zssr-finetune must be >= 0")
     kernel = load_kernel(args.kernel) if args.kernel else None
     if wants_channels(args):
-        data = load(inp, kind="channels", **_load_kwargs(args))
+        data = load(inp, kind="channels", **load_kwargs(args))
     else:
         data = load(inp, kind=args.kind)
     cfg = ZSSRConfig(scale=args.scale, max_iters=args.iters, crop=args.crop,
@@ -139,8 +139,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
     from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config
     from core.zeroshot.mzsr_train import train_mzsr
 
-    from .progress import run_with_bar
-    from .train import _StopFlag
+    from .progress import StopFlag, run_with_bar
 
     if args.threads:
         torch.set_num_threads(int(args.threads))
@@ -152,7 +151,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
     def note(p) -> None:
         done["step"] = p.done
 
-    with _StopFlag() as stop:
+    with StopFlag() as stop:
         job = train_mzsr(cfg, out, args.init, resume=args.resume, steps=args.steps)
         try:
             path = run_with_bar(job, desc=cfg.name, quiet=args.quiet,
