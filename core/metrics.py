@@ -36,6 +36,7 @@ __all__ = [
     "gradient_ratio",
     "gradient_hist_distance",
     "SSIM_WINDOW",
+    "Y_ROW",
 ]
 
 #: Side of the SSIM Gaussian window (pixels); images smaller than this get SSIM = nan.
@@ -49,7 +50,8 @@ _YCBCR_T = np.array(
 ) / 255.0
 _YCBCR_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
 _YCBCR_T_INV = np.linalg.inv(_YCBCR_T)
-_Y_ROW = np.array([65.738, 129.057, 25.064]) / 256.0
+#: BT.601 luma weights of R, G, B in [0, 1] units (Y = rgb @ Y_ROW + 16/255).
+Y_ROW = np.array([65.738, 129.057, 25.064]) / 256.0
 
 
 class _RegionLike(Protocol):
@@ -74,7 +76,7 @@ def rgb_to_y(img: np.ndarray) -> np.ndarray:
     ``Y = 16/255 + (65.738 R + 129.057 G + 25.064 B) / 256`` (MATLAB ``rgb2ycbcr``, the form
     the EDSR / SwinIR benchmark code uses).
     """
-    return _rgb(img) @ _Y_ROW + 16.0 / 255.0
+    return _rgb(img) @ Y_ROW + 16.0 / 255.0
 
 
 def rgb_to_ycbcr(img: np.ndarray) -> np.ndarray:

@@ -116,7 +116,7 @@ def plan_window(model: nn.Module, in_hw: tuple[int, int], out_hw: tuple[int, int
     """The cheapest exact way to compute the window at HR ``(x, y)`` (top-left) of size
     ``window`` for ``model`` (already placed on its device/dtype) on an ``in_hw`` LR image
     super-resolved to ``out_hw``."""
-    from ..engine.fixed import _forward_padded
+    from ..engine.fixed import forward_padded
     from ..resize import imresize_torch
 
     h, w = in_hw
@@ -183,7 +183,7 @@ def plan_window(model: nn.Module, in_hw: tuple[int, int], out_hw: tuple[int, int
     def fixed(t: Tensor) -> Tensor:
         if pre:   # bicubic pre-upsampling in float32, as the engine does
             t = imresize_torch(t.float(), size=(H, W), method="bicubic").to(t.dtype)
-        out = _forward_padded(model, t, win)
+        out = forward_padded(model, t, win)
         if not (native or pre):   # the model's own scale, then bicubic to the requested size
             out = imresize_torch(out.float(), size=(H, W), method="bicubic")
         return out[..., y - oy:y1 - oy, x - ox:x1 - ox]

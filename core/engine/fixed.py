@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ..jobs import Job, Progress
 
-__all__ = ["tile_grid", "run_tiled"]
+__all__ = ["tile_grid", "run_tiled", "forward_padded"]
 
 
 def tile_grid(length: int, tile: int) -> list[tuple[int, int]]:
@@ -43,7 +43,7 @@ def _ramp(n: int, lo_band: int, hi_band: int, device, dtype) -> Tensor:
     return w
 
 
-def _forward_padded(model: nn.Module, x: Tensor, window: int) -> Tensor:
+def forward_padded(model: nn.Module, x: Tensor, window: int) -> Tensor:
     """Run ``model`` with the input reflect-padded to a multiple of ``window``, output cropped."""
     h, w = x.shape[-2:]
     ph = (-h) % window
@@ -68,7 +68,7 @@ def run_tiled(model: nn.Module, x: Tensor, scale: int, tile: int | None, margin:
     if tile is None or (tile >= h and tile >= w) or (margin >= h and margin >= w):
         yield Progress(0, 1, "running model")
         with torch.inference_mode():
-            y = _forward_padded(model, x, window).float()
+            y = forward_padded(model, x, window).float()
         yield Progress(1, 1, "done")
         return y
 
@@ -90,7 +90,7 @@ def run_tiled(model: nn.Module, x: Tensor, scale: int, tile: int | None, margin:
             # window models (SwinIR) partition from the input's origin: keep it on the grid
             iy0, ix0 = iy0 - iy0 % window, ix0 - ix0 % window
             with torch.inference_mode():
-                pred = _forward_padded(model, x[..., iy0:iy1, ix0:ix1], window).float()
+                pred = forward_padded(model, x[..., iy0:iy1, ix0:ix1], window).float()
             if out is None:
                 out = torch.zeros(x.shape[0], pred.shape[1], h * scale, w * scale, device=x.device)
                 weight = torch.zeros(1, 1, h * scale, w * scale, device=x.device)

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from ..errors import CheckpointError, short_message
 from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
-from .safe_unpickle import SAFE_PICKLE, _Inert  # noqa: F401  (re-exported: tests, old imports)
+from .safe_unpickle import SAFE_PICKLE
 from .registry import detect_architecture, get_arch, preview_keys
 from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
 

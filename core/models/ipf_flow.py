@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .archs.ipf import IPF, _first_layer_conv, _local_mlp
+from .archs.ipf import IPF, first_layer_conv, local_mlp
 
 __all__ = ["flow_to_color", "confidence_to_image", "ipf_flow_job", "ipf_flow_maps", "ipf_maps"]
 
@@ -75,13 +75,13 @@ class _FlowProbe:
                 offset: tuple[int, int] = (0, 0)) -> tuple:
         p = feat[:, self.model.feat_dim:]
         hw = tuple(full_hw or feat.shape[-2:])
-        return (_first_layer_conv(self.model.flow_net, p),
-                _first_layer_conv(self.model.conf_net, p), hw, tuple(offset))
+        return (first_layer_conv(self.model.flow_net, p),
+                first_layer_conv(self.model.conf_net, p), hw, tuple(offset))
 
     def query_prepared(self, prep: tuple, coord: Tensor, cell: Tensor) -> Tensor:
         z_flow, z_conf, hw, offset = prep
-        flow = _local_mlp(self.model.flow_net, z_flow, coord, cell, hw, offset).float()
-        conf = torch.sigmoid(_local_mlp(self.model.conf_net, z_conf, coord, cell, hw,
+        flow = local_mlp(self.model.flow_net, z_flow, coord, cell, hw, offset).float()
+        conf = torch.sigmoid(local_mlp(self.model.conf_net, z_conf, coord, cell, hw,
                                         offset).float())
         return torch.cat([flow, conf], -1)
 

@@ -2,7 +2,7 @@
 
 :data:`SAFE_PICKLE` is a module-like object for ``torch.load(pickle_module=SAFE_PICKLE)``. Its
 unpickler resolves only an allow-list of tensor-rebuilding functions and harmless builtins;
-every other class or function named by the file becomes an inert stand-in (:class:`_Inert`)
+every other class or function named by the file becomes an inert stand-in (:class:`Inert`)
 that only records its constructor arguments and state. Nothing from the file is imported or
 executed. :func:`module_tensors` then collects the tensors of a pickled ``nn.Module`` from the
 stand-ins' ``_parameters`` / ``_buffers`` / ``_modules``, named by module path.
@@ -18,16 +18,16 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-__all__ = ["SAFE_PICKLE", "module_tensors", "is_module_like", "is_stand_in"]
+__all__ = ["SAFE_PICKLE", "Inert", "module_tensors", "is_module_like", "is_stand_in"]
 
 
-class _Inert:
+class Inert:
     """Stand-in for a class the safe loader refuses to import: records, never runs, anything."""
 
     dump_patches = False  # read by torch's legacy loader; True would make it write patch files
     _srw_origin = "?"
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "_Inert":
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Inert":
         self = object.__new__(cls)
         d = self.__dict__
         d["_srw_args"] = args
@@ -63,13 +63,13 @@ def _stand_in(module: str, name: str) -> type:
     cls = _stand_ins.get(key)
     if cls is None:
         # __module__ names no importable module, so torch's source check cannot find it.
-        cls = type(f"Inert_{name}", (_Inert,), {"_srw_origin": f"{module}.{name}",
+        cls = type(f"Inert_{name}", (Inert,), {"_srw_origin": f"{module}.{name}",
                                                   "__module__": "srw_inert_stand_ins"})
         _stand_ins[key] = cls
     return cls
 
 
-def _state_of(obj: _Inert) -> dict:
+def _state_of(obj: Inert) -> dict:
     st = obj.__dict__.get("_srw_state")
     if isinstance(st, tuple) and len(st) == 2 and all(s is None or isinstance(s, dict) for s in st):
         merged: dict = {}
@@ -106,7 +106,7 @@ def _rebuild_from_type_v2(func: Any, new_type: Any, args: Any, state: Any) -> An
 
 
 def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
-    if isinstance(cls, type) and issubclass(cls, _Inert):
+    if isinstance(cls, type) and issubclass(cls, Inert):
         return cls.__new__(cls)
     if cls is OrderedDict:
         return OrderedDict()
@@ -179,7 +179,7 @@ SAFE_PICKLE.loads = _restricted_loads  # type: ignore[attr-defined]
 SAFE_PICKLE.UnpicklingError = pickle.UnpicklingError  # type: ignore[attr-defined]
 
 
-def _module_tensors(obj: _Inert, prefix: str, out: dict[str, Tensor],
+def _module_tensors(obj: Inert, prefix: str, out: dict[str, Tensor],
                     stack: tuple[int, ...] = ()) -> None:
     """Collect the tensors of a pickled ``nn.Module`` stand-in, named by module path."""
     if id(obj) in stack or len(stack) > 200:
@@ -199,12 +199,12 @@ def _module_tensors(obj: _Inert, prefix: str, out: dict[str, Tensor],
     modules = st.get("_modules")
     if isinstance(modules, Mapping):
         for name, sub in modules.items():
-            if isinstance(sub, _Inert):
+            if isinstance(sub, Inert):
                 _module_tensors(sub, f"{prefix}{name}.", out, stack + (id(obj),))
 
 
 def _is_module_like(obj: Any) -> bool:
-    if not isinstance(obj, _Inert):
+    if not isinstance(obj, Inert):
         return False
     st = _state_of(obj)
     return any(k in st for k in ("_parameters", "_modules", "_buffers"))
@@ -218,4 +218,4 @@ is_module_like = _is_module_like
 
 def is_stand_in(obj: Any) -> bool:
     """True for an inert stand-in made by the restricted unpickler."""
-    return isinstance(obj, _Inert)
+    return isinstance(obj, Inert)

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from ..errors import CheckpointError, short_message
-from .safe_unpickle import SAFE_PICKLE, _Inert, _is_module_like, _module_tensors
+from .safe_unpickle import SAFE_PICKLE, is_module_like, is_stand_in, module_tensors
 
 __all__ = ["load_state_dict_file", "WRAPPER_KEYS"]
 
@@ -108,7 +108,7 @@ def _is_tensor_map(obj: Any) -> bool:
 
 
 def _describe(obj: Any) -> str:
-    if isinstance(obj, _Inert):
+    if is_stand_in(obj):
         return f"a pickled {obj._srw_origin} object (not loaded, for safety)"
     if isinstance(obj, Mapping):
         keys = [str(k) for k in list(obj)[:6]]
@@ -124,9 +124,9 @@ def _scalars(obj: Mapping) -> dict[str, Any]:
 
 def _extract(obj: Any, name: str, depth: int = 0) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """Find the state dict inside a loaded object."""
-    if _is_module_like(obj):
+    if is_module_like(obj):
         out: dict[str, Tensor] = OrderedDict()
-        _module_tensors(obj, "", out)
+        module_tensors(obj, "", out)
         if out:
             return out, {"format": "pickled-model", "class": obj._srw_origin}
     if _is_tensor_map(obj):

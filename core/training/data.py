@@ -271,9 +271,9 @@ class QueryBatch:
 
 def _to_y(x: Tensor) -> Tensor:
     """``(B, 3, h, w)`` RGB in [0, 1] -> ``(B, 1, h, w)`` BT.601 luma (:func:`rgb_to_y`)."""
-    from ..metrics import _Y_ROW
+    from ..metrics import Y_ROW
 
-    w = torch.as_tensor(_Y_ROW, dtype=x.dtype).view(1, 3, 1, 1)
+    w = torch.as_tensor(Y_ROW, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * w).sum(1, keepdim=True) + 16.0 / 255.0
 
 

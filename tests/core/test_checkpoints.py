@@ -14,7 +14,8 @@ from safetensors.torch import save_file
 from core.errors import CheckpointError
 from core.models import load_model, load_state_dict_file, save_checkpoint
 from core.models.archs import EDSR, RDN
-from core.models.checkpoints import SAFE_PICKLE, _Inert
+from core.models.checkpoints import SAFE_PICKLE
+from core.models.safe_unpickle import Inert
 from core.models.contracts import make_cell, make_coord
 from tests.helpers import shared_datasets
 
@@ -254,7 +255,7 @@ def test_malicious_pickles_are_not_executed(tmp_path: Path, evil_cls) -> None:
     mixed["x"] = payload
     _expect(_write(tmp_path / "evil_mixed.pth", {"params": mixed}), "not a state dict")
     obj = SAFE_PICKLE.loads(pickle.dumps(payload))
-    assert isinstance(obj, _Inert)
+    assert isinstance(obj, Inert)
     assert not marker.exists()
 
 

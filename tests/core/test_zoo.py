@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.engine.fixed import _forward_padded, run_tiled
+from core.engine.fixed import forward_padded, run_tiled
 from core.errors import CheckpointError
 from core.jobs import run_sync
 from core.models import detect_architecture, get_arch, load_model, save_checkpoint
@@ -97,7 +97,7 @@ def test_tiled_equals_untiled(name: str) -> None:
     x = torch.rand(1, model.in_channels, 40, 40)
     s = 1 if model.pre_upsampled else model.scale
     with torch.no_grad():
-        full = _forward_padded(model, x, model.window)
+        full = forward_padded(model, x, model.window)
     tiled = run_sync(run_tiled(model, x, s, 16, model.receptive_field, window=model.window))
     assert tiled.shape == full.shape
     err = float((tiled - full).abs().max())
@@ -115,7 +115,7 @@ def test_window_models_tile_on_the_window_grid() -> None:
     torch.manual_seed(2)
     x = torch.rand(1, 3, 41, 44)  # tile inputs would start off the 4-pixel grid
     with torch.no_grad():
-        full = _forward_padded(model, x, model.window)
+        full = forward_padded(model, x, model.window)
     tiled = run_sync(run_tiled(model, x, 2, 16, model.receptive_field, window=model.window))
     assert float((tiled - full).abs().max()) < 1e-5
     unaligned = run_sync(run_tiled(model, x, 2, 16, model.receptive_field, window=1))

@@ -64,7 +64,7 @@ from .common import ResBlock, default_conv
 from .liif import LIIF, MLP, Prepared, detect_liif, liif_from_spec
 
 __all__ = ["FlowEncoder", "IPF", "IPFPrepared", "default_ipf_spec", "ipf_from_spec",
-           "ipf_from_liif", "detect_ipf", "SPEC"]
+           "ipf_from_liif", "detect_ipf", "first_layer_conv", "local_mlp", "SPEC"]
 
 
 class FlowEncoder(nn.Module):
@@ -86,7 +86,7 @@ class FlowEncoder(nn.Module):
         return self.body(h) + h
 
 
-def _first_layer_conv(mlp: MLP, p: Tensor) -> Tensor:
+def first_layer_conv(mlp: MLP, p: Tensor) -> Tensor:
     """The feature columns of ``mlp``'s first layer applied to the 3x3-unfolded P of every LR
     pixel at once (a 3x3 conv, bias included), as :meth:`LIIF.prepare`."""
     first: nn.Linear = mlp.layers[0]
@@ -95,7 +95,7 @@ def _first_layer_conv(mlp: MLP, p: Tensor) -> Tensor:
     return F.conv2d(p, w_feat.to(p.dtype), first.bias.to(p.dtype), padding=1)
 
 
-def _local_mlp(mlp: MLP, z: Tensor, coord: Tensor, cell: Tensor, full_hw: tuple[int, int],
+def local_mlp(mlp: MLP, z: Tensor, coord: Tensor, cell: Tensor, full_hw: tuple[int, int],
                offset: tuple[int, int]) -> Tensor:
     """``mlp`` on [unfold3x3(P) at the nearest LR pixel, rel. coord, cell] (LIIF's decoder
     input, without the ensemble), from the precomputed first-layer response ``z``. Coordinates
@@ -191,8 +191,8 @@ class IPF(ArbitraryScaleSR):
         """Precompute the first layers of f (on M), g and C (on P) for every LR pixel."""
         m, p = feat[:, : self.feat_dim], feat[:, self.feat_dim:]
         hw = tuple(full_hw or feat.shape[-2:])
-        return IPFPrepared(self.liif.prepare(m, hw, offset), _first_layer_conv(self.flow_net, p),
-                           _first_layer_conv(self.conf_net, p), hw, tuple(offset))
+        return IPFPrepared(self.liif.prepare(m, hw, offset), first_layer_conv(self.flow_net, p),
+                           first_layer_conv(self.conf_net, p), hw, tuple(offset))
 
     def query_prepared(self, prep: IPFPrepared, coord: Tensor, cell: Tensor) -> Tensor:
         return self.query_prepared_all(prep, coord, cell, raw=False)["sr"]
@@ -201,9 +201,9 @@ class IPF(ArbitraryScaleSR):
                            raw: bool = True) -> dict[str, Tensor]:
         """See :meth:`query_all`."""
         H, W = prep.full_hw
-        flow = _local_mlp(self.flow_net, prep.z_flow, coord, cell, prep.full_hw,
+        flow = local_mlp(self.flow_net, prep.z_flow, coord, cell, prep.full_hw,
                           prep.offset).float()
-        conf = torch.sigmoid(_local_mlp(self.conf_net, prep.z_conf, coord, cell, prep.full_hw,
+        conf = torch.sigmoid(local_mlp(self.conf_net, prep.z_conf, coord, cell, prep.full_hw,
                                         prep.offset).float())
         d_coord = flow * torch.tensor([2.0 / H, 2.0 / W], device=flow.device)
         coord = coord.float()
