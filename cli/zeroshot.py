@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from core.errors import InputError
-from core.zeroshot.kernels import PRESETS
+from core.zeroshot.presets import PRESETS
 
 __all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..data import ImageData
 from ..errors import InputError
 from ..jobs import Job
-from .zssr import ZSSRConfig, ZSSRResult, zssr_stack
+from .internal import ZSSRConfig, ZSSRResult, zssr_stack
 
 __all__ = ["zssr_data", "finish"]
 

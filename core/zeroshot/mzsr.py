@@ -44,7 +44,7 @@ from ..errors import CheckpointError, ConfigError, InputError
 from ..jobs import Job
 from .kernels import check_kernel, downscale, upscale
 from .net import ZSSRNet
-from .zssr import MIN_SON, ZSSRProgress, back_project
+from .internal import MIN_SON, ZSSRProgress, back_project
 
 __all__ = ["MZSRConfig", "load_mzsr_config", "save_mzsr", "load_mzsr",
            "meta_step", "mzsr_adapt", "FORMAT", "BUNDLED_MZSR", "bundled_mzsr"]

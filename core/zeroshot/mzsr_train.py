@@ -35,7 +35,7 @@ from ..training.state import load_state, save_state, set_rng_state
 from .kernels import downscale, random_gaussian_kernel, upscale
 from .mzsr import REPO_ROOT, MZSRConfig, load_mzsr, make_task, meta_step, save_mzsr
 from .net import ZSSRNet
-from .zssr import ZSSRProgress
+from .internal import ZSSRProgress
 
 __all__ = ["train_mzsr"]
 

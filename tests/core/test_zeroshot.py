@@ -21,7 +21,7 @@ from core.zeroshot.mzsr import (MZSRConfig, load_mzsr, load_mzsr_config, make_ta
                                 mzsr_adapt)
 from core.zeroshot.mzsr_train import train_mzsr
 from core.zeroshot.net import ZSSRNet, geometric, inverse_geometric
-from core.zeroshot.zssr import _lr_should_drop, stage_scales
+from core.zeroshot.internal import _lr_should_drop, stage_scales
 
 TINY = ZSSRConfig(scale=2, max_iters=6, crop=16, width=8, depth=3, back_projection=2,
                   precision="fp32")
