@@ -8,15 +8,19 @@ from typing import Callable, Sequence
 
 from core.errors import Cancelled, SRWError
 
+from . import channels as channels_cli
+from . import commands
+from . import lam as lam_cli
+from . import normals as normals_cli
+from . import studies as studies_cli
+from . import train as train_cli
+from . import zeroshot as zeroshot_cli
 from .options import add_run_options, add_scale_hint
 
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import channels as channels_cli
-    from . import commands
-
     parser = argparse.ArgumentParser(
         prog="python main.py",
         description="SR Workbench: super-resolution for research. "
@@ -39,8 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_scale_hint(p)
     add_run_options(p)
     channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
-    from . import normals as normals_cli
-
     normals_cli.add_sr_options(p)  # --shape-model --detail-model --sigma ... (--kind normals)
     p.set_defaults(func=commands.cmd_sr)
 
@@ -66,19 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the available models and where their weights come from")
     p.set_defaults(func=commands.cmd_models)
 
-    from . import train as train_cli
-
     train_cli.add_parsers(sub)  # train, export-weights
     channels_cli.add_parsers(sub)  # channels info|sample|degrade|compare
-    from . import lam as lam_cli
-
     lam_cli.add_parsers(sub)  # lam (Local Attribution Maps)
-    from . import studies as studies_cli
-
     studies_cli.add_parsers(sub)  # study crop|swap|size|mosaic
     normals_cli.add_parsers(sub)  # normals split|error, surface
-    from . import zeroshot as zeroshot_cli
-
     zeroshot_cli.add_parsers(sub)  # zssr, mzsr train|sr
     return parser
 

@@ -14,7 +14,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.channels import (
+    COMPLEX_MODES, NORM_MODES, RGB_MODES, array_from_channels, channel_meta, channel_scores,
+    channel_stats, degrade_channels, format_scores, format_stats_table, multipath_channel,
+)
 from core.errors import InputError
+
+from .options import parse_scale, parse_size, run_options
+from .progress import run_with_bar
 
 __all__ = ["add_sr_options", "add_parsers", "wants_channels", "cmd_sr_channels", "load_kwargs"]
 
@@ -23,16 +30,13 @@ _CHANNEL_ONLY = ("axes", "complex", "norm", "percentiles", "var", "rgb_mode", "b
 
 
 def _add_load_options(p: argparse.ArgumentParser) -> None:
-    from core.channels import NORM_MODES
-    from core.channels import COMPLEX_MODES
-
     g = p.add_argument_group("channel data (.npy .npz .mat .h5 .hdf5)")
     g.add_argument("--var", default=None,
                    help="variable / dataset / .npz key (MATLAB paths like csi.csi into cells and "
                         "structs); default: the largest usable array")
     g.add_argument("--axes", default=None,
                    help="one letter per array axis: H, W once each, C for channel axes, e.g. HWC, "
-                        "CHW, HWCC (default: HWC, i.e. H x W first, the rest channels, as in MATLAB)")
+                        "CHW, HWCC (default: H x W first, the rest channels, as in MATLAB)")
     g.add_argument("--complex", default=None, choices=COMPLEX_MODES,
                    help="how complex data becomes channels (default real_imag)")
     g.add_argument("--norm", default=None, choices=NORM_MODES,
@@ -43,8 +47,6 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 
 def add_sr_options(p: argparse.ArgumentParser) -> None:
     """The channel options of ``sr`` (they imply ``--kind channels``)."""
-    from core.channels import RGB_MODES
-
     _add_load_options(p)
     g = p.add_argument_group("channel SR")
     g.add_argument("--rgb-mode", default=None, choices=RGB_MODES,
@@ -79,6 +81,7 @@ def load_kwargs(args: argparse.Namespace) -> dict:
 
 def wants_channels(args: argparse.Namespace) -> bool:
     """Whether ``sr`` should treat its input as channel data."""
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io.channels import CHANNEL_EXTENSIONS, npy_is_channel_data
 
     if getattr(args, "kind", None) == "channels":
@@ -93,13 +96,12 @@ def wants_channels(args: argparse.Namespace) -> bool:
 
 
 def cmd_sr_channels(args: argparse.Namespace) -> int:
-    from core.channels import channel_scores, format_scores
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.channels import super_resolve_channels
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io.channels import load_channels, save_channels
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import default_model_name, load_model
-
-    from .options import parse_scale, parse_size, run_options
-    from .progress import run_with_bar
 
     if args.kind not in (None, "channels"):
         raise InputError(f"channel options need --kind channels, not {args.kind!r}")
@@ -117,6 +119,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     loaded = load_model(args.model or default_model_name())
     module = loaded.module
     if args.finetune:
+        # lazy: cv2, torch; keeps CLI start-up at ~350 ms
         from core.channels import FinetuneOptions, finetune_channels
 
         opts = FinetuneOptions(steps=args.finetune, learning_rate=args.finetune_lr,
@@ -143,8 +146,6 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
 
 
 def _describe(data, path: Path) -> None:
-    from core.channels import channel_meta
-
     info = channel_meta(data)
     lay = info.layout
     var = data.meta.get("var")
@@ -197,7 +198,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from core.channels import channel_stats, format_stats_table
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io.channels import list_variables, load_channels
 
     print("variables:")
@@ -210,7 +211,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from core.channels import multipath_channel
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io.channels import write_array
 
     try:
@@ -228,8 +229,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_degrade(args: argparse.Namespace) -> int:
-    from core.channels import degrade_channels
-    from core.channels import array_from_channels
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
 
@@ -245,7 +245,7 @@ def cmd_degrade(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from core.channels import channel_scores, format_scores
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io.channels import load_channels
 
     kw = load_kwargs(args)

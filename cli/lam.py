@@ -12,9 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.errors import InputError
+import numpy as np
 
-from .options import add_run_options
+from core.data import ImageData, Region, Units
+from core.errors import InputError
+from core.resize import degrade
+
+from .options import add_run_options, parse_scale
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "parse_window", "cmd_lam"]
@@ -61,15 +65,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_lam(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.attribution import LAMOptions, lam
     from core.attribution.render import lam_overlay, lam_panel
-    from core.data import ImageData, Region, Units
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load, save
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import load_model
-
-    from .options import parse_scale
 
     out = Path(args.output)
     for path in (out, Path(args.npy) if args.npy else None):
@@ -83,8 +85,6 @@ def cmd_lam(args: argparse.Namespace) -> int:
     scale = parse_scale(args.scale) if args.scale else None
     data = load(Path(args.input))
     if args.hr:
-        from core.resize import degrade
-
         if scale is None or isinstance(scale, tuple):
             raise InputError("--hr needs one scale (-s), e.g. -s 4")
         data = data.with_pixels(degrade(data.pixels, scale))
@@ -99,6 +99,7 @@ def cmd_lam(args: argparse.Namespace) -> int:
     img = ImageData(rgb.astype(np.float32) / 255.0, kind="rgb", units=Units.for_dtype("uint8"))
     path = save(img, out, overwrite=args.overwrite)
     if args.npy:
+        # lazy: cv2; keeps CLI start-up at ~350 ms
         from core.io.atomic import atomic_path
 
         with atomic_path(Path(args.npy)) as tmp:

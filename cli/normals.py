@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data import Region
 from core.errors import InputError
 
+from .options import parse_scale, parse_size, run_options
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "add_sr_options", "cmd_sr_normals", "cmd_split", "cmd_error",
@@ -99,12 +101,14 @@ def add_parsers(sub) -> None:
 
 
 def _convention(args: argparse.Namespace):
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.normals import Convention
 
     return Convention(y_up=not args.y_down, space=args.space)
 
 
 def _load(path: str, args: argparse.Namespace, mask: str | None = None):
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import load_normal_map
 
     nmap = load_normal_map(path, mask=mask, convention=_convention(args))
@@ -120,7 +124,7 @@ def _check_new(path: Path, overwrite: bool) -> None:
 
 def cmd_sr_normals(args: argparse.Namespace) -> int:
     """``sr --kind normals``: split (or naive) SR of a normal map."""
-    from .options import parse_scale, parse_size, run_options
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import save_normal_map
     from core.normals import super_resolve_normals
 
@@ -148,6 +152,7 @@ def cmd_sr_normals(args: argparse.Namespace) -> int:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import load_normal_map, save_normal_map
     from core.normals import angular_error_map, recombine, split
 
@@ -173,8 +178,6 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def _region(text: str | None):
-    from core.data import Region
-
     if text is None:
         return None
     try:
@@ -185,6 +188,7 @@ def _region(text: str | None):
 
 
 def cmd_error(args: argparse.Namespace) -> int:
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import load_mask
     from core.normals import angular_error_stats
 
@@ -210,8 +214,10 @@ def _view(text: str) -> tuple[float, float]:
 
 
 def cmd_surface(args: argparse.Namespace) -> int:
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import atomic_path
     from core.io import load as load_image
+    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import load_intrinsics
     from core.surface import (DEFAULT_METHOD, METHODS, integrate, mesh_from_surface,
                               render_mesh, save_mesh, scalar_colors, scale_intrinsics)
@@ -266,6 +272,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
             save_mesh(mesh, args.output, overwrite=args.overwrite)
             print(f"{args.output}: {len(mesh.vertices)} vertices, {len(mesh.triangles)} triangles")
         if args.render:
+            # lazy: cv2; keeps CLI start-up at ~350 ms
             import cv2
 
             rgb = render_mesh(mesh, size=(args.size, args.size), azimuth=view[0],

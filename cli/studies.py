@@ -11,7 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.errors import InputError
+import numpy as np
+
+from core.data import ImageData, Region, Units
+from core.errors import InputError, SRWError
 
 from .options import add_run_options
 from .progress import run_with_bar
@@ -39,8 +42,6 @@ def parse_ints(text: str, what: str) -> list[int]:
 
 def parse_region(text: str):
     """``X,Y,W,H`` or ``X,Y,SIZE`` (HR pixels) -> :class:`core.data.Region`."""
-    from core.data import Region
-
     v = parse_ints(text, "--region")
     if len(v) == 3:
         v = [v[0], v[1], v[2], v[2]]
@@ -87,7 +88,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _study_fn(args: argparse.Namespace, options):
     """``study(models, hr, name, index, files) -> Job`` for the chosen study."""
+    # lazy: torch; keeps CLI start-up at ~350 ms
     from core import studies as st
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load
 
     region = parse_region(args.region) if args.region else None
@@ -125,7 +128,7 @@ def _study_fn(args: argparse.Namespace, options):
 
 def _next_readable(files: list[Path], i: int):
     """The pixels of the first readable image after ``files[i]`` (cyclic): a foreign background."""
-    from core.errors import SRWError
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load
 
     for k in range(1, len(files)):
@@ -144,7 +147,9 @@ def _print_table(table: list[list[str]]) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
+    # lazy: torch; keeps CLI start-up at ~350 ms
     from core import studies as st
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import load_model
 
     if args.scale < 1:
@@ -178,10 +183,9 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _write_galleries(results, folder: Path) -> None:
-    import numpy as np
-
-    from core.data import ImageData, Units
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import save
+    # lazy: torch; keeps CLI start-up at ~350 ms
     from core.studies import gallery
 
     for r in results:

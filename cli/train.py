@@ -9,6 +9,7 @@ from pathlib import Path
 from core.errors import Cancelled, InputError
 
 from .progress import StopFlag, run_with_bar
+from .zeroshot import cmd_mzsr_train
 
 __all__ = ["add_parsers", "cmd_train", "cmd_export_weights"]
 
@@ -52,6 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _is_mzsr_config(path: str) -> bool:
     """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
+    # lazy: yaml; keeps CLI start-up at ~350 ms
     import yaml
 
     try:
@@ -62,12 +64,11 @@ def _is_mzsr_config(path: str) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
 
     if _is_mzsr_config(args.config):  # issue 9: MZSR trains through the same command
-        from .zeroshot import cmd_mzsr_train
-
         args.init = None
         return cmd_mzsr_train(args)
     cfg = load_config(args.config)
@@ -115,6 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_export_weights(args: argparse.Namespace) -> int:
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.training import export_file
 
     path, meta = export_file(args.source, args.output, overwrite=args.overwrite,

@@ -17,8 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from core.errors import InputError
+from core.errors import Cancelled, InputError
 from core.zeroshot.presets import PRESETS
+
+from . import channels as channels_cli
+from .channels import load_kwargs, wants_channels
+from .progress import StopFlag, run_with_bar
 
 __all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
 
@@ -38,8 +42,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub) -> None:
     """Register ``zssr`` and ``mzsr``."""
-    from . import channels as channels_cli
-
     p = sub.add_parser("zssr", help="zero-shot SR: train a small CNN on the input itself (ZSSR)")
     p.add_argument("input", help="image, .npy array or channel matrix")
     p.add_argument("-s", "--scale", required=True, type=float,
@@ -99,11 +101,10 @@ def _check_out(inp: Path, out: Path, overwrite: bool) -> None:
 
 
 def cmd_zssr(args: argparse.Namespace) -> int:
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load, save
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
-
-    from .channels import load_kwargs, wants_channels
-    from .progress import run_with_bar
 
     inp, out = Path(args.input), Path(args.output)
     _check_out(inp, out, args.overwrite)
@@ -133,13 +134,12 @@ def cmd_zssr(args: argparse.Namespace) -> int:
 
 
 def cmd_mzsr_train(args: argparse.Namespace) -> int:
+    # lazy: torch; keeps CLI start-up at ~350 ms
     import torch
 
-    from core.errors import Cancelled
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config
     from core.zeroshot.mzsr_train import train_mzsr
-
-    from .progress import StopFlag, run_with_bar
 
     if args.threads:
         torch.set_num_threads(int(args.threads))
@@ -169,6 +169,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
 
 def mzsr_weights(weights: str | None) -> Path:
     """The ``-w`` file, else the bundled meta-weights; InputError when there are neither."""
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot.mzsr import bundled_mzsr
 
     if weights:
@@ -182,11 +183,11 @@ def mzsr_weights(weights: str | None) -> Path:
 
 
 def cmd_mzsr_sr(args: argparse.Namespace) -> int:
+    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load, save
+    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot import finish, load_kernel
     from core.zeroshot.mzsr import load_mzsr, mzsr_adapt
-
-    from .progress import run_with_bar
 
     inp, out = Path(args.input), Path(args.output)
     _check_out(inp, out, args.overwrite)

@@ -292,6 +292,7 @@ def imresize_torch(
     it runs on the GPU; matches :func:`imresize` to ~1e-6 in float32 for data in [0, 1].
     ``x`` must be a floating-point tensor; gradients flow through it.
     """
+    # lazy: torch; core.resize is on the CLI's start-up path (numpy/scipy only)
     import torch
 
     if not isinstance(x, torch.Tensor) or not torch.is_floating_point(x):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .data import ImageData
 from .errors import InputError
+from .io import load
 
 __all__ = ["sample_image", "list_samples", "SAMPLES"]
 
@@ -48,8 +49,6 @@ def sample_image(name: str = "astronaut") -> ImageData:
     ``meta["name"]`` is the sample name; ``source`` is the bundled file (so it is protected
     from being overwritten by :func:`core.io.save`).
     """
-    from .io import load
-
     if name not in SAMPLES:
         raise InputError(f"unknown sample {name!r}; available: {', '.join(SAMPLES)}")
     fname, kind, _ = SAMPLES[name]

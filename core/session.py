@@ -26,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .data import ImageData, Region
+from .engine.run import output_size
 from .errors import InputError
 
 __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SESSION_VERSION",
@@ -163,8 +164,6 @@ class Session:
         """``(H, W)`` the next run produces: the reference's size when there is one, else the
         exact size, else the LR size times the scale. None when nothing is open or the scale
         is invalid."""
-        from .engine.run import output_size
-
         if self.hr is not None:
             return self.hr.height, self.hr.width
         if self.lr is None:

@@ -10,6 +10,7 @@ overlay at an opacity, the plot layout of a study, the results table, the CSV ro
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from core.attribution import LAMOptions
+from core import studies as st
+from core.attribution import LAMOptions, lam
+from core.attribution.render import lam_overlay, to_rgb8
 from core.data import ImageData, Region
 from core.errors import InputError, SRWError
+from core.io import load
 from core.jobs import Job, Progress, sub_job
-from core.studies import StudyOptions, StudyResult
+from core.studies import StudyOptions, StudyResult, extremes, gains, study_images
 
 from core.jobs import Step
+from core.models import load_model
+from core.samples import sample_image
 
 __all__ = ["LamRequest", "LamEntry", "lam_job", "lam_caption", "lam_overlay_rgb",
            "StudyRequest", "study_job", "STUDIES", "STUDY_AXES", "study_table", "study_csv_rows",
@@ -63,10 +69,6 @@ class LamEntry:
 
 def lam_job(req: LamRequest) -> Job[dict]:
     """LAM of the same window for each model in turn; returns ``{"errors": {key: msg}}``."""
-    from core.attribution import lam
-    from core.attribution.render import to_rgb8
-    from core.models import load_model
-
     n = max(1, len(req.models))
     total = 1000 * n
     errors: dict[str, str] = {}
@@ -102,8 +104,6 @@ def lam_caption(res: Any) -> str:
 def lam_overlay_rgb(res: Any, lr: ImageData, alpha: float, window: bool = True) -> np.ndarray:
     """The overlay at the SR size (heat map over the LR, the window drawn in unless
     ``window`` is False): the core's rendering."""
-    from core.attribution.render import lam_overlay
-
     return lam_overlay(res.map, lr.pixels, res.out_size, alpha, res.window if window else None)
 
 
@@ -159,9 +159,6 @@ def study_params(params: dict[str, Any]) -> dict[str, Any]:
 def _backgrounds(files: tuple[str, ...], notes: list[str]) -> list[tuple[str, np.ndarray]]:
     """Readable background images, from files and folders (unreadable ones are skipped and
     listed in ``notes``; the run goes on)."""
-    from core.io import load
-    from core.studies import study_images
-
     paths: list[Path] = []
     for f in files:
         try:
@@ -184,9 +181,6 @@ def _backgrounds(files: tuple[str, ...], notes: list[str]) -> list[tuple[str, np
 
 
 def _size_background(req: StudyRequest) -> tuple[str, np.ndarray]:
-    from core.io import load
-    from core.samples import sample_image
-
     if req.background:
         return Path(req.background).stem, load(req.background).pixels
     name = next(n for n in DEFAULT_BACKGROUND_SAMPLES if n != req.exclude_sample)
@@ -195,11 +189,6 @@ def _size_background(req: StudyRequest) -> tuple[str, np.ndarray]:
 
 def study_job(req: StudyRequest) -> Job[StudyResult]:
     """Load the models, run the study on the HR image; the result carries extra notes."""
-    import dataclasses
-
-    from core import studies as st
-    from core.models import load_model
-
     total = 100 * len(req.models) + 1000
     named = []
     for i, (key, label) in enumerate(req.models):
@@ -231,8 +220,6 @@ def study_job(req: StudyRequest) -> Job[StudyResult]:
 def study_table(res: StudyResult) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)``: one row per model, PSNR (dB) per setting, plus the study's summary
     (swap: best/worst background; mosaic: gains of the mosaic over plain and over TTA)."""
-    from core.studies import extremes, gains
-
     cols = list(dict.fromkeys((r.group, r.setting) for r in res.rows))
     multi = len({g for g, _ in cols}) > 1 and res.study == "size"
     header = ["model"] + [f"{g} {s}" if multi else s for g, s in cols]
@@ -262,8 +249,6 @@ def study_tiles(res: StudyResult) -> list[tuple[str, list[tuple[str, np.ndarray,
     """The gallery: ``[(row label, [(caption, uint8 RGB, mark)])]``, the HR region first, then
     one row per model with its restored regions (``mark``: ``best``/``worst`` per model), then
     the study's LR inputs (swap composites, size canvases, the mosaic) if any."""
-    from core.attribution.render import to_rgb8
-
     rows = [("HR", [(f"HR region {res.region.w}×{res.region.h}", to_rgb8(res.hr_region), "")])]
     for m in res.models:
         mine = [r for r in res.rows if r.model == m]

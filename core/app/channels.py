@@ -16,14 +16,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from core.channels import (
+    ChannelMeta, channel_histogram, channel_meta, channel_scores, channel_stats, channel_view,
+    finetune_channels, folded_labels, histogram, plan_channels,
+)
 from core.data import ImageData, Region
 from core.errors import SRWError
-from core.jobs import Job, Progress
+from core.jobs import Job, Progress, sub_job
+from core.models import load_model
+from core.models.checkpoints import save_checkpoint
+
+from .run import prepare_inputs
 
 __all__ = ["BrowseFrame", "browse_job", "parts_for", "working_index", "stats_job",
            "STATS_COLUMNS", "stats_cells", "ChannelRow", "CHANNEL_COLUMNS", "channel_cells",
@@ -44,8 +54,6 @@ def fmt(v: float, spec: str = ".4g") -> str:
 def parts_for(data: ImageData) -> list[str]:
     """The views a channel offers: ``value`` for real data; magnitude, magnitude in dB, phase,
     real and imaginary parts for complex data."""
-    from core.channels import channel_meta
-
     lay = channel_meta(data).layout
     return ["value"] if lay.complex_mode == "none" else ["mag", "mag_db", "phase", "real", "imag"]
 
@@ -53,8 +61,6 @@ def parts_for(data: ImageData) -> list[str]:
 def working_index(data: ImageData, n: int, part: str) -> int | None:
     """The working channel that *is* ``part`` of channel ``n`` (before the complex split), or
     None when the part is derived (e.g. magnitude of real/imaginary channels)."""
-    from core.channels import channel_meta
-
     lay = channel_meta(data).layout
     comps = {"none": ("value",), "real_imag": ("real", "imag"), "mag_phase": ("mag", "phase"),
              "mag_db_phase": ("mag_db", "phase")}[lay.complex_mode]
@@ -92,9 +98,6 @@ def browse_job(datas: dict[str, ImageData], n: int, part: str, bins: int = 64
     """Channel ``n`` (``part``) of each data set (name -> channel data, the first one is the
     input: its histogram is computed). The colour range spans the input and the ground truth
     (``GT``) so that every panel uses the same scale in the data's own units."""
-    from core.channels import histogram
-    from core.channels import channel_histogram, channel_view, folded_labels
-
     arrays: dict[str, np.ndarray] = {}
     total = len(datas) + 1
     first = next(iter(datas))
@@ -135,8 +138,6 @@ def stats_cells(s) -> list[str]:
 
 def stats_job(data: ImageData) -> Job[tuple[list, str]]:
     """``(rows, spread)``: the table rows and a sentence on how much the ranges differ."""
-    from core.channels import channel_stats
-
     yield Progress(0, 1, "channel statistics")
     rows = channel_stats(data)
     spans = [s.maximum - s.minimum for s in rows
@@ -177,10 +178,6 @@ def channel_cells(r: ChannelRow) -> list[str]:
 
 def _crop(data: ImageData, roi: Region) -> ImageData:
     """The region of channel data (a new meta dict: the NaN record is of the full size)."""
-    import dataclasses
-
-    from core.channels import ChannelMeta
-
     meta = dict(data.meta)
     info = meta.get("channels")
     if isinstance(info, ChannelMeta) and info.nonfinite is not None:
@@ -193,8 +190,6 @@ def channel_metrics_job(images: dict[str, tuple[str, ImageData]], gt: ImageData,
                         roi: Region | None, shave: int, cache: dict) -> Job[list[ChannelRow]]:
     """:func:`core.channels.eval.channel_scores` of each result, whole image (cached by result
     identity) and region (no shave inside a region)."""
-    from core.channels import channel_scores
-
     rows: list[ChannelRow] = []
     total = max(1, len(images))
     for i, (label, img) in enumerate(images.values()):
@@ -222,9 +217,6 @@ def channel_metrics_job(images: dict[str, tuple[str, ImageData]], gt: ImageData,
 
 def plan_job(models: tuple[str, ...], channels: int, rgb_mode: str) -> Job[dict[str, str]]:
     """``{model key: plan note}`` (loads each model to see its input channels)."""
-    from core.channels import plan_channels
-    from core.models import load_model
-
     notes: dict[str, str] = {}
     for i, key in enumerate(models):
         yield Progress(i, len(models), f"checking {key}")
@@ -257,18 +249,9 @@ def finetune_job(key: str, label: str, data: ImageData | None, request, options,
     ``data`` is the LR the next run super-resolves (the model's input); None: made here from
     ``request`` (a :class:`core.app.run.RunRequest`) as the run would make it.
     """
-    from pathlib import Path
-
-    from core.channels import finetune_channels
-    from core.jobs import sub_job
-    from core.models import load_model
-    from core.models.checkpoints import save_checkpoint
-
     total = options.steps + 2
     yield Progress(0, total, f"{label}: loading")
     if data is None:
-        from .run import prepare_inputs
-
         data = prepare_inputs(request.source, request.attached_hr, request.reference,
                               request.scale)[0]
     loaded = load_model(key)

@@ -17,15 +17,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.data import ImageData, Region
+from core.engine.device import pick_device
 from core.engine.run import SROptions, SRResult
 from core.errors import SRWError
+from core.io.normals import from_image_data, save_normal_map, to_image_data
 from core.jobs import Job, Progress, sub_job
-from core.normals import AngularErrorStats, Convention, NormalMap
+from core.normals import (
+    AngularErrorStats, Convention, NormalMap, angular_error_map, angular_error_stats, encode,
+    fill_masked, resize_mask, split, super_resolve_normals,
+)
+from core.resize import imresize
 from core.session import ModelResult
 
 from .run import Step, display_array, plan_output, predict_geometry
@@ -64,8 +71,6 @@ def normal_keys(opts: dict) -> list[str]:
 
 def decode_source(data: ImageData, mask: str | None, conv: Convention) -> NormalMap:
     """The opened file as unit normals (the mask file, alpha or zero-length normals masked)."""
-    from core.io.normals import from_image_data
-
     return from_image_data(data, mask=mask or None, convention=conv)
 
 
@@ -103,9 +108,6 @@ def normals_io(req: NormalsRequest) -> tuple[NormalMap, NormalMap | None]:
     """``(lr, hr)`` normal maps for the reference mode; ``degrade`` makes the LR from the
     (modcropped) input by bicubic resizing of the filled vectors and the mask, like
     :func:`core.normals.downsample_normals`."""
-    from core.normals import fill_masked, resize_mask
-    from core.resize import imresize
-
     src = req.source
     if req.reference == "degrade":
         lr_hw, out_hw = predict_geometry(src.shape, None, "degrade", req.scale, None)
@@ -118,8 +120,6 @@ def normals_io(req: NormalsRequest) -> tuple[NormalMap, NormalMap | None]:
 
 
 def _job(req: NormalsRequest, method: str, lr: NormalMap, out_hw: tuple[int, int]):
-    from core.normals import super_resolve_normals
-
     if method == "bicubic":
         return super_resolve_normals(lr, size=out_hw, method="naive", shape_model="bicubic",
                                      options=req.options)
@@ -132,9 +132,6 @@ def _job(req: NormalsRequest, method: str, lr: NormalMap, out_hw: tuple[int, int
 
 
 def _result(key: str, res, hr: NormalMap | None, device: str) -> NormalsResult:
-    from core.io.normals import to_image_data
-    from core.normals import angular_error_map
-
     image = to_image_data(res.normals, bits=None)
     models = res.models[0] if res.models[0] == res.models[1] else " / ".join(res.models)
     notes = (f"{res.method} with {models}" + (f", sigma {res.sigma:g}" if res.method == "split"
@@ -153,8 +150,6 @@ def _result(key: str, res, hr: NormalMap | None, device: str) -> NormalsResult:
 def normals_run_job(req: NormalsRequest) -> Job[dict]:
     """Each method in turn: ``Step("io", (lr, hr))`` first, then per method
     ``Step("result", (key, NormalsResult))`` or ``Step("error", (key, message))``."""
-    from core.engine.device import pick_device
-
     lr, hr = normals_io(req)
     yield Step(0, 1, "normal maps ready", key="io", value=(lr, hr))
     if hr is not None:
@@ -217,8 +212,6 @@ def angular_metrics_job(maps: dict[str, tuple[str, NormalMap]], gt: NormalMap,
                         roi: Region | None, cache: dict) -> Job[list[AngularRow]]:
     """Statistics of each map against ``gt`` in ``roi`` and on the whole map (the whole-map
     values are cached by map identity, so moving the region recomputes only the region)."""
-    from core.normals import angular_error_stats
-
     rows: list[AngularRow] = []
     total = max(1, len(maps))
     for i, (label, nmap) in enumerate(maps.values()):
@@ -259,8 +252,6 @@ class NormalParts:
 
 def parts_job(nmap: NormalMap, sigma: float) -> Job[NormalParts]:
     """Split ``nmap`` (:func:`core.normals.split`) and encode the parts as images."""
-    from core.normals import encode, split
-
     yield Progress(0, 3, f"splitting (sigma {sigma:g} px)")
     parts = split(nmap, sigma)
     yield Progress(2, 3, "encoding")
@@ -271,8 +262,6 @@ def parts_job(nmap: NormalMap, sigma: float) -> Job[NormalParts]:
 
 def parts_paths(folder, stem: str) -> dict:
     """``{"shape": folder/STEM_shape.png, "detail": ...}``, the names ``normals split`` uses."""
-    from pathlib import Path
-
     return {k: Path(folder) / f"{stem}_{k}.png" for k in ("shape", "detail")}
 
 
@@ -281,8 +270,6 @@ def save_parts_job(nmap: NormalMap, sigma: float, parts: NormalParts | None, pat
     """Write the shape and detail parts as ``bits``-bit PNGs with
     :func:`core.io.normals.save_normal_map` (atomic; never over the input). ``parts`` is reused
     when it is the split of ``nmap`` at ``sigma``, else the split is made here."""
-    from core.io.normals import save_normal_map
-
     if parts is None or parts.source is not nmap or parts.sigma != float(sigma):
         parts = yield from sub_job(parts_job(nmap, sigma), 0, 1, 3)
     out = {}

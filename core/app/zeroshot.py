@@ -28,7 +28,9 @@ from core.data import ImageData
 from core.engine.run import SRResult
 from core.jobs import Job, Progress
 from core.session import ModelResult
+from core.zeroshot import ZSSRConfig, finish, mzsr, preset_kernel, zssr_data
 from core.zeroshot.kernels import PRESETS
+from core.zeroshot.mzsr import mzsr_adapt
 
 from core.jobs import Step
 
@@ -75,8 +77,6 @@ def curve_point(p: Progress) -> tuple[int, float, float] | None:
 
 def zssr_job(req: ZeroShotRequest) -> Job[ModelResult]:
     """ZSSR of ``req.lr``; yields its progress, then ``Step("result", (ZSSR_KEY, result))``."""
-    from core.zeroshot import ZSSRConfig, preset_kernel, zssr_data
-
     kernel = None if req.kernel == "bicubic" else preset_kernel(req.kernel)
     cfg = ZSSRConfig(scale=float(req.scale), max_iters=int(req.iters), device=req.device,
                      precision=req.precision if req.precision in ("auto", "fp32", "bf16")
@@ -120,8 +120,6 @@ def mzsr_key(steps: int) -> str:
 
 def mzsr_weights(picked: str | Path | None = None) -> Path | None:
     """The weights an MZSR run uses: ``picked``, else the bundled file, else None."""
-    from core.zeroshot import mzsr
-
     return Path(picked) if picked else mzsr.bundled_mzsr()
 
 
@@ -142,9 +140,6 @@ def mzsr_problem(lr: ImageData, scale: float, kernel: str, info: dict) -> str | 
 def mzsr_job(req: MZSRRequest) -> Job[ModelResult]:
     """MZSR of ``req.lr`` (gray replicated to RGB and averaged back); yields the adaptation
     progress, then ``Step("result", (mzsr_key(steps), result))``."""
-    from core.zeroshot import finish, preset_kernel
-    from core.zeroshot.mzsr import mzsr_adapt
-
     kernel = None if req.kernel == "bicubic" else preset_kernel(req.kernel)
     px = req.lr.pixels
     gray = px.shape[2] == 1 and req.net.channels == 3

@@ -20,11 +20,13 @@ import numpy as np
 import torch
 
 from core.data import ImageData
-from core.engine.run import SROptions
+from core.engine.device import pick_device, pick_dtype, placed
+from core.engine.run import SROptions, model_kind
 from core.errors import InputError
 from core.jobs import Job, Progress
 
 from core.jobs import Step
+from core.models import load_model
 
 __all__ = ["ZoomRequest", "ZoomModel", "zoom_job", "axis_coords", "encode_for_zoom"]
 
@@ -63,10 +65,6 @@ class ZoomRequest:
 
 def encode_for_zoom(key: str, lr: ImageData, options: SROptions) -> ZoomModel:
     """Load ``key``, place it like the engine does, and encode ``lr`` once."""
-    from core.engine.device import pick_device, pick_dtype, placed
-    from core.engine.run import model_kind
-    from core.models import load_model
-
     loaded = load_model(key)
     if model_kind(loaded.module) != "arbitrary":
         raise InputError(f"{loaded.name} is not an arbitrary-scale model; live zoom needs one "

@@ -30,6 +30,9 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import InputError
+from ..engine.fixed import forward_padded
+from ..metrics import rgb_to_ycbcr
+from ..resize import imresize_torch
 from ..engine.run import model_kind
 
 __all__ = ["WindowPlan", "plan_window", "kind_of"]
@@ -58,8 +61,6 @@ kind_of = model_kind  # one definition of the model kinds: core.engine.run.model
 
 def _ycbcr_matrices() -> tuple[np.ndarray, np.ndarray]:
     """``(T, offset)`` of MATLAB ``rgb2ycbcr`` (``ycc = rgb @ T.T + offset``), from metrics."""
-    from ..metrics import rgb_to_ycbcr
-
     offset = rgb_to_ycbcr(np.zeros((1, 1, 3)))[0, 0]
     t = np.stack([rgb_to_ycbcr(np.eye(3)[i][None, None])[0, 0] - offset for i in range(3)], 1)
     return t, offset
@@ -79,8 +80,6 @@ def _colour_wrap(core: Callable[[Tensor], Tensor], model: nn.Module, kind: str, 
     Y-only models on RGB (see :func:`_y_path`) get the Y of YCbCr, and the block of the
     bicubic-upscaled Cb/Cr is added back before converting to RGB.
     """
-    from ..resize import imresize_torch
-
     if kind == "interp":
         return core
     in_ch = int(getattr(model, "in_channels", 3))
@@ -116,9 +115,6 @@ def plan_window(model: nn.Module, in_hw: tuple[int, int], out_hw: tuple[int, int
     """The cheapest exact way to compute the window at HR ``(x, y)`` (top-left) of size
     ``window`` for ``model`` (already placed on its device/dtype) on an ``in_hw`` LR image
     super-resolved to ``out_hw``."""
-    from ..engine.fixed import forward_padded
-    from ..resize import imresize_torch
-
     h, w = in_hw
     H, W = out_hw
     y1, x1 = min(y + window + 1, H), min(x + window + 1, W)   # the block: window + 1 px

@@ -26,6 +26,9 @@ import torch
 from torch import Tensor, nn
 
 from ..data import ImageData, Region
+from ..engine import SROptions, output_size, super_resolve
+from ..engine.device import pick_device, pick_dtype, placed
+from ..engine.memory import available_bytes
 from ..errors import InputError
 from ..jobs import Job, Progress, sub_job
 from .forward import WindowPlan, kind_of, plan_window
@@ -116,8 +119,6 @@ def _saved_bytes(fn, x: Tensor, params: set[int]) -> tuple[Tensor, int]:
 
 def _auto_batch(per_step: int, device: torch.device, fold: int) -> int:
     """Path steps per pass that fit: a share of free memory over ~2x the saved activations."""
-    from ..engine.memory import available_bytes
-
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         budget, cap = 0.5 * free, fold
@@ -158,9 +159,6 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
     fixed-scale model both may be omitted (its own scale). ``window.w`` is the window size
     (square windows: ``w == h``).
     """
-    from ..engine import SROptions, output_size, super_resolve
-    from ..engine.device import pick_device, pick_dtype, placed
-
     t0 = time.perf_counter()
     kind = kind_of(model)
     if data.channels not in (1, 3):

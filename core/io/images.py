@@ -97,6 +97,7 @@ def _tiff_header(path: Path) -> dict | None:
 
 def _tiff_read(path: Path) -> np.ndarray:
     """First TIFF page with tifffile, samples last, in RGB(A) order."""
+    # lazy: optional dependency
     import tifffile
 
     try:

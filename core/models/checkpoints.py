@@ -1,11 +1,12 @@
 """Building models from checkpoints, and saving them so they rebuild with no config.
 
 :func:`load_checkpoint` builds the model in a checkpoint file (by name or path:
-:func:`core.models.catalog.load_model`); the file is read by :func:`~core.models.state_dict_io.load_state_dict_file` (weights-only first,
-then the restricted unpickler of :mod:`.safe_unpickle` for pickled whole models), the
-architecture comes from the file (LIIF spec, our format) or is detected from the state dict,
-and the module is loaded with ``strict=True``. :func:`save_checkpoint` writes our format (or
-LIIF's), atomically. Errors are :class:`~core.errors.CheckpointError` with one readable sentence.
+:func:`core.models.catalog.load_model`); the file is read by
+:func:`~core.models.state_dict_io.load_state_dict_file` (weights-only first, then the
+restricted unpickler of :mod:`.safe_unpickle` for pickled whole models), the architecture
+comes from the file (LIIF spec, our format) or is detected from the state dict, and the module
+is loaded with ``strict=True``. :func:`save_checkpoint` writes our format (or LIIF's),
+atomically. Errors are :class:`~core.errors.CheckpointError` with one readable sentence.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, short_message
 from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
-from .safe_unpickle import SAFE_PICKLE
 from .registry import detect_architecture, get_arch, preview_keys
+from .safe_unpickle import SAFE_PICKLE
+from .spandrel_bridge import load_with_spandrel, spandrel_available
 from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
 
 __all__ = [
@@ -197,8 +200,6 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
     try:
         arch, hp = _arch_for(sd, meta, path.name)
     except CheckpointError as ours:  # no architecture of ours: spandrel's, when installed
-        from .spandrel_bridge import load_with_spandrel, spandrel_available
-
         if not spandrel_available():
             raise
         try:
@@ -212,8 +213,8 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
     try:
         module = arch.build(**hp)
     except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(
-            f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} ({short_message(exc)})") from None
+        raise CheckpointError(f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} "
+                              f"({short_message(exc)})") from None
     _strict_load(module, sd, arch.name, hp, path.name)
     module.eval()
     full_hp = dict(getattr(module, "hparams", None) or hp)  # every constructor argument, when known
@@ -272,8 +273,6 @@ def save_checkpoint(module: nn.Module, path: str | Path, *, spec: dict | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         if safetensors:
-            from safetensors.torch import save_file
-
             save_file(dict(sd), str(tmp), metadata=st_meta)
         else:
             torch.save(obj, tmp)

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..engine.arbitrary import run_arbitrary
+from ..jobs import run_sync
 from .archs.ipf import IPF, first_layer_conv, local_mlp
 
 __all__ = ["flow_to_color", "confidence_to_image", "ipf_flow_job", "ipf_flow_maps", "ipf_maps"]
@@ -94,8 +96,6 @@ def ipf_flow_job(model: IPF, x: Tensor, out_hw: tuple[int, int], block: int | No
     ``x``'s device and the model's dtype. Returns ``(flow, conf)``: float32 ``H x W x 2`` in
     LR pixels, ``(y, x)`` order (before the confidence), and float32 ``H x W`` in [0, 1].
     """
-    from ..engine.arbitrary import run_arbitrary
-
     out = yield from run_arbitrary(_FlowProbe(model), x, out_hw, block, chunk=chunk)
     a = out[0].float().cpu().numpy()
     return np.ascontiguousarray(a[:2].transpose(1, 2, 0)), np.ascontiguousarray(a[2])
@@ -104,8 +104,6 @@ def ipf_flow_job(model: IPF, x: Tensor, out_hw: tuple[int, int], block: int | No
 def ipf_flow_maps(model: IPF, x: Tensor, out_hw: tuple[int, int], block: int | None = None,
                   chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """:func:`ipf_flow_job` run to the end: ``(flow H x W x 2, conf H x W)``."""
-    from ..jobs import run_sync
-
     return run_sync(ipf_flow_job(model, x, out_hw, block, chunk))
 
 

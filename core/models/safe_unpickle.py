@@ -10,6 +10,7 @@ stand-ins' ``_parameters`` / ``_buffers`` / ``_modules``, named by module path.
 
 from __future__ import annotations
 
+import io
 import pickle
 import types
 from collections import OrderedDict
@@ -166,8 +167,6 @@ def _restricted_load(file: Any, **kwargs: Any) -> Any:
 
 
 def _restricted_loads(data: bytes, **kwargs: Any) -> Any:
-    import io
-
     return _RestrictedUnpickler(io.BytesIO(data), **kwargs).load()
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
+from safetensors import safe_open
 from torch import Tensor
 
 from ..errors import CheckpointError, short_message
@@ -190,8 +191,6 @@ def _check_finite(sd: Mapping[str, Tensor], name: str) -> None:
 
 
 def _load_safetensors(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    from safetensors import safe_open
-
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             md = f.metadata() or {}

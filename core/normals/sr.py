@@ -19,6 +19,7 @@ from scipy import ndimage
 from ..data import ImageData, Units
 from ..errors import InputError
 from ..jobs import Job, Progress, sub_job
+from ..resize import imresize
 from .codec import NormalMap, encode, normalize
 from .split import recombine, split
 
@@ -57,8 +58,6 @@ def fill_masked(nmap: NormalMap) -> np.ndarray:
 
 def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bicubic resize of a bool mask to ``size`` = (H, W), thresholded at 0.5."""
-    from ..resize import imresize
-
     if mask.shape == tuple(size):
         return mask.copy()
     return imresize(mask.astype(np.float32), size=size, method="bicubic") > 0.5
@@ -67,8 +66,6 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def downsample_normals(nmap: NormalMap, scale: int) -> NormalMap:
     """A low-resolution version for experiments: antialiased bicubic of the (filled) vectors,
     renormalised, with the mask resized the same way (MATLAB ``imresize(x, 1/scale)``)."""
-    from ..resize import imresize
-
     s = int(scale)
     if s < 1 or s != scale:
         raise InputError(f"the downsampling factor must be a positive integer, got {scale!r}")
@@ -79,6 +76,7 @@ def downsample_normals(nmap: NormalMap, scale: int) -> NormalMap:
 
 
 def _resolve_model(model: object) -> tuple[object, str]:
+    # lazy: torch; core.io.normals imports core.normals, which stays numpy-only
     from ..models import default_model_name, load_model
 
     if model is None:
@@ -113,6 +111,7 @@ def super_resolve_normals(nmap: NormalMap, *, scale=None, size=None, sigma: floa
         method: ``"split"`` or ``"naive"``.
         options: :class:`core.engine.SROptions` (device, precision, tile).
     """
+    # lazy: torch; core.io.normals imports core.normals, which stays numpy-only
     from ..engine import SROptions, output_size, super_resolve
 
     if method not in METHODS:

@@ -20,6 +20,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import Cancelled, InputError, SRWError
+from ..evaluate import find_images
+from ..io import load
+from ..io.atomic import atomic_path
 from ..jobs import Job, Progress, sub_job
 from .common import StudyResult, StudyRow, named_models
 
@@ -43,8 +46,6 @@ class BatchResult:
 
 def study_images(path: str | Path) -> list[Path]:
     """One image file, or the images of a folder (sorted); InputError when there are none."""
-    from ..evaluate import find_images
-
     p = Path(path)
     if p.is_file():
         return [p]
@@ -77,8 +78,6 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
 
 
 def _rewrite(csv_path: Path, rows: list[dict[str, str]]) -> None:
-    from ..io.atomic import atomic_path
-
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         w.writeheader()
@@ -97,8 +96,6 @@ def run_batch(study: str, study_fn: StudyFn, files: Sequence[Path], models: Sequ
     With ``csv_path``, rows already in the CSV (same study) are kept and their (image, model)
     pairs skipped; new rows are appended image by image.
     """
-    from ..io import load
-
     nm = named_models(models)
     files = list(files)
     if not files:

@@ -15,9 +15,13 @@ from typing import Any, Sequence
 import numpy as np
 from torch import nn
 
+from ..attribution.render import to_rgb8
 from ..data import ImageData, Region, Units
+from ..engine import SROptions, super_resolve
 from ..errors import InputError, ScaleError
 from ..jobs import Job, sub_job
+from ..metrics import psnr
+from ..resize import degrade, imresize, modcrop
 
 __all__ = [
     "StudyOptions", "StudyRow", "StudyResult", "NamedModel", "named_models", "prepare_pair",
@@ -141,8 +145,6 @@ def _rgb(px: np.ndarray) -> np.ndarray:
 
 def prepare_pair(hr: ImageData | np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """``(hr, lr)``: HR as RGB cropped to a multiple of ``scale``, its 8-bit bicubic LR."""
-    from ..resize import degrade, modcrop
-
     px = hr.pixels if isinstance(hr, ImageData) else hr
     hr_px = np.ascontiguousarray(modcrop(_rgb(px), scale))
     return hr_px, quantise(degrade(hr_px, scale))
@@ -175,8 +177,6 @@ def centre_region(hr_hw: tuple[int, int], size: int, scale: int) -> Region:
 def restore(model: nn.Module, lr: np.ndarray, scale: int, options: StudyOptions,
             name: str = "") -> Job[np.ndarray]:
     """SR of ``lr`` (``h x w x 3`` in [0, 1]) at ``scale``: 8-bit quantised float32."""
-    from ..engine import SROptions, super_resolve
-
     data = ImageData(np.ascontiguousarray(lr, dtype=np.float32), kind="rgb", units=_UNITS8)
     job = super_resolve(model, data, size=(lr.shape[0] * scale, lr.shape[1] * scale), name=name,
                         options=SROptions(device=options.device, precision=options.precision))
@@ -186,16 +186,12 @@ def restore(model: nn.Module, lr: np.ndarray, scale: int, options: StudyOptions,
 
 def region_psnr(sr_region: np.ndarray, hr_region: np.ndarray, y_channel: bool) -> float:
     """PSNR (dB) of a restored region against the HR region (Y or RGB, no shave)."""
-    from ..metrics import psnr
-
     return float(psnr(sr_region, hr_region, data_range=1.0, crop_border=0,
                       test_y_channel=y_channel))
 
 
 def fit_background(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     """An RGB image brought to ``hw``: centre-cropped if large enough, else resized (bicubic)."""
-    from ..resize import imresize
-
     px = _rgb(img)
     H, W = hw
     if px.shape[0] >= H and px.shape[1] >= W:
@@ -207,8 +203,6 @@ def fit_background(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 def gallery(result: StudyResult, model: str | None = None, gap: int = 4) -> np.ndarray:
     """The HR foreground then every kept restored region (of ``model``, or all), side by side,
     as uint8 RGB on a white background (for the CLI's ``--gallery`` and quick looks)."""
-    from ..attribution.render import to_rgb8
-
     tiles = [to_rgb8(result.hr_region)]
     for (m, _group, _setting), px in result.regions.items():
         if model is None or m == model:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from ..errors import InputError
 
@@ -147,8 +148,6 @@ class Surface:
 
 
 def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    from scipy import ndimage
-
     return ndimage.label(mask)
 
 

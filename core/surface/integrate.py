@@ -36,7 +36,8 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from ..jobs import Job, Progress
+from ..io.normals import load_intrinsics
+from ..jobs import Job, Progress, run_sync
 from ..normals.codec import NormalMap, check_mask, normalize
 from .geometry import Surface, equations, finish
 from .rect import dct_poisson, frankot_chellappa
@@ -87,8 +88,6 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
     Raises:
         InputError: unknown method, bad options, an empty mask, a bad ``K``.
     """
-    from ..io.normals import load_intrinsics
-
     if method not in METHODS:
         raise InputError(f"unknown integration method {method!r}; expected one of "
                          f"{', '.join(METHODS)}")
@@ -125,8 +124,6 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
 def integrate_sync(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None,
                    **kwargs) -> Surface:
     """:func:`integrate` run to the end (for scripts and tests)."""
-    from ..jobs import run_sync
-
     return run_sync(integrate(normals, mask, **kwargs))
 
 def made(surface: Surface, depth_gt: np.ndarray, mask: np.ndarray | None = None) -> float:

@@ -28,7 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import yaml
+
 from ..errors import ConfigError
+from ..models.registry import get_arch
+from .data import NORMAL_PARTS
 
 __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig",
            "load_config", "config_from_dict", "REPO_ROOT", "ARBITRARY_ARCHS", "FIXED_ARCHS",
@@ -263,8 +267,6 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
             raise ConfigError(f"'model.init_from' must be a checkpoint path or a model name, "
                               f"got {model.init_from!r}")
     if data.scales is not None:
-        from ..models.registry import get_arch
-
         if (model.arbitrary or not get_arch(model.arch).any_scale
                 or not isinstance(data.scales, list) or not data.scales):
             raise ConfigError("'data.scales' is a non-empty list of integer scales, for "
@@ -276,8 +278,6 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
     if data.kind not in ("images", "normals"):
         raise ConfigError(f"'data.kind' must be images or normals, got {data.kind!r}")
     if data.kind == "normals":
-        from .data import NORMAL_PARTS
-
         if data.part not in NORMAL_PARTS:
             raise ConfigError(f"'data.part' must be one of {', '.join(NORMAL_PARTS)}, "
                               f"got {data.part!r}")
@@ -363,8 +363,6 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
 
 def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
     """Read and validate a YAML training config (see the module docstring for the keys)."""
-    import yaml
-
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"training config {p} not found")

@@ -32,12 +32,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
+from ..io.normals import load_normal_map
+from ..metrics import Y_ROW
 from ..models.contracts import make_coord
+from ..normals import encode, fill_masked, split
 from ..resize import degrade, imresize
 
 __all__ = ["ImageSet", "load_images", "load_normal_images", "find_normal_maps", "batch_rng",
@@ -74,8 +78,6 @@ class ImageSet:
 
 
 def _read_rgb8(path: Path) -> np.ndarray:
-    import cv2
-
     buf = np.fromfile(str(path), dtype=np.uint8)  # works for any file name
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)      # 8-bit, 3 channels (gray replicated)
     if img is None:
@@ -130,10 +132,6 @@ def _normal_parts(path: Path, mask: Path | None, part: str,
     valid normal (as :func:`core.normals.super_resolve_normals` prepares its input), then it is
     split at each sigma.
     """
-    from ..errors import InputError
-    from ..io.normals import load_normal_map
-    from ..normals import encode, fill_masked, split
-
     try:
         nmap = load_normal_map(path, mask=mask)
     except InputError as exc:
@@ -271,8 +269,6 @@ class QueryBatch:
 
 def _to_y(x: Tensor) -> Tensor:
     """``(B, 3, h, w)`` RGB in [0, 1] -> ``(B, 1, h, w)`` BT.601 luma (:func:`rgb_to_y`)."""
-    from ..metrics import Y_ROW
-
     w = torch.as_tensor(Y_ROW, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * w).sum(1, keepdim=True) + 16.0 / 255.0
 

@@ -31,7 +31,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
+from ..models.archs.ipf import ipf_from_liif
+from ..models.archs.liif import LIIF
+from ..models.catalog import load_model
+from ..models.state_dict_io import load_state_dict_file
 from .config import LOSS_DEFAULTS
 from .steps import pixel_loss
 
@@ -40,11 +44,6 @@ __all__ = ["build_ipf", "PatchDiscriminator", "VGGFeatures", "gradient_magnitude
 
 def build_ipf(cfg: Any) -> tuple[nn.Module, dict[str, Any]]:
     """A fresh IPF (zero flow) around the LIIF of ``model.init_liif``, and its model_info."""
-    from ..errors import CheckpointError
-    from ..models.archs.ipf import ipf_from_liif
-    from ..models.archs.liif import LIIF
-    from ..models.catalog import load_model
-
     path = cfg.resolve(str(cfg.model.init_liif))
     if not path.is_file():
         raise ConfigError(f"'model.init_liif' {cfg.model.init_liif} does not exist (looked for "
@@ -129,9 +128,6 @@ class VGGFeatures(nn.Module):
 
 def load_vgg(path: Path, layer: int | None = None) -> VGGFeatures:
     """A :class:`VGGFeatures` from a user-supplied VGG16/19 weight file (clear error otherwise)."""
-    from ..errors import CheckpointError
-    from ..models.state_dict_io import load_state_dict_file
-
     try:
         sd, _ = load_state_dict_file(path)
     except CheckpointError as exc:

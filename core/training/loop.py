@@ -34,12 +34,20 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 from torch import nn
 
-from ..errors import ConfigError
+from ..engine import SROptions
+from ..engine.device import pick_device, pick_dtype
+from ..errors import CheckpointError, ConfigError
+from ..evaluate import evaluate, find_images
 from ..jobs import Job, Progress
+from ..models.archs.liif import default_liif_spec, liif_from_spec
+from ..models.catalog import load_model
+from ..models.registry import get_arch
 from .config import REPO_ROOT, TrainConfig
 from .data import ImageSet, load_images, load_normal_images
+from .ipf import IPFTrainer, build_ipf
 from .prefetch import batches
 from .state import export_weights, load_state, save_state, set_rng_state
 from .steps import input_flags, make_batch, train_step
@@ -98,9 +106,6 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
     """Load the weights of ``model.init_from`` (a checkpoint path, relative to the repository
     root, or a bundled model name such as ``liif``) into ``module``: same parameter names and
     shapes (strict), else a :class:`ConfigError` naming the difference."""
-    from ..errors import CheckpointError
-    from ..models.catalog import load_model
-
     src = str(cfg.model.init_from)
     path = cfg.resolve(src)
     try:
@@ -134,12 +139,8 @@ def load_training_images(cfg: TrainConfig) -> ImageSet:
 def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     m = cfg.model
     if m.arch == "ipf":  # IPF around a trained, frozen LIIF (core.training.ipf)
-        from .ipf import build_ipf
-
         return build_ipf(cfg)
     if m.arbitrary:
-        from ..models.archs.liif import default_liif_spec, liif_from_spec
-
         spec = default_liif_spec(m.encoder, encoder_args=dict(m.encoder_args))
         spec["args"]["imnet_spec"]["args"]["hidden_list"] = list(m.hidden_list)
         try:
@@ -147,8 +148,6 @@ def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"cannot build LIIF from 'model': {exc}") from None
         return module, {"spec": module.spec}
-    from ..models.registry import get_arch
-
     try:
         module = get_arch(m.arch).build(**m.args)
     except (TypeError, ValueError) as exc:
@@ -183,9 +182,6 @@ def validate(model: nn.Module, cfg: TrainConfig, scales: list[int],
              device: str = "auto") -> Job[dict[int, float]]:
     """Mean PSNR per scale on ``validation.data`` (benchmark protocol: bicubic LR quantised to
     8 bit, Y channel when ``y_channel``, shave = scale), run by the engine."""
-    from ..engine import SROptions
-    from ..evaluate import evaluate, find_images
-
     v = cfg.validation
     files = find_images(cfg.resolve(v.data))
     was_training = model.training
@@ -212,8 +208,6 @@ def _rewrite_log(path: Path, upto_step: int) -> None:
 
 
 def _write_config(cfg: TrainConfig, path: Path) -> None:
-    import yaml
-
     d = cfg.to_dict()
     d.pop("source", None)
     d["checkpoint"] = {"every_minutes": d.pop("checkpoint_minutes")}
@@ -235,8 +229,6 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     (default ``train.steps``); see the module docstring. ``workers``: processes that make the
     batches ahead (:mod:`.prefetch`; the batches are the same with any number). Returns a
     :class:`TrainResult`."""
-    from ..engine.device import pick_device, pick_dtype
-
     out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
     total = int(steps if steps is not None else cfg.train.steps)
     if total < 1:
@@ -272,8 +264,6 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     sched = make_scheduler(cfg, opt)
     trainer = None
     if cfg.model.arch == "ipf":  # its losses and discriminator (core.training.ipf)
-        from .ipf import IPFTrainer
-
         trainer = IPFTrainer(cfg, model, dev)
     start, best, elapsed = 0, None, 0.0
     if state is not None:

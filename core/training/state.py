@@ -21,8 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, InputError
 from ..io.atomic import atomic_path
+from ..models.archs.ipf import ipf_from_spec
+from ..models.archs.liif import liif_from_spec
+from ..models.catalog import load_model
+from ..models.checkpoints import save_checkpoint
+from ..models.registry import get_arch
 
 __all__ = ["TRAIN_FORMAT", "rng_state", "set_rng_state", "save_state", "load_state",
            "export_weights", "model_from_state", "export_file"]
@@ -102,14 +107,8 @@ def load_state(path: Path) -> dict[str, Any]:
 
 def model_from_state(model_info: dict[str, Any]) -> nn.Module:
     """Rebuild the (untrained) module described by ``model_info`` (see loop.build_model)."""
-    from ..models.registry import get_arch
-
     if "spec" in model_info:
-        from ..models.archs.liif import liif_from_spec
-
         if model_info["spec"].get("name") == "ipf":
-            from ..models.archs.ipf import ipf_from_spec
-
             return ipf_from_spec(model_info["spec"])
         return liif_from_spec(model_info["spec"])
     return get_arch(model_info["arch"]).build(**model_info["hparams"])
@@ -119,8 +118,6 @@ def export_weights(module: nn.Module, model_info: dict[str, Any], out: Path,
                    meta: dict[str, Any] | None = None, half: bool = False) -> Path:
     """Write ``module`` as loadable weights (:func:`core.models.save_checkpoint`): float32,
     or float16 storage with ``half`` (the model still runs in float32)."""
-    from ..models.checkpoints import save_checkpoint
-
     module = module.float()
     if "spec" in model_info:
         return save_checkpoint(module, out, spec=model_info["spec"], meta=meta, half=half)
@@ -141,9 +138,6 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
             weights written by ``train``; InputError: ``out`` exists and ``overwrite`` is off,
             or ``half`` and a weight is beyond the float16 range (nothing is written).
     """
-    from ..errors import InputError
-    from ..models.catalog import load_model
-
     src, out = Path(src), Path(out)
     if src.is_dir():
         cand = [src / "best.pt", src / "last.pt"]

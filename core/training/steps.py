@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..models.registry import get_arch
 from .config import LOSS_DEFAULTS, TrainConfig
 from .data import ImageSet, batch_rng, sample_fixed_batch, sample_ipf_batch, sample_query_batch
 
@@ -24,8 +25,6 @@ __all__ = ["input_flags", "make_batch", "pixel_loss", "train_step"]
 def input_flags(cfg: TrainConfig) -> dict[str, bool]:
     """``y_only`` and ``pre_upsample`` of a fixed-scale model: what its batches must hold.
     Read from the module built on the meta device (no memory, no use of the torch RNG)."""
-    from ..models.registry import get_arch
-
     with torch.device("meta"):
         module = get_arch(cfg.model.arch).build(**cfg.model.args)
     return {"y_only": bool(getattr(module, "y_only", False)),

@@ -1,7 +1,8 @@
 """Zero-shot super-resolution: ZSSR (internal learning on the test image) and MZSR
 (meta-transfer learning: an initialisation that adapts to an image's kernel in a few steps).
 
-See :mod:`.internal` (ZSSR), :mod:`.mzsr`, :mod:`.kernels`, :mod:`.presets` and :mod:`.apply` (loaded data).
+See :mod:`.internal` (ZSSR), :mod:`.mzsr`, :mod:`.kernels`, :mod:`.presets` and :mod:`.apply`
+(loaded data).
 The names below load on first access, so ``core.zeroshot.presets`` (the CLI's help) does not
 import torch.
 """

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data import ImageData
 from ..errors import InputError
+from ..io import resize_alpha
 from ..jobs import Job
 from .internal import ZSSRConfig, ZSSRResult, zssr_stack
 
@@ -25,8 +26,6 @@ def finish(data: ImageData, pixels: np.ndarray) -> ImageData:
         pixels = np.clip(pixels, 0.0, 1.0)
     alpha = None
     if data.alpha is not None:
-        from ..io import resize_alpha
-
         alpha = resize_alpha(data.alpha, pixels.shape[0], pixels.shape[1])
     return data.with_pixels(np.ascontiguousarray(pixels, dtype=np.float32), alpha=alpha)
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+import yaml
 from torch import Tensor
 from torch.func import functional_call
 
@@ -105,8 +106,6 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
     """The config of a YAML file (flat keys of :class:`MZSRConfig`), with ``overrides``."""
     raw: dict[str, Any] = {}
     if path is not None:
-        import yaml
-
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")

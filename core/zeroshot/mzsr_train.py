@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from ..engine.device import pick_device, pick_dtype
 from ..errors import ConfigError
 from ..jobs import Job
+from ..training.data import load_images
 from ..training.state import load_state, save_state, set_rng_state
 from .kernels import downscale, random_gaussian_kernel, upscale
 from .mzsr import REPO_ROOT, MZSRConfig, load_mzsr, make_task, meta_step, save_mzsr
@@ -105,8 +106,6 @@ def train_mzsr(cfg: MZSRConfig, out_dir: str | Path, init: str | Path | None = N
     ``resume``: continue from ``out_dir/last.pt``. ``steps``: stop at this global step (default:
     ``pretrain_steps + meta_steps``; a later ``resume`` goes on). Returns ``out_dir/mzsr.pt``.
     """
-    from ..training.data import load_images
-
     out = Path(out_dir)
     last_path, final, log_path = out / "last.pt", out / "mzsr.pt", out / "log.csv"
     state = None

@@ -1,5 +1,5 @@
 """The named blur kernels (pure data, no imports beyond ``math``: the CLI lists them in its help
-without loading torch). Kernels are built from them by :func:`core.zeroshot.kernels.preset_kernel`."""
+without loading torch). :func:`core.zeroshot.kernels.preset_kernel` builds the kernels."""
 
 from __future__ import annotations
 

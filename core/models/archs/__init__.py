@@ -1,18 +1,16 @@
 """Architectures written here, with the parameter names of the official releases.
 
-One module per family. ``LIIF`` / ``liif_from_spec`` are imported lazily from
-:mod:`core.models.archs.liif` on first access.
+One module per family.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from .common import MeanShift, ResBlock, Upsampler, default_conv
 from .edsr import EDSR, edsr_baseline, edsr_full
 from .espcn import ESPCN
 from .fsrcnn import FSRCNN
 from .interp import INTERP_METHODS, Interpolation
+from .liif import LIIF, liif_from_spec
 from .lrfnet import LRFNet
 from .rcan import RCAN
 from .rdn import RDN, RDN_CONFIGS
@@ -30,10 +28,3 @@ __all__ = [
     "LIIF", "liif_from_spec",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in ("LIIF", "liif_from_spec"):
-        from . import liif
-
-        return getattr(liif, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

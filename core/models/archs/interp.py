@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from core.resize import imresize_torch
+
 from ..spec import ArchSpec
 
 __all__ = ["Interpolation", "INTERP_METHODS", "SPEC"]
@@ -35,8 +37,6 @@ class Interpolation(nn.Module):
 
     def resize(self, x: Tensor, size: tuple[int, int]) -> Tensor:
         """``x (B, C, H, W)`` (any range, floating point) -> ``(B, C, size[0], size[1])``."""
-        from core.resize import imresize_torch
-
         return imresize_torch(x, size=(int(size[0]), int(size[1])), method=self.method)
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:

@@ -24,6 +24,8 @@ from torch import Tensor, nn
 
 from ..contracts import ArbitraryScaleSR
 from ..spec import ArchSpec, StateDict, shape_of
+from .edsr import EDSR, detect_edsr
+from .rdn import RDN, detect_rdn
 
 __all__ = ["MLP", "LIIF", "Prepared", "liif_from_spec", "make_encoder", "default_liif_spec",
            "detect_liif", "SPEC"]
@@ -53,16 +55,12 @@ def make_encoder(encoder_spec: dict) -> nn.Module:
     args = dict(encoder_spec.get("args", {}))
     args["no_upsampling"] = True
     if name in ("edsr-baseline", "edsr"):
-        from .edsr import EDSR
-
         defaults = (dict(n_resblocks=16, n_feats=64, res_scale=1.0) if name == "edsr-baseline"
                     else dict(n_resblocks=32, n_feats=256, res_scale=0.1))
         defaults.update(args)
         defaults.setdefault("rgb_range", 1.0)
         return EDSR(mean_shift=False, **defaults)
     if name == "rdn":
-        from .rdn import RDN
-
         return RDN(**args)
     raise ValueError(f"unknown LIIF encoder {name!r} (expected edsr-baseline, edsr or rdn)")
 
@@ -225,9 +223,6 @@ def detect_liif(sd: StateDict) -> dict[str, Any] | None:
     ``cell_decode`` from the first layer's input width ``F * (9 | 1) + 2 (+ 2)``.
     ``local_ensemble`` is not stored: True (the official default).
     """
-    from .edsr import detect_edsr
-    from .rdn import detect_rdn
-
     enc = {k[len("encoder."):]: v for k, v in sd.items() if k.startswith("encoder.")}
     if not enc:
         return None
