@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from core.channels import (
-    COMPLEX_MODES, NORM_MODES, RGB_MODES, array_from_channels, channel_meta, channel_scores,
-    channel_stats, degrade_channels, format_scores, format_stats_table, multipath_channel,
+    COMPLEX_MODES, NORM_MODES, RGB_MODES, array_from_channels, channel_meta, channel_stats,
+    format_stats_table, multipath_channel,
 )
 from core.errors import InputError
 
@@ -81,7 +81,7 @@ def load_kwargs(args: argparse.Namespace) -> dict:
 
 def wants_channels(args: argparse.Namespace) -> bool:
     """Whether ``sr`` should treat its input as channel data."""
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2; keeps CLI start-up at ~250 ms
     from core.io.channels import CHANNEL_EXTENSIONS, npy_is_channel_data
 
     if getattr(args, "kind", None) == "channels":
@@ -96,11 +96,9 @@ def wants_channels(args: argparse.Namespace) -> bool:
 
 
 def cmd_sr_channels(args: argparse.Namespace) -> int:
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
-    from core.channels import super_resolve_channels
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
+    from core.channels import channel_scores, format_scores, super_resolve_channels
     from core.io.channels import load_channels, save_channels
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import default_model_name, load_model
 
     if args.kind not in (None, "channels"):
@@ -119,7 +117,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     loaded = load_model(args.model or default_model_name())
     module = loaded.module
     if args.finetune:
-        # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+        # lazy: torch, cv2; keeps CLI start-up at ~250 ms
         from core.channels import FinetuneOptions, finetune_channels
 
         opts = FinetuneOptions(steps=args.finetune, learning_rate=args.finetune_lr,
@@ -198,7 +196,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2; keeps CLI start-up at ~250 ms
     from core.io.channels import list_variables, load_channels
 
     print("variables:")
@@ -211,7 +209,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2; keeps CLI start-up at ~250 ms
     from core.io.channels import write_array
 
     try:
@@ -229,7 +227,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_degrade(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
+    from core.channels import degrade_channels
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
 
@@ -245,7 +244,8 @@ def cmd_degrade(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
+    from core.channels import channel_scores, format_scores
     from core.io.channels import load_channels
 
     kw = load_kwargs(args)

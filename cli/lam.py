@@ -16,7 +16,6 @@ import numpy as np
 
 from core.data import ImageData, Region, Units
 from core.errors import InputError
-from core.resize import degrade
 
 from .options import add_run_options, parse_scale
 from .progress import run_with_bar
@@ -65,13 +64,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_lam(args: argparse.Namespace) -> int:
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2, scipy; keeps CLI start-up at ~250 ms
     from core.attribution import LAMOptions, lam
     from core.attribution.render import lam_overlay, lam_panel
-    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load, save
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import load_model
+    from core.resize import degrade
 
     out = Path(args.output)
     for path in (out, Path(args.npy) if args.npy else None):
@@ -99,7 +97,7 @@ def cmd_lam(args: argparse.Namespace) -> int:
     img = ImageData(rgb.astype(np.float32) / 255.0, kind="rgb", units=Units.for_dtype("uint8"))
     path = save(img, out, overwrite=args.overwrite)
     if args.npy:
-        # lazy: cv2; keeps CLI start-up at ~350 ms
+        # lazy: cv2; keeps CLI start-up at ~250 ms
         from core.io.atomic import atomic_path
 
         with atomic_path(Path(args.npy)) as tmp:

@@ -101,14 +101,14 @@ def add_parsers(sub) -> None:
 
 
 def _convention(args: argparse.Namespace):
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.normals import Convention
 
     return Convention(y_up=not args.y_down, space=args.space)
 
 
 def _load(path: str, args: argparse.Namespace, mask: str | None = None):
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io.normals import load_normal_map
 
     nmap = load_normal_map(path, mask=mask, convention=_convention(args))
@@ -124,7 +124,7 @@ def _check_new(path: Path, overwrite: bool) -> None:
 
 def cmd_sr_normals(args: argparse.Namespace) -> int:
     """``sr --kind normals``: split (or naive) SR of a normal map."""
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io.normals import save_normal_map
     from core.normals import super_resolve_normals
 
@@ -152,7 +152,7 @@ def cmd_sr_normals(args: argparse.Namespace) -> int:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io.normals import load_normal_map, save_normal_map
     from core.normals import angular_error_map, recombine, split
 
@@ -188,7 +188,7 @@ def _region(text: str | None):
 
 
 def cmd_error(args: argparse.Namespace) -> int:
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io.normals import load_mask
     from core.normals import angular_error_stats
 
@@ -214,10 +214,9 @@ def _view(text: str) -> tuple[float, float]:
 
 
 def cmd_surface(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io import atomic_path
     from core.io import load as load_image
-    # lazy: cv2, scipy; keeps CLI start-up at ~350 ms
     from core.io.normals import load_intrinsics
     from core.surface import (DEFAULT_METHOD, METHODS, integrate, mesh_from_surface,
                               render_mesh, save_mesh, scalar_colors, scale_intrinsics)
@@ -272,7 +271,7 @@ def cmd_surface(args: argparse.Namespace) -> int:
             save_mesh(mesh, args.output, overwrite=args.overwrite)
             print(f"{args.output}: {len(mesh.vertices)} vertices, {len(mesh.triangles)} triangles")
         if args.render:
-            # lazy: cv2; keeps CLI start-up at ~350 ms
+            # lazy: cv2; keeps CLI start-up at ~250 ms
             import cv2
 
             rgb = render_mesh(mesh, size=(args.size, args.size), azimuth=view[0],

@@ -76,7 +76,7 @@ def parse_scales(text: str) -> list[int]:
 
 def run_options(args: argparse.Namespace) -> SROptions:
     """The engine options of ``--device --precision --tile`` (see :func:`add_run_options`)."""
-    from core.engine.run import SROptions  # lazy: torch; keeps CLI start-up at ~350 ms
+    from core.engine.run import SROptions  # lazy: torch; keeps CLI start-up at ~250 ms
 
     if args.tile is not None and args.tile < 16:
         raise InputError(f"--tile must be at least 16 pixels, got {args.tile}")

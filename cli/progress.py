@@ -29,7 +29,7 @@ def run_with_bar(job: Job[T], desc: str = "", quiet: bool = False, *,
                 print(text, flush=True)
 
         return run_sync(job, on_progress=plain, should_stop=should_stop)
-    # lazy: tqdm; keeps CLI start-up at ~350 ms
+    # lazy: tqdm; keeps CLI start-up at ~250 ms
     from tqdm import tqdm
 
     bar = tqdm(total=1, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,

@@ -88,9 +88,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _study_fn(args: argparse.Namespace, options):
     """``study(models, hr, name, index, files) -> Job`` for the chosen study."""
-    # lazy: torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core import studies as st
-    # lazy: cv2; keeps CLI start-up at ~350 ms
     from core.io import load
 
     region = parse_region(args.region) if args.region else None
@@ -128,7 +127,7 @@ def _study_fn(args: argparse.Namespace, options):
 
 def _next_readable(files: list[Path], i: int):
     """The pixels of the first readable image after ``files[i]`` (cyclic): a foreign background."""
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: cv2; keeps CLI start-up at ~250 ms
     from core.io import load
 
     for k in range(1, len(files)):
@@ -147,9 +146,8 @@ def _print_table(table: list[list[str]]) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    # lazy: torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core import studies as st
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.models import load_model
 
     if args.scale < 1:
@@ -183,9 +181,8 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _write_galleries(results, folder: Path) -> None:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import save
-    # lazy: torch; keeps CLI start-up at ~350 ms
     from core.studies import gallery
 
     for r in results:

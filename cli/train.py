@@ -53,7 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _is_mzsr_config(path: str) -> bool:
     """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
-    # lazy: yaml; keeps CLI start-up at ~350 ms
+    # lazy: yaml; keeps CLI start-up at ~250 ms
     import yaml
 
     try:
@@ -64,7 +64,7 @@ def _is_mzsr_config(path: str) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
 
@@ -116,7 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_export_weights(args: argparse.Namespace) -> int:
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import export_file
 
     path, meta = export_file(args.source, args.output, overwrite=args.overwrite,

