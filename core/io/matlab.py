@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from scipy.io import loadmat, savemat, whosmat
-from scipy.io.matlab import matfile_version
 
 from ..errors import FileFormatError, InputError
 from ._arrayfile import VariableInfo, shape_usable, usable_dtype
@@ -44,6 +42,8 @@ def mat_version(path: Path) -> str:
             raise FileFormatError(f"{path.name} says it is a MATLAB v7.3 file but has no valid "
                                   "HDF5 structure (damaged or truncated)")
         return "7.3"
+    from scipy.io.matlab import matfile_version  # lazy: scipy.io (~200 ms), .mat only
+
     try:
         major, _ = matfile_version(str(path))
     except Exception as exc:  # scipy raises several types for foreign files
@@ -63,6 +63,8 @@ def _compressed_v5(path: Path) -> bool:
 def _loadmat(path: Path, names: list[str] | None = None, numeric: bool = False) -> dict:
     """Variables with their MATLAB classes and complex values kept. ``numeric``: the names are
     plain numeric arrays, so one read with the stored types (then cast to the class) does."""
+    from scipy.io import loadmat  # lazy: scipy.io (~200 ms), .mat only
+
     kw = dict(variable_names=names, squeeze_me=False, struct_as_record=True)
     try:
         if numeric:
@@ -265,6 +267,8 @@ def list_mat(path: Path) -> list[VariableInfo]:
 
 
 def _whos(path: Path) -> list:
+    from scipy.io import whosmat  # lazy: scipy.io (~200 ms), .mat only
+
     try:
         return whosmat(str(path))
     except Exception as exc:
@@ -330,6 +334,8 @@ def write_mat(tmp: Path, array: np.ndarray, var: str, *, details: dict,
     if version == "7.3":
         write_h5(tmp, array, var, matlab=True, source=source, details=details)
         return
+    from scipy.io import savemat  # lazy: scipy.io (~200 ms), .mat only
+
     top, *fields = var.split(".")
     if source is not None:
         plain = all(w[2] in _NUMERIC_CLASSES for w in _whos(source))

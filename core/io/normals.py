@@ -17,12 +17,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from scipy.io import loadmat
 
 from ..data import ImageData, Units
 from ..errors import FileFormatError, InputError
 from ..normals.codec import Convention, NormalMap, check_mask, decode, encode
-from . import load, save
 from ._common import as_path, check_readable
 from .images import EIGHT_BIT_ONLY
 
@@ -33,11 +31,12 @@ PathLike = str | os.PathLike[str]
 
 
 def _load_mat(path: Path) -> np.ndarray:
+    from scipy.io import loadmat  # lazy: scipy.io (~200 ms), .mat only
+
     try:
         d = loadmat(path)
     except NotImplementedError:  # v7.3 = HDF5
-        # lazy: h5py (~100 ms), only for MATLAB v7.3 files
-        import h5py
+        import h5py  # lazy: h5py (~100 ms), MATLAB v7.3 only
 
         with h5py.File(path, "r") as f:
             d = {k: np.array(v).T for k, v in f.items() if isinstance(v, h5py.Dataset)}
@@ -54,6 +53,8 @@ def load_mask(mask: PathLike | np.ndarray, shape: tuple[int, int]) -> np.ndarray
     """A mask file (any image: alpha if present, else its first channel) or array -> bool."""
     if isinstance(mask, np.ndarray):
         return check_mask(mask, shape)
+    from . import load  # lazy: load() is core.io's __init__ facade
+
     data = load(as_path(mask))
     arr = data.alpha if data.alpha is not None else data.pixels[:, :, 0]
     return check_mask(arr, shape, what=f"mask {Path(mask).name}")
@@ -93,6 +94,8 @@ def load_normal_map(path: PathLike, *, mask: PathLike | np.ndarray | None = None
         nmap = decode(arr, convention=convention or Convention(), mask=m, integer=False)
         return NormalMap(nmap.normals, nmap.mask, nmap.convention, nmap.warnings,
                          {"source": str(p.resolve()), "bit_depth": None})
+    from . import load  # lazy: load() is core.io's __init__ facade
+
     data = load(p, kind="normals")
     return from_image_data(data, mask=mask, convention=convention)
 
@@ -124,6 +127,8 @@ def save_normal_map(nmap: NormalMap, path: PathLike, *, bits: int | None = None,
     bits, else 16 (JPEG/BMP/WebP: 8). EXR/``.npy``/float TIFF are written as float32 unless
     ``bits`` is given.
     """
+    from . import save  # lazy: as load above
+
     p = as_path(path)
     ext = p.suffix.lower()
     float_ok = ext in (".exr", ".npy") or (ext in (".tif", ".tiff") and bits is None

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from core.resize import imresize_torch
-
 from ..spec import ArchSpec
 
 __all__ = ["Interpolation", "INTERP_METHODS", "SPEC"]
@@ -37,6 +35,8 @@ class Interpolation(nn.Module):
 
     def resize(self, x: Tensor, size: tuple[int, int]) -> Tensor:
         """``x (B, C, H, W)`` (any range, floating point) -> ``(B, C, size[0], size[1])``."""
+        from ...resize import imresize_torch  # lazy: scipy (~150 ms); 'main.py models' skips it
+
         return imresize_torch(x, size=(int(size[0]), int(size[1])), method=self.method)
 
     def forward(self, x: Tensor, size: tuple[int, int]) -> Tensor:
