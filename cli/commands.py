@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 from core.errors import InputError, ScaleError
+from core.provenance import FIELDS as PROVENANCE_FIELDS
+from core.app.run import with_provenance
+from core.provenance import Provenance, weights_digest
 
 from .progress import run_with_bar
 
@@ -86,12 +89,14 @@ def cmd_sr(args: argparse.Namespace) -> int:
     job = super_resolve(loaded.module, data, scale=scale, size=size, options=_options(args),
                         name=loaded.name)
     result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
+    result = with_provenance(result, Provenance(loaded.name, lr_source="input"), loaded.source)
     path = save(result.image, out, overwrite=args.overwrite)
     h, w = result.image.height, result.image.width
     print(f"{path}: {w}x{h} with {loaded.name} on {result.device} ({result.precision}) "
           f"in {result.seconds:.2f} s", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
+    print(f"provenance: {result.provenance.note()}", file=sys.stderr)
     return 0
 
 
@@ -111,9 +116,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          "use one or the other")
     loaded = load_model(args.model, scale=args.scale_hint)
     scores: list = []
+    base = Provenance(loaded.name, weights=loaded.source.name if loaded.source else "",
+                      sha256=weights_digest(loaded.source))
     job = evaluate(loaded.module, files, scales, y_channel=args.y, shave=args.shave,
                    lr_root=lr_root, options=_options(args), name=loaded.name, scores=scores,
-                   degradation=args.degrade)
+                   degradation=args.degrade, provenance=base)
     rows = run_with_bar(job, desc=f"eval {loaded.name}", quiet=args.quiet)
     channel = "Y" if args.y else "RGB"
     from core.engine.device import pick_device, pick_dtype
@@ -122,17 +129,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     precision = str(pick_dtype(pick_device(args.device), args.precision)).replace("torch.", "")
     print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
           f"shave {'scale' if args.shave is None else args.shave}, {precision})")
-    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
+    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}  note")
     for r in rows:
-        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")
+        prov = r.provenance
+        note = f"native {prov.native_scale}" if prov else ""
+        if prov is not None and prov.resampled:
+            note = (f"RESAMPLED: the model is {prov.native_scale}, its output was resized with "
+                    f"{prov.resample.method} x{prov.resample.factor:.3g}")
+        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}  {note}")
     if args.csv:
         from core.io.atomic import atomic_path
 
         with atomic_path(Path(args.csv)) as tmp, open(tmp, "w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["image", "scale", "psnr", "ssim"])
+            # the first four columns are the promised format; how each score was made follows
+            writer.writerow(["image", "scale", "psnr", "ssim", *PROVENANCE_FIELDS])
             for s in scores:
-                writer.writerow([s.name, s.scale, f"{s.psnr:.4f}", f"{s.ssim:.6f}"])
+                row = s.provenance.row() if s.provenance else {}
+                writer.writerow([s.name, s.scale, f"{s.psnr:.4f}", f"{s.ssim:.6f}",
+                                 *(row.get(f, "") for f in PROVENANCE_FIELDS)])
     return 0
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .data import ImageData, Region
 from .errors import InputError
+from .provenance import Provenance
 
 __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SESSION_VERSION",
            "REFERENCE_MODES"]
@@ -50,6 +51,7 @@ class SessionState:
     kind: str | None = None              # forced data kind; None = detected
     reference: str = "none"              # one of REFERENCE_MODES
     hr_path: str | None = None
+    resize_reference: bool = False       # the user asked to resize a reference that does not fit
     models: list[str] = field(default_factory=lambda: ["bicubic"])  # names or checkpoint paths
     checkpoints: list[str] = field(default_factory=list)            # user checkpoint files
     scale: float = 4.0
@@ -109,6 +111,11 @@ class ModelResult:
     def image(self) -> ImageData:
         return self.result.image
 
+    @property
+    def provenance(self) -> Provenance | None:
+        """How the result was made (model, weights, native scale, resampling, ...)."""
+        return getattr(self.result, "provenance", None)
+
 
 @dataclass(frozen=True)
 class MetricRow:
@@ -120,6 +127,12 @@ class MetricRow:
     psnr: float = math.nan
     ssim: float = math.nan
     note: str = ""
+    provenance: Provenance | None = None   # how the result was made and measured
+
+    @property
+    def resampled(self) -> bool:
+        """The output was resized after the model: left out of a "best"."""
+        return self.provenance is not None and self.provenance.resampled
 
 
 class Session:

@@ -82,7 +82,9 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         return tasks.RunRequest(
             source=s.source, attached_hr=s.attached_hr if st.reference == "hr" else None,
             reference=st.reference, scale=st.scale, size=st.size, models=keys,
+            entries=tuple(s.catalog.get(k) for k, _ in keys),
             options=SROptions(device=st.device, precision=st.precision, tile=st.tile),
+            resize_reference=st.resize_reference,
             channel=int(st.layout.get("channel", 0)), rgb_mode=self.rgb_mode())
 
     def _inputs_changed(self) -> None:
@@ -98,9 +100,12 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         s.clear_results()
         if s.source is None:
             return
+        hr = s.attached_hr if s.state.reference == "hr" else None
         try:
-            tasks.predict_geometry(s.source.pixels.shape[:2], None, s.state.reference,
-                                   s.state.scale, None)
+            tasks.predict_geometry(s.source.pixels.shape[:2],
+                                   (hr.height, hr.width) if hr is not None else None,
+                                   s.state.reference, s.state.scale, None,
+                                   s.state.resize_reference)
         except SRWError as exc:
             self.message.emit(str(exc))
             s.set_inputs(None, None, None, None)
@@ -126,7 +131,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
             return
         st.scale, st.size = float(scale), None
         self.session.notify("params")
-        if st.reference == "degrade":
+        if st.reference in ("degrade", "hr"):   # the LR, or the reference's alignment, change
             self._inputs_changed()
 
     def set_size(self, size: tuple[int, int] | None) -> None:
@@ -195,7 +200,7 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
         hr_hw = (s.attached_hr.height, s.attached_hr.width) if (
             st.reference == "hr" and s.attached_hr is not None) else None
         lr_hw, out_hw = tasks.predict_geometry(s.source.pixels.shape[:2], hr_hw, st.reference,
-                                               st.scale, st.size)
+                                               st.scale, st.size, st.resize_reference)
         kinds = [(s.catalog[k].kind, s.catalog[k].hparams) for k in models]
         return memory.memory_plan(lr_hw, s.source.channels, out_hw, kinds, st.tile)
 
@@ -322,5 +327,6 @@ class Controller(FilesMixin, ZoomMixin, LamMixin, StudyMixin, NormalsMixin, Surf
             return
         images = {k: (s.label(k), r.image) for k, r in s.results.items()}
         job = tasks.metrics_job(images, s.hr, s.roi_region(), s.state.y_channel, s.shave(),
-                                self._metric_cache)
+                                self._metric_cache,
+                                {k: r.provenance for k, r in s.results.items()})
         self._submit("metrics", job, done=s.set_metrics)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.app.plan import check_reference
 from core.errors import SRWError
 from core.session import Session, SessionState
 
@@ -178,10 +179,28 @@ class FilesMixin:
             self.error.emit(f"{Path(path).name} has {data.channels} channels but the input has "
                             f"{s.source.channels}; an HR reference must match")
             return False
+        note = ""
+        if s.source is not None:     # the run plan's rule: the reference is input x scale
+            check = check_reference((s.source.height, s.source.width),
+                                    (data.height, data.width), s.state.scale)
+            resize = False
+            if check.scale is None:
+                resize = self.ask("HR reference does not fit",
+                                  f"{Path(path).name}: {check.message}.\n\nUse it resized to "
+                                  f"the output size with bicubic? Its metrics then compare "
+                                  f"against a resized picture.")
+                if not resize:
+                    self.error.emit(f"{Path(path).name} not attached: {check.message}")
+                    return False
+                note = " (resized to the output size, as asked)"
+            elif not check.fits:
+                s.state.scale, s.state.size = check.scale, None
+                note = f"; {check.message}"
+            s.state.resize_reference = resize
         s.attached_hr = data
         s.state.hr_path = str(Path(path).resolve())
         s.state.reference = "hr"
-        self.message.emit(f"HR reference: {Path(path).name} ({data.width}x{data.height})")
+        self.message.emit(f"HR reference: {Path(path).name} ({data.width}x{data.height}){note}")
         s.notify("params")
         self._inputs_changed()
         return True

@@ -246,9 +246,13 @@ class CompareGrid(QWidget):
             else:
                 img = res.image
                 r0 = res.result
-                panel.set_title(f"{label} {img.width}×{img.height}",
+                prov = res.provenance
+                mark = (f" · resampled from {prov.native_scale}"
+                        if prov is not None and prov.resampled else "")
+                panel.set_title(f"{label} {img.width}×{img.height}{mark}",
                                 f"{label}: {img.width}×{img.height}, ×{r0.scale[1]:.4g}, "
                                 f"{r0.seconds:.2f} s on {r0.device} {r0.precision}"
+                                + (f"\n{prov.note()}" if prov is not None else "")
                                 + ("\n" + "\n".join(r0.notes) if r0.notes else ""))
                 panel.set_image(res.display, readout=lambda c, r, d=img: value_text(d, c, r))
         self.legend.set_range(hi, s.hr)

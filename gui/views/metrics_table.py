@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from core.session import Session
 
 from core.app.display import fmt_metric
+from core.provenance import FIELDS as PROVENANCE_FIELDS
 
 __all__ = ["MetricsTable", "COLUMNS"]
 
@@ -173,8 +174,17 @@ class MetricsTable(QWidget):
         roi = s.roi_region()
         w.writerow(["# roi", f"{roi.x},{roi.y},{roi.w},{roi.h}" if roi else "",
                     "channel", "Y" if s.state.y_channel else "RGB", "shave", s.shave()])
-        w.writerow(self.columns)
-        w.writerows(self.rows() if s.metrics else [])
+        if not s.metrics:
+            w.writerow(self.columns)
+            return buf.getvalue()
+        # how each row was made (model, weights, native scale, resampling, ...) after the
+        # table's own columns, when the rows carry it
+        provs = [getattr(m, "provenance", None) for m in s.metrics]
+        extra = list(PROVENANCE_FIELDS) if any(provs) else []
+        w.writerow(list(self.columns) + extra)
+        for row, prov in zip(self.rows(), provs):
+            w.writerow(row + ([prov.row()[f] for f in extra] if prov and extra else
+                              [""] * len(extra)))
         return buf.getvalue()
 
     def copy(self) -> None:

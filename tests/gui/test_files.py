@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import json
 
 import numpy as np
@@ -100,7 +102,15 @@ def test_export_result_screenshot_and_metrics(qtbot, window, dialogs, tmp_path, 
     window.metrics.export_button.click()
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("# roi,\"0,0,48,48\"")
-    assert lines[2].split(",") == window.metrics.rows()[0]
+    table = list(csv.reader(lines[1:]))
+    ncol = len(window.metrics.columns)
+    assert table[1][:ncol] == window.metrics.rows()[0]
+    # ... followed by how the row was made
+    prov = dict(zip(table[0][ncol:], table[1][ncol:]))
+    assert prov["model"] == "nearest" and prov["native_scale"] == "any"
+    assert prov["lr_source"] == "MATLAB bicubic x2 of the input"
+    assert prov["color"] == "Y (BT.601)" and prov["shave"] == "2"
+    assert prov["precision"] and prov["device"] and prov["resampled"] == ""
     window.metrics.copy()
     from PySide6.QtGui import QGuiApplication
 
