@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.errors import InputError, ScaleError
 from core.provenance import FIELDS as PROVENANCE_FIELDS
+from core.app.inputs import detect_kind
 from core.app.run import with_provenance
 from core.provenance import Provenance, weights_digest
 
@@ -69,9 +70,9 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from core.io import load, save
     from core.models import default_model_name, load_model
 
-    if args.kind == "normals":  # split/naive SR of a normal map (cli/normals.py)
-        from .normals import cmd_sr_normals
+    from .normals import cmd_sr_normals
 
+    if args.kind == "normals":  # split/naive SR of a normal map (cli/normals.py)
         return cmd_sr_normals(args)
     from .channels import cmd_sr_channels, wants_channels
 
@@ -85,6 +86,13 @@ def cmd_sr(args: argparse.Namespace) -> int:
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     data = load(inp, kind=args.kind)
+    found = detect_kind(data, inp) if args.kind is None else None
+    if found is not None and found.kind == "normals":   # the split SR of normal maps
+        mask = getattr(args, "mask", None) or found.mask
+        print(f"{inp.name}: {found.reason}; --kind rgb treats it as an image"
+              + (f"; mask: {mask}" if mask else ""), file=sys.stderr)
+        args.kind, args.mask = "normals", str(mask) if mask else None
+        return cmd_sr_normals(args)
     loaded = load_model(args.model or default_model_name(), scale=args.scale_hint)
     job = super_resolve(loaded.module, data, scale=scale, size=size, options=_options(args),
                         name=loaded.name)
@@ -129,14 +137,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     precision = str(pick_dtype(pick_device(args.device), args.precision)).replace("torch.", "")
     print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
           f"shave {'scale' if args.shave is None else args.shave}, {precision})")
-    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}  note")
+    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
     for r in rows:
+        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")
+    for r in rows:   # below the table, whose rows scripts parse
         prov = r.provenance
-        note = f"native {prov.native_scale}" if prov else ""
         if prov is not None and prov.resampled:
-            note = (f"RESAMPLED: the model is {prov.native_scale}, its output was resized with "
-                    f"{prov.resample.method} x{prov.resample.factor:.3g}")
-        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}  {note}")
+            print(f"note: x{r.scale} is RESAMPLED: the model is {prov.native_scale}, its output "
+                  f"was resized with {prov.resample.method} x{prov.resample.factor:.3g}")
     if args.csv:
         from core.io.atomic import atomic_path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.app.inputs import detect_kind
 from core.app.plan import check_reference
 from core.errors import SRWError
 from core.session import Session, SessionState
@@ -92,6 +93,10 @@ class FilesMixin:
 
         p = Path(path)
         opts: dict = {}
+        lay = self.session.state.layout
+        if isinstance(lay.get("normals"), dict) and lay["normals"].get("mask") and \
+                str(p.resolve()) != self.session.state.input_path:
+            lay["normals"]["mask"] = None     # a mask belongs to its image, not to the next one
         if self.wants_channel_loader(p, kind):
             opts = channel_options if channel_options is not None else \
                 self.ask_channel_options(p, self.session.state.layout.get("channel_open"))
@@ -105,6 +110,9 @@ class FilesMixin:
                 data = to_image_data(load_normal_map(p), bits=None)
             else:
                 data = load(path, kind="channels" if opts else kind, **opts)
+            found = detect_kind(data, p) if kind is None and not opts else None
+            if found is not None and found.kind != data.kind:   # e.g. a 16-bit normal map
+                data = load(path, kind=found.kind)
         except SRWError as exc:
             self.error.emit(str(exc))
             return False
@@ -125,8 +133,13 @@ class FilesMixin:
         self.forget_surfaces()
         if self.settings is not None:
             self.settings.add_recent(path)
+        detected = f", detected: {found.reason}" if found is not None and found.reason else ""
         self.message.emit(f"Opened {Path(path).name}: {data.width}x{data.height} "
-                          f"{data.kind} ({data.units.dtype})")
+                          f"{data.kind} ({data.units.dtype}){detected}")
+        if found is not None and found.mask is not None and self.ask(
+                "Mask beside the normal map",
+                f"{found.mask.name} lies beside {p.name}. Use it as the mask of the normals?"):
+            self.set_normals_options(mask=str(found.mask))
         self._inputs_changed()
         self.refresh_channel_plans(force=True)
         return True
