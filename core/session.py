@@ -302,8 +302,12 @@ class Session:
         d["hr_path"] = rel(d["hr_path"])
         d["checkpoints"] = [rel(c) for c in d["checkpoints"]]
         d["models"] = [rel(m) if m in self.state.checkpoints else m for m in d["models"]]
+        # how the results on screen were made (read by people and scripts; reopening a session
+        # recomputes the results, and their provenance with them)
+        made = {k: r.provenance.row() for k, r in self.results.items()
+                if getattr(r, "provenance", None) is not None}
         return json.dumps({"format": "sr-workbench-session", "version": SESSION_VERSION,
-                           "state": d}, indent=2)
+                           "state": d, "results": made}, indent=2)
 
     @staticmethod
     def state_from_json(text: str, base: Path | None = None) -> SessionState:

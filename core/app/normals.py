@@ -26,6 +26,7 @@ from core.engine.run import SROptions, SRResult
 from core.errors import SRWError
 from core.jobs import Job, Progress, sub_job
 from core.normals import AngularErrorStats, Convention, NormalMap
+from core.provenance import Provenance
 from core.session import ModelResult
 
 from .run import Step, display_array, plan_output, predict_geometry
@@ -139,8 +140,10 @@ def _result(key: str, res, hr: NormalMap | None, device: str) -> NormalsResult:
     models = res.models[0] if res.models[0] == res.models[1] else " / ".join(res.models)
     notes = (f"{res.method} with {models}" + (f", sigma {res.sigma:g}" if res.method == "split"
                                               else ""),) + tuple(res.notes)
+    prov = Provenance(key, native_scale="any", device=device,
+                      lr_source=f"normal map, {notes[0]}")
     sr = SRResult(image=image, model=key, scale=res.scale, device=device, precision="",
-                  seconds=res.seconds, notes=notes)
+                  seconds=res.seconds, notes=notes, provenance=prov)
     diff, hi = None, 0.0
     if hr is not None and hr.shape == res.normals.shape:
         err = angular_error_map(res.normals, hr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from core.io import save
@@ -25,6 +27,12 @@ def test_resampled_model_is_marked_in_tile_table_and_csv(qtbot, window, dialogs,
     rows = {m.model: m for m in s.metrics}
     assert rows["edsr_baseline_x3"].resampled and not rows["edsr_baseline_x4"].resampled
     assert "x4" in s.results["edsr_baseline_x4"].provenance.native_scale
+    # ... and the saved session records how each result was made
+    assert window.save_session(tmp_path / "s.json")
+    made = json.loads((tmp_path / "s.json").read_text())["results"]
+    assert made["edsr_baseline_x3"]["resampled"].startswith("bicubic 72x72->96x96")
+    assert made["edsr_baseline_x4"]["resampled"] == ""
+    assert made["edsr_baseline_x4"]["weights"] == "edsr_baseline_x4.pth"
 
 
 def test_unrelated_reference_is_refused_and_a_multiple_sets_the_scale(qtbot, window, dialogs,
