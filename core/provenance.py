@@ -84,9 +84,11 @@ class Provenance:
         if self.lr_source:
             parts.append(f"LR: {self.lr_source}")
         if self.reference:
-            measured = ", ".join(p for p in (self.color, "" if self.shave is None
-                                             else f"shave {self.shave}") if p)
-            parts.append(f"vs {self.reference}" + (f" ({measured})" if measured else ""))
+            parts.append(f"vs {self.reference}")
+        measured = ", ".join(p for p in (self.color, "" if self.shave is None
+                                         else f"shave {self.shave}") if p)
+        if measured:
+            parts.append(measured)
         return " · ".join(parts)
 
     def row(self) -> dict[str, str]:

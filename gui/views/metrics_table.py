@@ -14,15 +14,15 @@ import io
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from core.session import Session
 
-from core.app.display import fmt_metric
+from core.app.display import best_rows, fmt_metric
 from core.provenance import FIELDS as PROVENANCE_FIELDS
 
 __all__ = ["MetricsTable", "COLUMNS"]
@@ -61,6 +61,12 @@ class MetricsTable(QWidget):
         self.shave_label = QLabel("shave")
         self.columns: tuple[str, ...] = COLUMNS
         self.region = QLabel("")
+        self.rank_resampled = QCheckBox("rank resampled")
+        self.rank_resampled.setToolTip(
+            "The best value of each column is shown in bold. Results resized after the model "
+            "(a fixed-scale model at another scale) are not its own output at this scale: "
+            "tick to let them count as best anyway")
+        self.rank_resampled.toggled.connect(lambda _on: self.refresh())
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
@@ -69,6 +75,7 @@ class MetricsTable(QWidget):
         bar.addWidget(self.shave_label)
         bar.addWidget(self.shave)
         bar.addWidget(self.region, 1)
+        bar.addWidget(self.rank_resampled)
         bar.addWidget(self.copy_button)
         bar.addWidget(self.export_button)
         lay = QVBoxLayout(self)
@@ -156,6 +163,8 @@ class MetricsTable(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        if what == "images" and rows:
+            self._mark_best(rows)
         if not rows:
             hint = ("attach an HR reference or choose degrade to measure" if s.hr is None
                     else "run a model to measure it")
@@ -166,6 +175,24 @@ class MetricsTable(QWidget):
             self.table.setRowCount(1)
         self.copy_button.setEnabled(bool(rows))
         self.export_button.setEnabled(bool(rows))
+
+    def _mark_best(self, rows: list) -> None:
+        """Bold the best PSNR/SSIM of each column; resampled rows only when ticked."""
+        excluded = None if self.rank_resampled.isChecked() else [m.resampled for m in rows]
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for c, field in ((1, "roi_psnr"), (2, "roi_ssim"), (3, "psnr"), (4, "ssim")):
+            for r in best_rows([getattr(m, field) for m in rows], excluded):
+                item = self.table.item(r, c)
+                item.setFont(bold)
+                item.setToolTip("best of the column" + (
+                    "" if excluded is None else " (resampled results left out)"))
+
+    def best(self, column: str) -> list[str]:
+        """The models whose cell in ``column`` is marked best (bold)."""
+        c = self.columns.index(column)
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())
+                if self.table.item(r, c) is not None and self.table.item(r, c).font().bold()]
 
     def csv_text(self, delimiter: str = ",") -> str:
         buf = io.StringIO()

@@ -104,7 +104,7 @@ def test_provenance_note_and_row():
                    resample=Resample("bicubic", (384, 384), (512, 512)), precision="fp32",
                    device="cpu", lr_source="input", reference="HR h.png", color="RGB", shave=4)
     assert p.note().startswith("native x3, RESAMPLED bicubic 384x384->512x512 (x1.33)")
-    assert "vs HR h.png (RGB, shave 4)" in p.note()
+    assert p.note().endswith("vs HR h.png · RGB, shave 4")
     assert list(p.row()) == list(FIELDS) and p.row()["resampled"].startswith("bicubic")
     assert weights_digest(None) == "" and weights_digest("/nonexistent/file") == ""
 

@@ -26,6 +26,12 @@ def test_resampled_model_is_marked_in_tile_table_and_csv(qtbot, window, dialogs,
     assert "edsr_baseline_x4.pth" in note4 and "LR: MATLAB bicubic x4 of the input" in note4
     rows = {m.model: m for m in s.metrics}
     assert rows["edsr_baseline_x3"].resampled and not rows["edsr_baseline_x4"].resampled
+    # "best" leaves the resampled result out unless the user ticks it in
+    assert window.metrics.best("PSNR image (dB)") == ["edsr_baseline_x4"]
+    window.metrics.rank_resampled.setChecked(True)
+    best = "edsr_baseline_x3" if rows["edsr_baseline_x3"].psnr > rows["edsr_baseline_x4"].psnr \
+        else "edsr_baseline_x4"
+    assert window.metrics.best("PSNR image (dB)") == [best]
     assert "x4" in s.results["edsr_baseline_x4"].provenance.native_scale
     # ... and the saved session records how each result was made
     assert window.save_session(tmp_path / "s.json")
