@@ -113,7 +113,7 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
     """
     from .io import load
     from .metrics import psnr, ssim
-    from .resize import degrade, modcrop
+    from .resize import degrade_pair, modcrop
 
     if degradation not in DEGRADATIONS:
         raise InputError(f"unknown degradation {degradation!r}; use one of "
@@ -133,17 +133,18 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
             hr = load(f)
             if hr.kind == "gray":
                 hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
-            hr_px = modcrop(hr.pixels[..., :3], s)
             if degradation == "pil":
                 hr_px, lr_px = pil_pair(hr.pixels, s)
             elif lr_root is not None:
+                hr_px = modcrop(hr.pixels[..., :3], s)
                 lr_px = load(find_lr(Path(lr_root), f, s)).pixels[..., :3]
                 if lr_px.shape[0] * s != hr_px.shape[0] or lr_px.shape[1] * s != hr_px.shape[1]:
                     raise InputError(
                         f"LR {lr_px.shape[1]}x{lr_px.shape[0]} of {f.name} does not match HR "
                         f"{hr_px.shape[1]}x{hr_px.shape[0]} at x{s}")
             else:
-                lr_px = quantise(degrade(hr_px, s))
+                hr_px, lr_px = degrade_pair(hr.pixels[..., :3], s)
+                lr_px = quantise(lr_px)
             lr = ImageData(lr_px.astype(np.float32), kind="rgb", units=hr.units)
             job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
             res = yield from sub_job(job, k, 1, total, f"x{s} {f.name}: ")
