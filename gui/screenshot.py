@@ -42,15 +42,15 @@ def open_window(tmp: str | Path, size: tuple[int, int], *, timeout: float = 120.
     window = MainWindow(Settings(Path(tmp) / "settings.ini"))
     window.resize(*size)
     window.show()
-    c = window.controller
+    c = window.controllers
     errors: list[str] = []
-    c.error.disconnect()
-    c.error.connect(errors.append)
+    c.notices.error.disconnect()
+    c.notices.error.connect(errors.append)
     default_timeout = timeout
     rounds, pause = tail
 
     def busy() -> bool:
-        return bool(c._workers or (watch_metrics and c._metrics_timer.isActive()))
+        return bool(c.pool.busy() or (watch_metrics and c.metrics.busy))
 
     def settle(timeout: float = default_timeout) -> None:
         t0 = time.monotonic()
@@ -72,7 +72,7 @@ def save_window(window, errors: list[str], path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
         raise SystemExit(f"could not write {out}")
-    window.controller.shutdown()
+    window.controllers.shutdown()
     window.close()
     return out
 
@@ -81,15 +81,15 @@ def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Pa
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=120.0)
         s = window.session
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
         models = [k for k in ("bicubic", "nearest", "liif") if k in s.catalog]
-        c.set_models(models)
+        c.models.set_models(models)
         settle()
-        c.run()
+        c.run.run()
         settle()
-        c.set_roi((196, 176, 100, 84))
+        c.metrics.set_roi((196, 176, 100, 84))
         settle()
         window.grid.set_view_rect([120, 100, 380, 330])   # zoomed in: LR blocks vs SR detail
         settle()
@@ -104,15 +104,15 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0,
                                                      watch_metrics=False)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
-        second = c.add_checkpoint(FSRCNN) if FSRCNN.is_file() else "nearest"
-        c.set_models(["bicubic", second])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
+        second = c.models.add_checkpoint(FSRCNN) if FSRCNN.is_file() else "nearest"
+        c.models.set_models(["bicubic", second])
         window.tabs.setCurrentWidget(window.lam_view)
         settle()
-        c.set_lam_window(196, 96, 16)               # the astronaut's left eye
-        c.run_lam()
+        c.lam.set_lam_window(196, 96, 16)               # the astronaut's left eye
+        c.lam.run_lam()
         settle()
         window.lam_view.alpha.setValue(60)
         window.tabs.parentWidget().setSizes([800, 100])   # the metrics pane: small
@@ -125,12 +125,12 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
 def make_zeroshot_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(2.0)
-        c.set_models(["bicubic"])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(2.0)
+        c.models.set_models(["bicubic"])
         settle()
-        c.run()
+        c.run.run()
         settle()
         view = window.zeroshot
         window.tabs.setCurrentWidget(view)
@@ -145,13 +145,13 @@ def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
                         ipf: str = "ipf") -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=600.0)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
-        key = ipf if ipf == "ipf" else c.add_checkpoint(ipf)
-        c.set_models(["liif", key])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
+        key = ipf if ipf == "ipf" else c.models.add_checkpoint(ipf)
+        c.models.set_models(["liif", key])
         settle()
-        c.run()
+        c.run.run()
         settle()
         view = window.ipf_flow
         window.tabs.setCurrentWidget(view)

@@ -41,17 +41,17 @@ def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
 
             src, mask, k = Path(tmp) / "dome.png", None, None
             save_dome(src, 256)
-        c.open_input(src, "normals")
+        c.inputs.open_input(src, "normals")
         if mask is not None:
-            c.set_normals_options(mask=str(mask))
-        c.set_reference("degrade")
-        c.set_scale(4.0)
+            c.normals.set_options(mask=str(mask))
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
         settle()
-        c.run()
+        c.run.run()
         settle()
         if k is not None:
-            c.set_surface_options(K=str(k))
-        c.set_surface_options(method="lsq", color="error", lighting=True)
+            c.surface.set_surface_options(K=str(k))
+        c.surface.set_surface_options(method="lsq", color="error", lighting=True)
         window.tabs.setCurrentWidget(window.surface3d)
         window.tabs.parentWidget().setSizes([720, 200])
         settle()
@@ -83,12 +83,12 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
         src = Path(tmp) / "multipath.npz"
         np.savez(src, H=multipath_channel(128, 96, 8, seed=0, delay_spread=300e-9).h,
                  positions=np.arange(8.0))
-        c.open_input(src)
-        c.set_reference("degrade")
-        c.set_scale(2.0)
+        c.inputs.open_input(src)
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(2.0)
         window.model_list.set_checked(["bicubic", "bilinear"])
         settle()
-        c.run()
+        c.run.run()
         settle()
         window.tabs.setCurrentWidget(window.channel_browser)
         window.tabs.parentWidget().setSizes([760, 160])

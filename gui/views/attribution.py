@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.app.analysis import lam_caption
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.lam import LamController
 
 __all__ = ["LamView", "LamColumn", "PICK"]
 
@@ -93,10 +95,11 @@ class LamView(QWidget):
     save_requested = Signal(str)          # model key
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "LamController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.boxes = {}
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Window (SR px)"))
@@ -149,8 +152,8 @@ class LamView(QWidget):
         self.run_button.clicked.connect(controller.run_lam)
         self.cancel_button.clicked.connect(controller.cancel_lam)
         self.alpha.valueChanged.connect(lambda v: controller.set_lam_alpha(v / 100))
-        controller.lam_running.connect(self.set_running)
-        controller.lam_progress.connect(self.set_progress)
+        controller.jobs.running.connect(self.set_running)
+        controller.jobs.progress.connect(self.set_progress)
         self._unsubscribe = self.session.subscribe(self._on_session)
         self.rebuild()
 

@@ -3,7 +3,7 @@
 Two linked panels at the output size of the next run: the *flow* (colour wheel: white = no
 offset, hue = direction, saturation = length relative to the largest offset; the wheel
 legend shows the directions) and the *confidence* ``c`` (grey, white = 1) that scales the
-flow in IPF's output. Computed by :meth:`gui.controller.Controller.show_ipf_flow` whenever
+flow in IPF's output. Computed by :meth:`gui.controllers.ipf.IpfController.show_ipf_flow` whenever
 the tab is on screen and the model, input or output size changed; "Show flow" recomputes.
 """
 
@@ -16,9 +16,11 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.ipf import IpfController
 
 __all__ = ["IpfFlowView", "wheel_legend"]
 
@@ -40,10 +42,11 @@ def wheel_legend(size: int = 40) -> np.ndarray:
 class IpfFlowView(QWidget):
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "IpfController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.model = QComboBox()
         self.model.setMinimumWidth(160)
         self.show_button = QPushButton("Show flow")
@@ -83,8 +86,8 @@ class IpfFlowView(QWidget):
         self.show_button.clicked.connect(self.request)
         self.cancel_button.clicked.connect(controller.cancel_ipf_flow)
         self.model.activated.connect(lambda _i: self._timer.start())
-        controller.ipf_progress.connect(self._on_progress)
-        controller.ipf_running.connect(self._on_running)
+        controller.jobs.progress.connect(self._on_progress)
+        controller.jobs.running.connect(self._on_running)
         self.session.subscribe(self._on_session)
         self.refresh()
 

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.session import Session
 from core.app.normals import PART_NAMES
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.normals import NormalsController
 
 __all__ = ["NormalPartsView"]
 
@@ -31,10 +33,11 @@ class NormalPartsView(QWidget):
     save_requested = Signal(int)       # bits (8 or 16)
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "NormalsController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.sigma = QDoubleSpinBox()
         self.sigma.setRange(0.3, 64.0)
         self.sigma.setDecimals(1)
@@ -73,19 +76,19 @@ class NormalPartsView(QWidget):
         self._timer.timeout.connect(self._compute)
         self.sigma.valueChanged.connect(self._sigma_chosen)
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.bits.currentData()))
-        controller.parts_progress.connect(self._on_progress)
+        controller.parts_jobs.progress.connect(self._on_progress)
         self.session.subscribe(self._on_session)
         self.refresh()
 
     # -- requests -----------------------------------------------------------------------------
     def _sigma_chosen(self, value: float) -> None:
         if not self._guard:
-            self.controller.set_normals_options(sigma=float(value))
+            self.controller.set_options(sigma=float(value))
 
     def _compute(self) -> None:
         c = self.controller
-        if self.isVisible() and c.normals_mode() and not c.parts_current():
-            c.compute_normal_parts()
+        if self.isVisible() and c.mode() and not c.parts_current():
+            c.compute_parts()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)
@@ -104,10 +107,10 @@ class NormalPartsView(QWidget):
     # -- display ------------------------------------------------------------------------------
     def refresh(self) -> None:
         c = self.controller
-        on = c.normals_mode()
+        on = c.mode()
         self.save_button.setEnabled(on)
         self._guard = True
-        self.sigma.setValue(float(c.normals_options()["sigma"]))
+        self.sigma.setValue(float(c.options()["sigma"]))
         self._guard = False
         parts = c.normal_parts
         if not on:
@@ -117,7 +120,7 @@ class NormalPartsView(QWidget):
                 p.show_message("Open a normal map (Input kind: normal map) to see its shape "
                                "and detail parts")
             return
-        if parts is None or parts.source is not c.decoded_normals():
+        if parts is None or parts.source is not c.decoded():
             self._shown = None
             for p in self.panels.values():
                 p.show_message("splitting…")

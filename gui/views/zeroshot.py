@@ -13,30 +13,28 @@ results (Compare, Swipe, metrics, Save result) as "ZSSR" or "MZSR(n)" (n adaptat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
 from ..widgets.job_widgets import slim_progress, status_label
+from ..controllers.zeroshot import ZeroShotController
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..main_window import MainWindow
-
-__all__ = ["ZeroShotView", "install_zeroshot"]
+__all__ = ["ZeroShotView"]
 
 
 class ZeroShotView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "ZeroShotController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.scale = QDoubleSpinBox()
         self.scale.setRange(1.1, 16.0)
         self.scale.setDecimals(2)
@@ -114,9 +112,9 @@ class ZeroShotView(QWidget):
         self.method.currentTextChanged.connect(self._on_method)
         self.weights_button.clicked.connect(self.pick_weights)
         self.cancel_button.clicked.connect(controller.cancel_zssr)
-        controller.zssr_running.connect(self.set_running)
-        controller.zssr_progress.connect(self.set_progress)
-        controller.zssr_step.connect(self.add_step)
+        controller.jobs.running.connect(self.set_running)
+        controller.jobs.progress.connect(self.set_progress)
+        controller.step.connect(self.add_step)
         self._unsubscribe = self.session.subscribe(self._on_session)
         self._on_method(self.method.currentText())
 
@@ -213,15 +211,3 @@ class ZeroShotView(QWidget):
         self.lrs.append(lr)
         self.curve.setData(self.xs, self.losses)
 
-
-def install_zeroshot(w: "MainWindow") -> None:
-    """Add the Zero-shot tab and its View-menu entry (Ctrl+8) to ``w``."""
-    w.zeroshot = ZeroShotView(w.controller)
-    w.tabs.addTab(w.zeroshot, "Zero-shot")
-    menus = {a.text().replace("&", ""): a.menu() for a in w.menuBar().actions()}
-    view = menus.get("View")
-    if view is not None:
-        a = QAction("&Zero-shot (ZSSR / MZSR)", w)
-        a.setShortcut(QKeySequence("Ctrl+8"))
-        a.triggered.connect(lambda: w.tabs.setCurrentWidget(w.zeroshot))
-        view.addAction(a)

@@ -20,10 +20,10 @@ def _open_tiny(qtbot, window, tmp_path) -> None:
     img = sample_image("astronaut")
     path = tmp_path / "tiny.png"
     save(img.with_pixels(np.ascontiguousarray(img.pixels[60:92, 220:252])), path)
-    c = window.controller
-    assert c.open_input(path)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
+    c = window.controllers
+    assert c.inputs.open_input(path)
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
     window.tabs.setCurrentWidget(window.zeroshot)
     wait_idle(qtbot, c)
     assert c.session.lr is not None and c.session.lr.width == 16
@@ -31,12 +31,12 @@ def _open_tiny(qtbot, window, tmp_path) -> None:
 
 def _record(window) -> list:
     steps: list = []
-    window.controller.zssr_step.connect(steps.append)
+    window.controllers.zeroshot.step.connect(steps.append)
     return steps
 
 
 def test_zssr_curve_live_and_result(qtbot, window, tmp_path):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     assert view.scale.value() == 2.0   # follows the window's scale
     view.iters.setValue(30)
@@ -59,7 +59,7 @@ def test_zssr_curve_live_and_result(qtbot, window, tmp_path):
 
 
 def test_zssr_lr_drop_line_and_cancel(qtbot, window, tmp_path):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     # the curve draws a line where the learning rate changes
     from core.zeroshot import ZSSRProgress
@@ -81,7 +81,7 @@ def test_zssr_lr_drop_line_and_cancel(qtbot, window, tmp_path):
     qtbot.wait(300)
     assert len(view.xs) == n and n < 100          # nothing arrives after Cancel
     assert ZSSR_KEY not in c.session.results and window.errors == []
-    qtbot.waitUntil(lambda: all(w.done.is_set() for w in c._live), timeout=10000)
+    qtbot.waitUntil(c.pool.settled, timeout=10000)
     assert len(steps) >= n                        # the worker has stopped
 
 
@@ -104,7 +104,7 @@ def bundled(monkeypatch, tmp_path):
 
 
 def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     view.set_method("MZSR")
     assert not view.iters.isEnabled() and view.steps.isEnabled()
@@ -141,7 +141,7 @@ def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
 def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     import core.zeroshot.mzsr as mz
 
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     monkeypatch.setattr(mz, "BUNDLED_MZSR", tmp_path / "missing" / "mzsr_x2.pth")
     view.set_method("MZSR")
@@ -151,7 +151,7 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
         n = len(window.errors)
         assert not view.run()
         assert len(window.errors) == n + 1 and text in window.errors[-1], window.errors[n:]
-        assert not c._workers and not view.cancel_button.isEnabled()
+        assert c.idle() and not view.cancel_button.isEnabled()
         assert not any(k.startswith("MZSR") for k in c.session.results)
 
     refused("no MZSR weights")
@@ -160,7 +160,8 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     bad.write_bytes(b"not a checkpoint")
     assert not view.set_weights(bad) and "not_mzsr.pt" in window.errors[-1]
     assert view.weights is None and view.weights_label.text() == "none bundled yet"
-    assert not c.run_mzsr(2.0, 1, "bicubic", bad) and "MZSR checkpoint" in window.errors[-1]
+    assert not c.zeroshot.run_mzsr(2.0, 1, "bicubic", bad)
+    assert "MZSR checkpoint" in window.errors[-1]
     picked = _tiny_mzsr(tmp_path / "picked.pt")
     assert view.set_weights(picked) and view.weights_label.text() == "picked.pt"
     view.scale.setValue(3.0)
@@ -170,7 +171,7 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     refused("whole-number scale")
     view.kernel.setCurrentText("bicubic")
     np.save(tmp_path / "c.npy", np.random.default_rng(0).random((16, 16, 2)).astype(np.float32))
-    assert c.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
+    assert c.inputs.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
     wait_idle(qtbot, c)
     assert c.session.lr.kind == "channels"
     view.scale.setValue(2.0)
@@ -178,7 +179,7 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
 
 
 def test_mzsr_cancel(qtbot, window, tmp_path, bundled):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     view.set_method("MZSR")
     view.steps.setValue(100)
