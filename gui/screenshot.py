@@ -17,25 +17,27 @@ astronaut degraded x4 (flow as a colour wheel, confidence), after comparing LIIF
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from .main_window import MainWindow
+from .settings import Settings
+from .startup import apply_theme, create_app
 
 
 def open_window(tmp: str | Path, size: tuple[int, int], *, timeout: float = 120.0,
                 watch_metrics: bool = True, tail: tuple[int, float] = (20, 0.005)):
     """A themed main window with throw-away settings in ``tmp``, shown at ``size``.
 
-    Returns ``(app, window, controller, errors, settle)``: controller errors are collected in
+    Returns ``(app, window, controllers, errors, settle)``: controller errors are collected in
     ``errors``, and ``settle()`` processes events until the workers (and, with
     ``watch_metrics``, the metrics timer) are idle, then ``tail`` more rounds of events.
     """
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import apply_theme, create_app
-    from .main_window import MainWindow
-    from .settings import Settings
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # read when the app starts
 
     app = create_app()
     apply_theme(app, "dark")
@@ -165,8 +167,6 @@ def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     ap = argparse.ArgumentParser(prog="python -m gui.screenshot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output", nargs="?", default=None,

@@ -29,7 +29,10 @@ from PySide6.QtWidgets import (
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from core.app.channels import PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells
+from core.app.channels import (
+    PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells, working_index,
+)
+from core.channels import channel_meta
 from core.session import Session
 from ..controllers.channels import ChannelsController
 from ..controllers.finetune import FinetuneController
@@ -171,8 +174,6 @@ class ChannelBrowser(QWidget):
             self.note.setText("Open channel data (.npy .npz .mat .h5; or File > Open with kind "
                               "'channel data') to browse its channels")
             return
-        from core.channels import channel_meta
-
         src = self.session.source
         folded = channel_meta(src).layout.folded
         for w in (self.slider, self.spin):
@@ -293,8 +294,6 @@ class ChannelBrowser(QWidget):
     def _highlight_rows(self, n: int) -> None:
         if not self._built or not self.stats or not self.controller.data_mode():
             return
-        from core.channels import channel_meta
-
         folded = channel_meta(self.session.source).layout.folded
         self.table.blockSignals(True)
         self.table.clearSelection()
@@ -308,8 +307,6 @@ class ChannelBrowser(QWidget):
         self.table.blockSignals(False)
 
     def _on_table_click(self, row: int, _col: int) -> None:
-        from core.channels import channel_meta
-
         folded = channel_meta(self.session.source).layout.folded
         self.set_channel(row % folded)
 
@@ -345,8 +342,6 @@ class ChannelBrowser(QWidget):
 
     def _on_channel(self, n: int) -> None:
         """Browse channel ``n``; the compare grid shows the same channel (its first part)."""
-        from core.app.channels import working_index
-
         self._timer.start()
         src = self.session.source
         if self.controller.data_mode():

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from core.models.ipf_flow import flow_to_color
 from core.session import Session
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
@@ -30,8 +31,6 @@ NO_MODEL = ("No IPF model: add an IPF checkpoint (Models, Add…) to see its pix
 
 def wheel_legend(size: int = 40) -> np.ndarray:
     """uint8 ``size x size x 3`` disc of the colour wheel (centre = no offset, rim = largest)."""
-    from core.models.ipf_flow import flow_to_color
-
     t = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
     yy, xx = np.meshgrid(t, t, indexing="ij")
     rgb = flow_to_color(np.stack([yy, xx], -1), max_flow=1.0)

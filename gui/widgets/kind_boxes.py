@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.app.normals import METHOD_KEYS
+from core.models import default_model_name
 from core.session import Session
 from ..controllers.channels import ChannelsController
 from ..controllers.normals import NormalsController
@@ -101,8 +102,6 @@ class NormalsBox(QGroupBox):
             self.options_chosen.emit(changes)
 
     def _fill_models(self, combo: QComboBox, value) -> None:
-        from core.models import default_model_name
-
         s = self.session
         keys = [None] + list(s.catalog)
         if [combo.itemData(i) for i in range(combo.count())] != keys:
