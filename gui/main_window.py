@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
     def _on_view_roi(self, rect, finished: bool) -> None:
         if finished:
             self.controllers.metrics.set_roi(tuple(rect))
+            if self.grid.draw_mode:     # Draw region is one-shot: dragging pans again
+                self.set_draw_mode(False)
         else:
             self.roi_box.set_value(rect)
 

@@ -1,6 +1,8 @@
 """Region and metrics: the ROI, the metric options, and PSNR / SSIM (or angular error, NMSE).
 
-The metrics follow the session: new results, a new region or new options schedule a
+The region belongs to its image: when the output changes (a new image, another scale or
+size) a region that no longer fits entirely is cleared, with a message, never clipped; a
+typed region that does not fit is refused. The metrics follow the session: new results, a new region or new options schedule a
 computation (debounced 40 ms) on ``jobs``; cleared results cancel it and clear the cache.
 RGB / gray results are measured with PSNR / SSIM, normal maps with angular errors against
 the GT map the run made (:class:`NormalsController`), channel data with NMSE / PSNR.
@@ -20,6 +22,11 @@ from .channels import ChannelsController, is_channel_data
 from .normals import NormalsController
 
 __all__ = ["MetricsController"]
+
+
+def _fits(roi: tuple[int, int, int, int], out_hw: tuple[int, int]) -> bool:
+    x, y, w, h = roi
+    return x >= 0 and y >= 0 and x + w <= out_hw[1] and y + h <= out_hw[0]
 
 
 class MetricsController(QObject):
@@ -47,6 +54,17 @@ class MetricsController(QObject):
             self.schedule()
         elif topic in ("roi", "all"):
             self.schedule()
+        if topic in ("inputs", "params", "all"):
+            self._drop_region_outside()
+
+    def _drop_region_outside(self) -> None:
+        roi, out = self.session.state.roi, self.session.output_hw()
+        if roi is None or out is None or self.session.lr is None or _fits(roi, out):
+            return
+        x, y, w, h = roi
+        self.session.set_roi(None)
+        self.notices.message.emit(f"Region {w}x{h} at ({x}, {y}) cleared: it does not fit the "
+                                  f"{out[1]}x{out[0]} image")
 
     @property
     def busy(self) -> bool:
@@ -54,12 +72,20 @@ class MetricsController(QObject):
         return self.timer.isActive() or self.jobs.busy
 
     # -- choices ------------------------------------------------------------------------------
-    def set_roi(self, roi: tuple[int, int, int, int] | None) -> None:
+    def set_roi(self, roi: tuple[int, int, int, int] | None) -> bool:
+        """Measure in ``roi`` (x, y, w, h in output pixels; None: no region). A region that
+        does not fit the output entirely is refused (False, with a message)."""
         if roi is not None and (roi[2] <= 0 or roi[3] <= 0):
             roi = None
-        if roi == self.session.state.roi:
-            return
-        self.session.set_roi(roi)
+        out = self.session.output_hw()
+        if roi is not None and out is not None and not _fits(roi, out):
+            self.notices.message.emit(f"Region not set: {roi[2]}x{roi[3]} at ({roi[0]}, "
+                                      f"{roi[1]}) does not fit the {out[1]}x{out[0]} image")
+            self.session.notify("roi")       # the region box shows the region again
+            return False
+        if roi != self.session.state.roi:
+            self.session.set_roi(roi)
+        return True
 
     def set_options(self, y_channel: bool | None = None,
                     shave: int | None | str = "keep") -> None:

@@ -101,6 +101,9 @@ def test_roi_drawn_on_a_view_and_moved(qtbot, window):
     assert s.state.roi == (40, 60, 81, 39)
     assert window.roi_box.value() == (40, 60, 81, 39)
     assert window.grid.panels["LR"].roi_rect() == (40, 60, 81, 39)
+    # Draw region is one-shot: after one region, a drag pans again
+    assert not any(p.vb.draw_mode for p in window.grid.panels.values())
+    assert not window.roi_box.draw_button.isChecked() and not window.draw_roi_action.isChecked()
     assert window.metrics.text_for("bicubic", "PSNR ROI (dB)") not in ("", "-")
     # drag the rectangle on another view: all views and the session follow
     roi = window.grid.panels["bicubic"].roi
@@ -188,3 +191,24 @@ def test_bundled_liif_listed_with_its_card_and_ticked_by_default(qtbot, monkeypa
         assert w.metrics.text_for("liif", "PSNR image (dB)") not in ("", "-")
     finally:
         w.controllers.shutdown()
+
+
+def test_region_belongs_to_its_image(qtbot, window, small_png):
+    """A new image keeps the region only if it fits entirely; it is never clipped."""
+    c, s = window.controllers, window.session
+    degrade_and_run(qtbot, window, ["bicubic"], scale=4)          # 512 x 512
+    c.metrics.set_roi((10, 10, 20, 20))
+    assert c.inputs.open_input(small_png)                         # 96 x 96, still degrade x4
+    wait_idle(qtbot, c)
+    assert s.state.roi == (10, 10, 20, 20)                        # fits: kept
+    c.inputs.open_sample("astronaut")
+    wait_idle(qtbot, c)
+    c.metrics.set_roi((50, 10, 60, 30))
+    assert c.inputs.open_input(small_png)
+    wait_idle(qtbot, c)
+    assert s.state.roi is None and s.roi_region() is None         # not clipped to 46 wide
+    assert "cleared" in window.statusBar().currentMessage()
+    # a typed region that does not fit is refused, not clipped
+    window.roi_box.set_value((50, 10, 60, 30))
+    window.roi_box.apply_button.click()
+    assert s.state.roi is None and "does not fit" in window.statusBar().currentMessage()
