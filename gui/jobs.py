@@ -9,7 +9,8 @@ run, a live-zoom query...). A handle runs at most one core Job at a time on the 
   stale result never overwrites a newer one (ndv's generation counter);
 * ``cancel()`` stops the job between two yields; whatever it still sends is dropped;
 * ``running`` and ``progress`` (fraction, message with an ETA) drive the feature's progress
-  bar; a failure goes to ``on_failed``, else to the shared :class:`Notices` ``error`` signal.
+  bar; a failure goes to ``on_failed``, else to the shared :class:`Notices` ``error`` signal;
+  ``refuse(reason)`` says on the same status line why a request was not started.
 
 The pool keeps every worker alive until its thread has surely let go of it (a QRunnable
 collected while or right after it runs crashes Qt), and ``shutdown`` cancels every handle and
@@ -157,6 +158,13 @@ class JobHandle(QObject):
         if message:
             self.notices.message.emit(message)
         return True
+
+    def refuse(self, reason: str) -> bool:
+        """Say in place (the feature's status line, no dialog) why nothing was started;
+        False, for ``return self.jobs.refuse(...)``."""
+        self.running.emit(False)
+        self.progress.emit(0.0, reason)
+        return False
 
     def _stop(self) -> bool:
         worker, self._worker = self._worker, None

@@ -24,6 +24,7 @@ from core.io.atomic import atomic_path
 from core.session import Session
 
 from ..jobs import JobPool, Notices
+from .kinds import needs_image
 
 __all__ = ["LamController", "LAM_SIZE"]
 
@@ -45,6 +46,10 @@ class LamController(QObject):
     def _on_session(self, topic: str) -> None:
         if topic in ("inputs", "all") and self.jobs.busy and self.session.lr is not self._lr:
             self.cancel_lam()
+
+    def unavailable(self) -> str | None:
+        """Why the tab cannot attribute the input that is open (None: it can)."""
+        return needs_image("LAM", self.session.source)
 
     # -- the window ---------------------------------------------------------------------------
     def lam_window(self) -> Region | None:
@@ -122,6 +127,9 @@ class LamController(QObject):
         if s.lr is None:
             self.notices.error.emit("open an image first (File > Open)")
             return False
+        reason = self.unavailable()
+        if reason:
+            return self.jobs.refuse(reason)
         models = [k for k in st.models if k in s.catalog]
         if not models:
             self.notices.error.emit("tick at least one model in the Models list")

@@ -2,8 +2,9 @@
 
 The region belongs to its image: when the output changes (a new image, another scale or
 size) a region that no longer fits entirely is cleared, with a message, never clipped; a
-typed region that does not fit is refused. The metrics follow the session: new results, a new region or new options schedule a
-computation (debounced 40 ms) on ``jobs``; cleared results cancel it and clear the cache.
+typed region that does not fit is refused. The metrics follow the session: new results, a
+new region or new options schedule a computation (debounced 40 ms) on ``jobs``; cleared
+results cancel it and clear the cache.
 RGB / gray results are measured with PSNR / SSIM, normal maps with angular errors against
 the GT map the run made (:class:`NormalsController`), channel data with NMSE / PSNR.
 """

@@ -22,6 +22,7 @@ from core.studies import DEFAULT_MARGINS, PAPER_PRESET, StudyOptions, preset_reg
 from core.studies.batch import CSV_FIELDS
 
 from ..jobs import JobPool, Notices
+from .kinds import needs_image
 
 __all__ = ["StudyController", "NO_HR_TEXT"]
 
@@ -42,6 +43,10 @@ class StudyController(QObject):
     def _on_session(self, topic: str) -> None:
         if topic in ("inputs", "all") and self.jobs.busy and self.session.hr is not self._hr:
             self.cancel_study()
+
+    def unavailable(self) -> str | None:
+        """Why the tab cannot study the input that is open (None: it can)."""
+        return needs_image("A background study", self.session.source)
 
     def study_paper_preset(self) -> tuple[int, ...] | None:
         """The seed paper's full-vs-crop protocol: the region becomes the centred 56x56 LR
@@ -66,6 +71,9 @@ class StudyController(QObject):
         if s.source is None:
             self.notices.error.emit("open an image first (File > Open)")
             return False
+        reason = self.unavailable()
+        if reason:
+            return self.jobs.refuse(reason)
         if s.hr is None:
             self.notices.error.emit(NO_HR_TEXT)
             return False

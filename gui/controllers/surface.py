@@ -25,6 +25,7 @@ from core.session import Session
 from core.surface import save_mesh, scale_intrinsics
 
 from ..jobs import JobHandle, JobPool, Notices
+from .kinds import needs_kind
 from .normals import NormalsController
 
 __all__ = ["SurfaceController", "SURFACE_DEFAULTS"]
@@ -69,6 +70,13 @@ class SurfaceController(QObject):
     def available(self) -> bool:
         """Whether the input is a normal map (the pane has something to show)."""
         return self.normals.mode()
+
+    def unavailable(self) -> str | None:
+        """Why the pane has nothing to build for the input that is open (None: it has)."""
+        if self.available():
+            return None
+        return needs_kind("The 3D view", "normals", self.session.source,
+                          "open one with Input kind 'normal map'")
 
     # -- options ------------------------------------------------------------------------------
     def surface_options(self) -> dict:
@@ -132,6 +140,9 @@ class SurfaceController(QObject):
     # -- building -----------------------------------------------------------------------------
     def build_surfaces(self) -> bool:
         """Integrate and mesh the maps on screen; supersedes a build in progress."""
+        reason = self.unavailable()
+        if reason:
+            return self.jobs.refuse(reason)
         try:
             req = self.surface_request()
         except SRWError as exc:

@@ -20,6 +20,7 @@ from core.session import Session
 from core.zeroshot.mzsr import load_mzsr
 
 from ..jobs import JobPool, Notices
+from .kinds import needs_image
 
 __all__ = ["ZeroShotController"]
 
@@ -36,6 +37,14 @@ class ZeroShotController(QObject):
         self.method = "ZSSR"            # of the last job started
         self._done_head = ""
         self._lr = None
+
+    def unavailable(self, method: str = "ZSSR") -> str | None:
+        """Why ``method`` cannot run on the input that is open (None: it can). ZSSR learns
+        from any data; MZSR's meta-weights are of RGB images."""
+        if method != "MZSR":
+            return None
+        reason = needs_image("MZSR", self.session.source)
+        return f"{reason}: use ZSSR for it" if reason else None
 
     def run_zssr(self, scale: float, iters: int, kernel: str = "bicubic") -> bool:
         """ZSSR of the LR on screen by ``scale`` (> 1), ``iters`` iterations at most per stage,
@@ -75,6 +84,9 @@ class ZeroShotController(QObject):
         if s.lr is None:
             self.notices.error.emit("open an image first (File > Open)")
             return False
+        reason = self.unavailable("MZSR")
+        if reason:
+            return self.jobs.refuse(reason)
         if steps < 0:
             self.notices.error.emit("MZSR needs 0 or more adaptation steps")
             return False

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 from core.app.analysis import lam_caption
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.lam import LamController
@@ -139,7 +139,9 @@ class LamView(QWidget):
         self.body.setSpacing(6)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addWidget(self.hint)
         lay.addLayout(self.body, 1)
         self.linker = ViewLinker()
@@ -155,6 +157,7 @@ class LamView(QWidget):
         controller.jobs.running.connect(self.set_running)
         controller.jobs.progress.connect(self.set_progress)
         self._unsubscribe = self.session.subscribe(self._on_session)
+        self.refresh_notice()
         self.rebuild()
 
     # -- columns ------------------------------------------------------------------------------
@@ -320,7 +323,15 @@ class LamView(QWidget):
         self.status.setText(text)
         self.status.setToolTip(text)
 
+    def refresh_notice(self) -> None:
+        """Say in place when the input is of a kind LAM cannot attribute."""
+        reason = self.controller.unavailable()
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
+
     def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "all"):
+            self.refresh_notice()
         if topic == "lam":
             if self.keys() != list(self.columns):
                 self.rebuild()

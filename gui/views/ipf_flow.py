@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.models.ipf_flow import flow_to_color
 from core.session import Session
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.ipf import IpfController
@@ -53,6 +53,7 @@ class IpfFlowView(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress = slim_progress()
         self.status = status_label(elastic=False)
+        self.notice = notice_label()
         self.legend = QLabel()
         wheel = wheel_legend()
         self._wheel = QImage(wheel.data, wheel.shape[1], wheel.shape[0], 3 * wheel.shape[1],
@@ -78,6 +79,7 @@ class IpfFlowView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addLayout(row, 1)
         self._shown = None
         self._timer = QTimer(self, singleShot=True, interval=80)
@@ -99,7 +101,9 @@ class IpfFlowView(QWidget):
         return key is not None and self.controller.show_ipf_flow(key)
 
     def _auto(self) -> None:
-        if self.isVisible() and not self.controller.ipf_current(self.key()):
+        c, key = self.controller, self.key()
+        if self.isVisible() and not c.ipf_current(key) and not c.unavailable() \
+                and not c.failure_for(key):
             self.request()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -118,6 +122,9 @@ class IpfFlowView(QWidget):
 
     def _on_running(self, on: bool) -> None:
         self.cancel_button.setEnabled(on)
+        if not on:
+            self.refresh()        # never left saying "computing…"
+
 
     # -- display ------------------------------------------------------------------------------
     def _fill_models(self) -> None:
@@ -135,7 +142,16 @@ class IpfFlowView(QWidget):
         c = self.controller
         self._fill_models()
         key = self.key()
-        self.show_button.setEnabled(key is not None and self.session.lr is not None)
+        reason = c.unavailable()
+        show_notice(self.notice, reason)
+        self.show_button.setEnabled(key is not None and self.session.lr is not None
+                                    and not reason)
+        failed = c.failure_for(key)
+        if reason or (failed and not c.jobs.busy):
+            self._shown = None
+            for p in self.panels.values():
+                p.show_message(reason or f"The flow could not be computed: {failed}")
+            return
         if key is None or self.session.lr is None:
             self._shown = None
             for p in self.panels.values():
@@ -145,7 +161,7 @@ class IpfFlowView(QWidget):
         if f is None or f.key != key:
             self._shown = None
             for p in self.panels.values():
-                p.show_message("computing…")
+                p.show_message("computing…" if c.jobs.busy else "Press Show flow")
             return
         if self._shown is f:
             return

@@ -26,7 +26,7 @@ from core.session import Session
 from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
 from core.app.analysis import STUDIES, STUDY_AXES, study_table, study_tiles
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from ..controllers.study import StudyController
 
 __all__ = ["StudiesView", "COLOURS", "TILE"]
@@ -158,7 +158,9 @@ class StudiesView(QWidget):
         body.setSizes([330, 310])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addWidget(self.status)
         lay.addWidget(body, 1)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -177,6 +179,7 @@ class StudiesView(QWidget):
         controller.jobs.running.connect(self.set_running)
         controller.jobs.progress.connect(self.set_progress)
         self._unsubscribe = self.session.subscribe(self._on_session)
+        self.refresh_notice()
         self.add_backgrounds([])
         self.set_background("")
         self._show_options(0)
@@ -349,7 +352,15 @@ class StudiesView(QWidget):
         self.tiles.append(img)
         return cell
 
+    def refresh_notice(self) -> None:
+        """Say in place when the input is of a kind the studies cannot use."""
+        reason = self.controller.unavailable()
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
+
     def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "all"):
+            self.refresh_notice()
         if topic in ("study", "inputs", "all") and self.session.study is not self._shown:
             self.refresh()
 

@@ -262,7 +262,7 @@ class Surface3DView(QWidget):
     def _hint(self) -> str:
         c = self.controller
         if not c.available():
-            return ("Open a normal map (Input kind: normal map) to see its surface in 3D")
+            return c.unavailable() or ""
         if c.jobs.busy:
             return "building the surfaces…"
         return "Press Build 3D to integrate the normal maps and show them side by side"

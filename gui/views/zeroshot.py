@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from ..controllers.zeroshot import ZeroShotController
 
 __all__ = ["ZeroShotView"]
@@ -99,8 +99,10 @@ class ZeroShotView(QWidget):
                                     symbol="o", symbolSize=4, symbolBrush=(76, 158, 255))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
         lay.addWidget(self.mzsr_row)
+        lay.addWidget(self.notice)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 1)
         self.xs: list[int] = []
@@ -121,6 +123,14 @@ class ZeroShotView(QWidget):
     def _on_session(self, topic: str) -> None:
         if topic in ("params", "all"):
             self.scale.setValue(max(1.1, float(self.session.state.scale)))
+        if topic in ("inputs", "all"):
+            self.refresh_notice()
+
+    def refresh_notice(self) -> None:
+        """Say in place when the chosen method cannot run on the input's kind."""
+        reason = self.controller.unavailable(self.method.currentText())
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
 
     # -- method and weights -------------------------------------------------------------------
     def set_method(self, name: str) -> None:
@@ -132,6 +142,7 @@ class ZeroShotView(QWidget):
         self.iters.setEnabled(not mzsr)
         self.mzsr_row.setEnabled(mzsr)
         self.run_button.setText(f"Run {name}")
+        self.refresh_notice()
         self.plot.setTitle("MZSR: L1 on (son -> LR) at each adaptation step" if mzsr else None,
                            color="#8a96a3", size="9pt")
         self.plot.setLabel("bottom", "adaptation step" if mzsr else "iteration")

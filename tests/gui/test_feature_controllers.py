@@ -86,8 +86,10 @@ def test_surface_needs_a_normal_map_and_forgets_on_a_new_source(parts):
     normals = NormalsController(s, n, p)
     run_jobs = p.handle("run", n)
     surface = SurfaceController(s, n, p, normals, run_jobs)
+    said: list[str] = []
+    surface.jobs.progress.connect(lambda f, m: said.append(m))
     assert not surface.available() and not surface.build_surfaces()
-    assert "needs a normal map" in errors[-1]
+    assert "needs a normal map" in said[-1] and errors == []        # in place, no dialog
     surface.surfaces = {"Input": object()}
     s.set_source(_lr())
     assert surface.surfaces == {}

@@ -175,7 +175,10 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     wait_idle(qtbot, c)
     assert c.session.lr.kind == "channels"
     view.scale.setValue(2.0)
-    refused("MZSR runs on RGB (or gray) images; this input is channel data")
+    n = len(window.errors)                        # the kind is said in the tab, no dialog
+    assert "MZSR needs an RGB (or gray) image; the input is channel data" in view.notice.text()
+    assert not view.run_button.isEnabled() and not view.run() and len(window.errors) == n
+    assert "use ZSSR" in view.status.text()
 
 
 def test_mzsr_cancel(qtbot, window, tmp_path, bundled):
