@@ -160,6 +160,7 @@ def install_extras(w: QMainWindow) -> None:
     w.channel_box.rgb_mode_chosen.connect(c.channels.set_rgb_mode)
     w.channel_browser.hovered.connect(w.readout.setText)
     w.channel_browser.channel_chosen.connect(c.run.set_channel)
+    w.zeroshot.scale_chosen.connect(c.run.set_scale)
     _dialogs(w)
     _menus(w)
     w.installEventFilter(_CloseWatcher(w))

@@ -4,8 +4,11 @@ The job runs on ``jobs`` with progress and Cancel. Every progress item goes out 
 ``step`` (the tab draws the loss curve from it); the result joins the window's results under
 :data:`core.app.zeroshot.ZSSR_KEY` (MZSR: ``"MZSR(n)"``), so Compare, Swipe, the metrics
 table and Save result show it like any model's. A result of an LR no longer on screen is
-dropped. Inputs MZSR cannot take (no weights, a file that is not MZSR, another scale than the
-weights', channel data) are refused with a message before anything runs.
+dropped. The scale is the window's (:meth:`ZeroShotController.scale`: HR / LR when an HR is
+on screen), so the result is measured against the window's HR. What MZSR cannot take (channel
+data, another scale than the weights', a kernel at a fractional scale) is said in place
+(:meth:`ZeroShotController.unavailable`, shown by the tab; a run asked anyway is refused on
+the tab's status line); weights that cannot be read are an error message.
 """
 
 from __future__ import annotations
@@ -35,16 +38,43 @@ class ZeroShotController(QObject):
         self.notices = notices
         self.jobs = pool.handle("zeroshot", notices, eta=True, parent=self)
         self.method = "ZSSR"            # of the last job started
+        self._weights_info: dict[str, dict] = {}   # weights path -> their info (scale...)
         self._done_head = ""
         self._lr = None
 
-    def unavailable(self, method: str = "ZSSR") -> str | None:
-        """Why ``method`` cannot run on the input that is open (None: it can). ZSSR learns
-        from any data; MZSR's meta-weights are of RGB images."""
+    def scale(self) -> float:
+        """The window's scale: output / LR width of the next run (HR / LR with a reference),
+        else the chosen scale."""
+        sc = self.session.effective_scale()
+        return float(sc[1]) if sc is not None else float(self.session.state.scale)
+
+    def unavailable(self, method: str = "ZSSR", kernel: str = "bicubic",
+                    weights: str | Path | None = None) -> str | None:
+        """Why ``method`` cannot run on the input that is open at the window's scale (None:
+        it can, as far as can be told before loading). ZSSR learns from any data; MZSR's
+        meta-weights are of RGB images at one scale."""
         if method != "MZSR":
             return None
         reason = needs_image("MZSR", self.session.source)
-        return f"{reason}: use ZSSR for it" if reason else None
+        if reason:
+            return f"{reason}: use ZSSR for it"
+        info = self._info(weights)
+        if self.session.lr is None or info is None:
+            return None
+        return zt.mzsr_problem(self.session.lr, self.scale(), kernel, info)
+
+    def _info(self, weights: str | Path | None) -> dict | None:
+        """The info of the MZSR weights (cached; None when they cannot be read)."""
+        path = zt.mzsr_weights(weights)
+        if path is None:
+            return None
+        key = str(path)
+        if key not in self._weights_info:
+            try:
+                self._weights_info[key] = load_mzsr(path)[1]
+            except CheckpointError:
+                return None
+        return self._weights_info[key]
 
     def run_zssr(self, scale: float, iters: int, kernel: str = "bicubic") -> bool:
         """ZSSR of the LR on screen by ``scale`` (> 1), ``iters`` iterations at most per stage,
@@ -96,8 +126,7 @@ class ZeroShotController(QObject):
         path, net, info = loaded
         problem = zt.mzsr_problem(s.lr, scale, kernel, info)
         if problem:
-            self.notices.error.emit(problem)
-            return False
+            return self.jobs.refuse(problem)
         req = zt.MZSRRequest(s.lr, s.hr, net, info, path, int(steps), kernel,
                              int(st.layout.get("channel", 0)), st.device, st.precision)
         n = int(steps)

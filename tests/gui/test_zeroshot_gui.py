@@ -164,11 +164,20 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     assert "MZSR checkpoint" in window.errors[-1]
     picked = _tiny_mzsr(tmp_path / "picked.pt")
     assert view.set_weights(picked) and view.weights_label.text() == "picked.pt"
-    view.scale.setValue(3.0)
-    refused("these MZSR weights are x2; set the scale to 2")
+
+    def said_in_place(text: str) -> None:          # a notice in the tab, Run off, no dialog
+        wait_idle(qtbot, c)
+        n = len(window.errors)
+        assert view.notice.isVisibleTo(view) and text in view.notice.text(), view.notice.text()
+        assert not view.run_button.isEnabled()
+        assert not view.run() and len(window.errors) == n and text in view.status.text()
+        assert not any(k.startswith("MZSR") for k in c.session.results)
+
+    view.scale.setValue(3.0)                       # the window's scale: degrade x3
+    said_in_place("these MZSR weights are x2; set the scale to 2 (it is x3)")
     view.scale.setValue(2.5)
     view.kernel.setCurrentText("gauss1.0")
-    refused("whole-number scale")
+    said_in_place("whole-number scale")
     view.kernel.setCurrentText("bicubic")
     np.save(tmp_path / "c.npy", np.random.default_rng(0).random((16, 16, 2)).astype(np.float32))
     assert c.inputs.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
@@ -207,3 +216,48 @@ def test_mzsr_job_on_gray(bundled):
     assert mzsr_problem(lr, 2.0, "bicubic", info) is None
     mr = run_sync(mzsr_job(MZSRRequest(lr, None, net, info, bundled, steps=1)))
     assert mr.name == "MZSR(1)" and mr.image.pixels.shape == (24, 24, 1)
+
+
+def test_zero_shot_takes_the_window_scale_and_measures_against_its_hr(qtbot, window, tmp_path,
+                                                                       bundled):
+    c, view, s = window.controllers, window.zeroshot, window.session
+    _open_tiny(qtbot, window, tmp_path)              # degrade x2
+    c.run.set_scale(4.0)                             # Degrade x4 in the side panel
+    wait_idle(qtbot, c)
+    assert view.scale.value() == 4.0 and c.zeroshot.scale() == 4.0
+    view.scale.setValue(2.0)                         # the tab's box is the window's scale
+    wait_idle(qtbot, c)
+    assert s.state.scale == 2.0 and window.run_box.scale.value() == 2.0
+    # MZSR's bundled weights are x2: at x4 the tab says so in place
+    view.set_method("MZSR")
+    assert not view.notice.isVisibleTo(view)
+    c.run.set_scale(4.0)
+    wait_idle(qtbot, c)
+    assert "weights are x2" in view.notice.text() and "it is x4" in view.notice.text()
+    assert not view.run_button.isEnabled() and window.errors == []
+    c.run.set_scale(2.0)
+    wait_idle(qtbot, c)
+    assert not view.notice.isVisibleTo(view) and view.run_button.isEnabled()
+    view.steps.setValue(1)
+    assert view.run()
+    wait_idle(qtbot, c, timeout=60000)
+    key = mzsr_key(1)
+    assert s.results[key].image.pixels.shape == s.hr.pixels.shape   # the window's HR size
+    row = next(r for r in s.metrics if r.model == key)
+    assert math.isfinite(row.psnr)                   # measured against the HR
+
+
+def test_the_loss_curve_belongs_to_its_run(qtbot, window, tmp_path, bundled):
+    c, view = window.controllers, window.zeroshot
+    _open_tiny(qtbot, window, tmp_path)
+    view.iters.setValue(100000)
+    assert view.run()
+    qtbot.waitUntil(lambda: len(view.xs) >= 2, timeout=60000)
+    view.cancel_button.click()
+    wait_idle(qtbot, c)
+    assert view.xs                                   # the cancelled ZSSR's curve stays ...
+    view.set_method("MZSR")                          # ... until another method is chosen
+    x, _y = view.curve.getData()
+    assert view.xs == [] and (x is None or len(x) == 0) and view.drops == []
+    qtbot.wait(300)
+    assert view.xs == []                             # nothing late from the ZSSR run
