@@ -6,7 +6,9 @@ gets a question: open it as an image instead?). The run itself is the run contro
 asks :meth:`NormalsController.run_request` and reports the LR / GT maps it made with
 :meth:`NormalsController.record_io`); the metrics controller asks :meth:`gt`. Options are kept
 in the session layout; the convention is also remembered in the settings for next time. A new
-convention or mask emits ``redecoded``: the inputs must be prepared again.
+convention or mask emits ``redecoded``: the inputs must be prepared again. The shape and
+detail parts run with the models picked in the Normal map box, else with the model ticked in
+the Models list (:meth:`NormalsController.run_models`, which the box shows).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from core.app import normals as nt
 from core.engine.run import SROptions
 from core.errors import SRWError
 from core.io.normals import save_normal_map
+from core.models import default_model_name
 from core.session import Session
 
 from ..jobs import JobPool, Notices
@@ -140,6 +143,20 @@ class NormalsController(QObject):
         ok = self.mode() and ns is not None and ns[0] is self.session.source
         return ns[1] if ok else None
 
+    def ticked_model(self) -> str:
+        """The model the Models list gives the parts: the first ticked trained model, else the
+        first ticked one (an interpolation), else the default model."""
+        s = self.session
+        ticked = [k for k in s.state.models if k in s.catalog]
+        trained = [k for k in ticked if getattr(s.catalog[k], "kind", "") != "interp"]
+        return (trained or ticked or [default_model_name()])[0]
+
+    def run_models(self) -> tuple[str, str]:
+        """``(shape, detail)`` model keys of the next run (naive uses the shape's)."""
+        opts = self.options()
+        shape = opts["shape_model"] or self.ticked_model()
+        return shape, opts["detail_model"] or shape
+
     # -- what a run needs and made ------------------------------------------------------------
     def signature(self) -> tuple:
         s, st = self.session, self.session.state
@@ -165,9 +182,9 @@ class NormalsController(QObject):
             except SRWError as exc:
                 self.notices.error.emit(f"the HR reference: {exc}")
                 return None
+        shape, detail = self.run_models()
         return nt.NormalsRequest(src, hr_file, st.reference, st.scale, st.size,
-                                 tuple(opts["methods"]), float(opts["sigma"]),
-                                 opts["shape_model"] or None, opts["detail_model"] or None,
+                                 tuple(opts["methods"]), float(opts["sigma"]), shape, detail,
                                  SROptions(device=st.device, precision=st.precision,
                                            tile=st.tile))
 

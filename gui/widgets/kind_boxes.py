@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.app.normals import METHOD_KEYS
-from core.models import default_model_name
 from core.session import Session
 from ..controllers.channels import ChannelsController
 from ..controllers.normals import NormalsController
@@ -62,6 +61,9 @@ class NormalsBox(QGroupBox):
                                                                       "detail")):
             combo.setToolTip(f"Model that super-resolves the {what} part")
         self.methods = {m: QCheckBox(key) for m, key in METHOD_KEYS.items()}
+        self.plan = QLabel("")
+        self.plan.setWordWrap(True)
+        self.plan.setStyleSheet("color: #8a96a3;")
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(_WARN)
@@ -80,6 +82,7 @@ class NormalsBox(QGroupBox):
         form.addRow("Shape", self.shape_model)
         form.addRow("Detail", self.detail_model)
         form.addRow(method_row)
+        form.addRow(self.plan)
         form.addRow(self.warnings)
         self._guard = False
         self.y_up.activated.connect(lambda _i: self._emit(y_up=self.y_up.currentData()))
@@ -106,9 +109,10 @@ class NormalsBox(QGroupBox):
         keys = [None] + list(s.catalog)
         if [combo.itemData(i) for i in range(combo.count())] != keys:
             combo.clear()
-            combo.addItem(f"default ({default_model_name()})", None)
+            combo.addItem("", None)
             for key in s.catalog:
                 combo.addItem(s.label(key), key)
+        combo.setItemText(0, f"ticked model ({s.label(self.controller.ticked_model())})")
         combo.setCurrentIndex(max(0, combo.findData(value)))
 
     def refresh(self) -> None:
@@ -130,6 +134,10 @@ class NormalsBox(QGroupBox):
         for m, box in self.methods.items():
             box.setChecked(m in o["methods"])
         self._guard = False
+        shape, detail = c.run_models()
+        label = self.session.label
+        self.plan.setText(f"Runs the shape with {label(shape)} and the detail with "
+                          f"{label(detail)} (split); naive: {label(shape)}")
         warns = c.source_warnings()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warns))
         self.warnings.setVisible(bool(warns))

@@ -149,3 +149,25 @@ def test_session_keeps_the_normal_map_options(qtbot, window, dome_png, tmp_path)
         assert list(other.grid.keys()) == ["LR", "SR (split)"]
     finally:
         other.controllers.shutdown()
+
+
+def test_normal_map_box_says_and_uses_the_ticked_models(qtbot, window, dome_png, edsr_ckpt):
+    """With a normal map open, the box says which models run for the shape and the detail
+    part; ticking a model in the Models list makes the parts run with it (not LIIF)."""
+    c, s = window.controllers, window.session
+    assert c.inputs.open_input(dome_png, "normals")
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
+    key = c.models.add_checkpoint(edsr_ckpt)
+    window.model_list.set_checked(["bicubic", key])          # the user picks the EDSR
+    wait_idle(qtbot, c)
+    box, label = window.normals_box, s.label(key)
+    assert f"shape with {label}" in box.plan.text() and f"detail with {label}" in box.plan.text()
+    assert label in box.shape_model.currentText()
+    c.normals.set_options(methods=["split"])
+    window.run_box.run_button.click()
+    wait_idle(qtbot, c)
+    assert s.results["SR (split)"].normals.models == (label, label), window.errors
+    # a model picked in the box wins over the ticks, and the box says so
+    c.normals.set_options(detail_model="bicubic")
+    assert "detail with bicubic" in box.plan.text() and f"shape with {label}" in box.plan.text()
