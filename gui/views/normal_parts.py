@@ -3,8 +3,8 @@
 The split is :func:`core.normals.split` at the sigma of the Normal map box (the spin box here
 is the same option): *shape* = renormalised low-pass, *detail* = the normal relative to the
 shape normal (flat = (0, 0, 1), light blue). All three are shown encoded as ``(n + 1) / 2``,
-with one zoom/pan. The split runs on the controller's ``parts`` channel (progress, stale
-results dropped) whenever the tab is on screen and the map or sigma changed. "Save parts…"
+with one zoom/pan. The split runs on the normals controller's ``parts_jobs`` handle (progress,
+stale results dropped) whenever the tab is on screen and the map or sigma changed. "Save parts…"
 writes ``STEM_shape.png`` and ``STEM_detail.png`` in 8 or 16 bit into a folder.
 """
 
