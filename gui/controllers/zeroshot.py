@@ -43,10 +43,12 @@ class ZeroShotController(QObject):
         self._lr = None
 
     def scale(self) -> float:
-        """The window's scale: output / LR width of the next run (HR / LR with a reference),
-        else the chosen scale."""
-        sc = self.session.effective_scale()
-        return float(sc[1]) if sc is not None else float(self.session.state.scale)
+        """The window's scale: HR / LR width with an attached HR reference, else the scale
+        chosen in the side panel (degrade and no reference)."""
+        s = self.session
+        if s.state.reference == "hr" and s.hr is not None and s.lr is not None:
+            return s.hr.width / s.lr.width
+        return float(s.state.scale)
 
     def unavailable(self, method: str = "ZSSR", kernel: str = "bicubic",
                     weights: str | Path | None = None) -> str | None:

@@ -106,6 +106,12 @@ def test_ipf_and_zeroshot_need_an_lr(parts):
     s.set_inputs(_lr(), None, None, None)
     assert not zs.run_zssr(2.0, 0) and "at least 1 iteration" in errors[-1]
     assert not zs.jobs.busy
+    # the tab's scale is the window's: the chosen one, or HR / LR with an attached reference
+    s.update(scale=3.5)
+    assert zs.scale() == 3.5
+    s.state.reference = "hr"
+    s.set_inputs(_lr(16, 16), _lr(48, 48), None, None)
+    assert zs.scale() == 3.0
 
 
 def test_channels_mode_and_plans_follow_the_session(parts):
