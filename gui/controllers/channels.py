@@ -22,6 +22,7 @@ from core.io.channels import list_variables, npy_is_channel_data
 from core.session import Session
 
 from ..jobs import JobPool, Notices
+from .kinds import needs_kind
 
 __all__ = ["ChannelsController", "CHANNEL_FILE_EXTENSIONS", "is_channel_data"]
 
@@ -67,6 +68,14 @@ class ChannelsController:
     def data_mode(self) -> bool:
         """The input is channel data read by the channel loader (layout and units known)."""
         return is_channel_data(self.session.source)
+
+    def unavailable(self) -> str | None:
+        """Why the channel browser has nothing to browse (None: channel data is open)."""
+        if self.data_mode():
+            return None
+        return needs_kind("The channel browser", "channels", self.session.source,
+                          "open a .npy .npz .mat .h5 file, or File > Open with kind "
+                          "'channel data'")
 
     def description(self) -> str:
         s = self.session

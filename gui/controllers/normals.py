@@ -27,6 +27,7 @@ from core.models import default_model_name
 from core.session import Session
 
 from ..jobs import JobPool, Notices
+from .kinds import needs_kind
 
 __all__ = ["NormalsController"]
 
@@ -55,6 +56,13 @@ class NormalsController(QObject):
         """Whether the input is a normal map."""
         s = self.session
         return s.source is not None and s.source.kind == "normals"
+
+    def unavailable(self) -> str | None:
+        """Why the Normal parts tab has nothing to split (None: a normal map is open)."""
+        if self.mode():
+            return None
+        return needs_kind("The shape / detail split", "normals", self.session.source,
+                          "open one with Input kind 'normal map'")
 
     def options(self) -> dict:
         lay = self.session.state.layout

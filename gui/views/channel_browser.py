@@ -171,8 +171,7 @@ class ChannelBrowser(QWidget):
             w.setEnabled(on)
         self.save_button.setEnabled(on and bool(self.session.results))
         if not on:
-            self.note.setText("Open channel data (.npy .npz .mat .h5; or File > Open with kind "
-                              "'channel data') to browse its channels")
+            self.note.setText(c.unavailable() or "")
             return
         src = self.session.source
         folded = channel_meta(src).layout.folded

@@ -117,8 +117,7 @@ class NormalPartsView(QWidget):
             self._shown = None
             for p in self.panels.values():
                 p.set_title(p.key.capitalize())
-                p.show_message("Open a normal map (Input kind: normal map) to see its shape "
-                               "and detail parts")
+                p.show_message(c.unavailable() or "")
             return
         if parts is None or parts.source is not c.decoded():
             self._shown = None

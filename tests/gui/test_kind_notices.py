@@ -50,7 +50,21 @@ def test_image_tabs_say_in_place_that_channel_data_is_not_theirs(qtbot, window, 
     window.tabs.setCurrentWidget(window.surface3d)
     assert not c.surface.build_surfaces()
     assert "needs a normal map" in window.surface3d.status.text()
+    # Normal parts: the panels say why
+    window.tabs.setCurrentWidget(window.normal_parts)
+    qtbot.wait(200)
+    assert "needs a normal map (the input is channel data)" in \
+        window.normal_parts.panels["shape"].placeholder.text()
     assert dialogs.warnings == [] and window.errors == []
+
+
+def test_channel_browser_says_an_image_is_not_channel_data(qtbot, window, dialogs):
+    c = window.controllers
+    assert c.inputs.open_sample("astronaut")
+    wait_idle(qtbot, c)
+    window.tabs.setCurrentWidget(window.channel_browser)
+    assert "needs channel data (the input is an RGB image)" in window.channel_browser.note.text()
+    assert not window.channel_browser.spin.isEnabled() and dialogs.warnings == []
 
 
 def test_ipf_failure_is_said_in_place_not_left_computing(qtbot, window, dialogs, monkeypatch):
