@@ -43,6 +43,7 @@ __all__ = [
     "list_models",
     "resolve",
     "default_model_name",
+    "CHECKPOINT_SUFFIXES",
 ]
 
 # The per-family specs and shape helpers under their historical names.
@@ -135,6 +136,8 @@ def detect_architecture(state_dict: StateDict) -> tuple[ArchSpec, dict[str, Any]
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "weights"
 _WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors")
 _CHECKPOINT_SUFFIXES = _WEIGHT_SUFFIXES + (".pkl", ".ckpt", ".bin", ".tar")
+#: File suffixes read as checkpoints (what the window offers and lists from folders).
+CHECKPOINT_SUFFIXES = _CHECKPOINT_SUFFIXES
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from core.app.normals import normal_keys, options
 from core.data import ImageData
 from core.session import Session
 
@@ -153,8 +154,6 @@ class CompareGrid(QWidget):
         """Panel keys in display order for the current session."""
         s = self.session
         if s.source is not None and s.source.kind == "normals":   # the normal-map methods
-            from core.app.normals import normal_keys, options
-
             models = normal_keys(options(s.state.layout))
         else:
             models = [k for k in s.state.models if k in s.catalog]

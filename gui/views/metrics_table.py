@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 
+from core.app.channels import CHANNEL_COLUMNS, ChannelRow, channel_cells
 from core.app.display import best_rows, fmt_metric
+from core.app.normals import ANGULAR_COLUMNS, AngularRow, angular_cells
 from core.provenance import FIELDS as PROVENANCE_FIELDS
 
 __all__ = ["MetricsTable", "COLUMNS"]
@@ -114,9 +116,6 @@ class MetricsTable(QWidget):
 
     def _layout_for(self, rows: list):
         """Columns and the row formatter for the kind of rows (or of data) shown."""
-        from core.app.channels import CHANNEL_COLUMNS, ChannelRow, channel_cells
-        from core.app.normals import ANGULAR_COLUMNS, AngularRow, angular_cells
-
         src = self.session.source
         kind = src.kind if src is not None else None
         if (rows and isinstance(rows[0], AngularRow)) or (not rows and kind == "normals"):

@@ -43,18 +43,18 @@ def test_detect_kind_on_files(tmp_path, astronaut):
 
 def test_window_opens_a_normal_map_as_normals_with_its_mask(qtbot, window, dialogs, tmp_path):
     path = _write(tmp_path)
-    c, s = window.controller, window.session
-    assert c.open_input(path)
+    c, s = window.controllers, window.session
+    assert c.inputs.open_input(path)
     wait_idle(qtbot, c)
     assert s.source.kind == "normals" and s.state.kind is None   # detected, not forced
     assert any("mask.png" in q for q in dialogs.questions)
-    assert c.normals_options()["mask"] == str(tmp_path / "mask.png")
-    nmap = c.source_normals()
+    assert c.normals.options()["mask"] == str(tmp_path / "mask.png")
+    nmap = c.normals.source_normals()
     assert nmap is not None and nmap.mask.sum() == _sphere()[1].sum()
     # the next file does not inherit the mask of this one
     other = tmp_path / "other"
     other.mkdir()
     p2 = other / "n.png"
     save(ImageData(_sphere(48)[0], kind="rgb", units=Units.for_dtype("uint8")), p2)
-    assert c.open_input(p2)
-    assert s.source.kind == "normals" and not c.normals_options()["mask"]
+    assert c.inputs.open_input(p2)
+    assert s.source.kind == "normals" and not c.normals.options()["mask"]

@@ -15,7 +15,7 @@ def test_resampled_model_is_marked_in_tile_table_and_csv(qtbot, window, dialogs,
     """Seam 1: edsr_baseline_x3 at x4 is resized x1.33 after the model: say so everywhere."""
     degrade_and_run(qtbot, window, ["edsr_baseline_x3", "edsr_baseline_x4"], scale=4,
                     path=small_png)
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     x3 = window.grid.panels["edsr_baseline_x3"].title.text()
     x4 = window.grid.panels["edsr_baseline_x4"].title.text()
     assert "resampled from x3" in x3 and "resampled" not in x4
@@ -46,27 +46,27 @@ def test_unrelated_reference_is_refused_and_a_multiple_sets_the_scale(qtbot, win
                                                                        astronaut):
     """Seam 2: a reference of another picture/aspect is refused with both sizes (unless the
     user asks for it resized); an HR that is the input x2 sets the scale to 2."""
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     said: list[str] = []
-    c.message.connect(said.append)
-    assert c.open_input(small_png)                     # 96x96
-    c.set_scale(4.0)
+    c.notices.message.connect(said.append)
+    assert c.inputs.open_input(small_png)              # 96x96
+    c.run.set_scale(4.0)
     other = tmp_path / "other.png"
     save(astronaut.with_pixels(np.ascontiguousarray(astronaut.pixels[:240, :250])), other)
     dialogs.answer = type(dialogs.answer).No           # do not resize it
-    assert not c.attach_hr(other)
+    assert not c.inputs.attach_hr(other)
     assert any("250x240" in w and "96x96" in w for w in dialogs.warnings), dialogs.warnings
     assert s.attached_hr is None and s.state.reference != "hr"
     # asked for explicitly: attached, resized to the planned output, and the plan says so
     dialogs.answer = type(dialogs.answer).Yes
-    assert c.attach_hr(other)
+    assert c.inputs.attach_hr(other)
     wait_idle(qtbot, c)
     assert s.hr is not None and s.hr.pixels.shape[:2] == (384, 384)
     assert s.state.resize_reference
     # an HR of exactly twice the input: the scale follows it
     x2 = tmp_path / "x2.png"
     save(astronaut.with_pixels(np.ascontiguousarray(astronaut.pixels[:192, :192])), x2)
-    assert c.attach_hr(x2)
+    assert c.inputs.attach_hr(x2)
     wait_idle(qtbot, c)
     assert s.state.scale == 2.0 and not s.state.resize_reference
     assert s.hr.pixels.shape[:2] == (192, 192)
