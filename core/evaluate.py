@@ -17,7 +17,8 @@ from torch import nn
 from .data import ImageData
 from .errors import InputError
 from .jobs import Job, Progress, sub_job
-from .engine.run import SROptions, super_resolve
+from .engine.run import SROptions, SRResult, super_resolve
+from .provenance import Provenance
 
 __all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr", "pil_pair",
            "quantise", "DEGRADATIONS"]
@@ -31,6 +32,7 @@ class ImageScore:
     scale: int
     psnr: float
     ssim: float
+    provenance: Provenance | None = None   # how the SR was made and measured
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class EvalRow:
     psnr: float
     ssim: float
     n: int
+    provenance: Provenance | None = None   # of the last image (model, resampling, protocol)
 
 
 def find_images(folder: str | Path) -> list[Path]:
@@ -97,17 +100,20 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
              shave: int | None = None, lr_root: Path | None = None,
              options: SROptions = SROptions(), name: str = "",
              scores: list[ImageScore] | None = None,
-             degradation: str = "matlab") -> Job[list[EvalRow]]:
+             degradation: str = "matlab",
+             provenance: Provenance | None = None) -> Job[list[EvalRow]]:
     """Evaluate ``model`` on ``hr_files`` at each scale; returns one row per scale.
 
     Without ``lr_root`` the LR is made from the HR: ``degradation='matlab'`` (the benchmark
     protocol: HR cropped to a multiple of the scale, MATLAB bicubic, 8-bit) or ``'pil'``
     (yjn870's ports: :func:`pil_pair`). Per-image scores are appended to ``scores`` when a list
-    is given.
+    is given. Every score carries its :class:`Provenance`: ``provenance`` (the model's name and
+    weights) completed with the engine's facts (native scale, resampling, precision, device)
+    and the protocol (LR source, colour space, shave).
     """
     from .io import load
     from .metrics import psnr, ssim
-    from .resize import degrade, modcrop
+    from .resize import degrade_pair, modcrop
 
     if degradation not in DEGRADATIONS:
         raise InputError(f"unknown degradation {degradation!r}; use one of "
@@ -127,29 +133,49 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
             hr = load(f)
             if hr.kind == "gray":
                 hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
-            hr_px = modcrop(hr.pixels[..., :3], s)
             if degradation == "pil":
                 hr_px, lr_px = pil_pair(hr.pixels, s)
             elif lr_root is not None:
+                hr_px = modcrop(hr.pixels[..., :3], s)
                 lr_px = load(find_lr(Path(lr_root), f, s)).pixels[..., :3]
                 if lr_px.shape[0] * s != hr_px.shape[0] or lr_px.shape[1] * s != hr_px.shape[1]:
                     raise InputError(
                         f"LR {lr_px.shape[1]}x{lr_px.shape[0]} of {f.name} does not match HR "
                         f"{hr_px.shape[1]}x{hr_px.shape[0]} at x{s}")
             else:
-                lr_px = quantise(degrade(hr_px, s))
+                hr_px, lr_px = degrade_pair(hr.pixels[..., :3], s)
+                lr_px = quantise(lr_px)
             lr = ImageData(lr_px.astype(np.float32), kind="rgb", units=hr.units)
             job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
             res = yield from sub_job(job, k, 1, total, f"x{s} {f.name}: ")
             sr = quantise(res.image.pixels)
             border = s if shave is None else shave
+            prov = _provenance(provenance, res, name, s, lr_root, degradation, y_channel, border)
             p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)
             q = ssim(sr, hr_px, crop_border=border, test_y_channel=y_channel)
             p_list.append(p)
             s_list.append(q)
             if scores is not None:
-                scores.append(ImageScore(f.name, s, p, q))
+                scores.append(ImageScore(f.name, s, p, q, prov))
             k += 1
             yield Progress(k, total, f"x{s} {f.name}: {p:.2f} dB")
-        rows.append(EvalRow(s, float(np.mean(p_list)), float(np.mean(s_list)), len(p_list)))
+        rows.append(EvalRow(s, float(np.mean(p_list)), float(np.mean(s_list)), len(p_list),
+                            prov))
     return rows
+
+
+def _provenance(base: Provenance | None, res: SRResult, name: str, scale: int,
+                lr_root: Path | None, degradation: str, y_channel: bool,
+                shave: int) -> Provenance:
+    """One score's provenance: the model (``base``), the engine's facts, the protocol."""
+    ran = res.provenance or Provenance(name)
+    if lr_root is not None:
+        lr_source = f"LR files under {lr_root}"
+    else:
+        lr_source = f"{'MATLAB' if degradation == 'matlab' else 'PIL'} bicubic x{scale} of the HR"
+    return (base or Provenance(name)).with_(
+        native_scale=ran.native_scale, resample=ran.resample, precision=res.precision,
+        device=res.device, lr_source=lr_source,
+        reference=f"HR {'PIL-resized' if degradation == 'pil' else 'cropped'} to a multiple of "
+                  f"x{scale}, SR quantised to 8 bit",
+        color="Y (BT.601)" if y_channel else "RGB", shave=shave)

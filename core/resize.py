@@ -35,7 +35,8 @@ from .errors import InputError, ScaleError
 if TYPE_CHECKING:  # torch is only needed by imresize_torch; import it lazily
     from torch import Tensor
 
-__all__ = ["METHODS", "imresize", "imresize_torch", "degrade", "modcrop", "contributions"]
+__all__ = ["METHODS", "imresize", "imresize_torch", "degrade", "degrade_pair", "modcrop",
+           "contributions"]
 
 #: Largest number of output elements accepted (beyond it the request is surely a mistake).
 MAX_OUTPUT_ELEMENTS = 2**31
@@ -336,6 +337,16 @@ def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
     if h == 0 or w == 0:
         raise ScaleError(f"a {a.shape[0]} x {a.shape[1]} image is smaller than the scale {s}")
     return a[:h, :w]
+
+
+def degrade_pair(hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(hr_aligned, lr)``: the benchmark pair of ``hr``. For a whole-number scale the HR is
+    cropped to a multiple of it (:func:`modcrop`, a view when nothing is cut) so that it is
+    exactly ``lr`` times the scale; the LR is :func:`degrade` of it. The one place the
+    modcrop + degrade pair is written."""
+    s = float(scale)
+    aligned = modcrop(hr, int(s)) if math.isfinite(s) and s == int(s) and s >= 1 else hr
+    return np.ascontiguousarray(aligned), degrade(aligned, s)
 
 
 def degrade(hr: np.ndarray, scale: float, method: str = "bicubic") -> np.ndarray:

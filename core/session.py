@@ -28,6 +28,7 @@ import numpy as np
 from .data import ImageData, Region
 from .engine.run import output_size
 from .errors import InputError
+from .provenance import Provenance
 
 __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SESSION_VERSION",
            "REFERENCE_MODES"]
@@ -51,6 +52,7 @@ class SessionState:
     kind: str | None = None              # forced data kind; None = detected
     reference: str = "none"              # one of REFERENCE_MODES
     hr_path: str | None = None
+    resize_reference: bool = False       # the user asked to resize a reference that does not fit
     models: list[str] = field(default_factory=lambda: ["bicubic"])  # names or checkpoint paths
     checkpoints: list[str] = field(default_factory=list)            # user checkpoint files
     scale: float = 4.0
@@ -110,6 +112,11 @@ class ModelResult:
     def image(self) -> ImageData:
         return self.result.image
 
+    @property
+    def provenance(self) -> Provenance | None:
+        """How the result was made (model, weights, native scale, resampling, ...)."""
+        return getattr(self.result, "provenance", None)
+
 
 @dataclass(frozen=True)
 class MetricRow:
@@ -121,6 +128,12 @@ class MetricRow:
     psnr: float = math.nan
     ssim: float = math.nan
     note: str = ""
+    provenance: Provenance | None = None   # how the result was made and measured
+
+    @property
+    def resampled(self) -> bool:
+        """The output was resized after the model: left out of a "best"."""
+        return self.provenance is not None and self.provenance.resampled
 
 
 class Session:
@@ -288,8 +301,12 @@ class Session:
         d["hr_path"] = rel(d["hr_path"])
         d["checkpoints"] = [rel(c) for c in d["checkpoints"]]
         d["models"] = [rel(m) if m in self.state.checkpoints else m for m in d["models"]]
+        # how the results on screen were made (read by people and scripts; reopening a session
+        # recomputes the results, and their provenance with them)
+        made = {k: r.provenance.row() for k, r in self.results.items()
+                if getattr(r, "provenance", None) is not None}
         return json.dumps({"format": "sr-workbench-session", "version": SESSION_VERSION,
-                           "state": d}, indent=2)
+                           "state": d, "results": made}, indent=2)
 
     @staticmethod
     def state_from_json(text: str, base: Path | None = None) -> SessionState:

@@ -1,99 +1,28 @@
-"""Start the window: Qt application, pyqtgraph options, theme, files from the command line."""
+"""Start the window on the files given on the command line (``python main.py [files]``)."""
 
 from __future__ import annotations
 
 import sys
 
-__all__ = ["run_app", "create_app", "configure_pyqtgraph", "apply_theme",
-           "leave_a_core_for_the_ui"]
+from .main_window import MainWindow
+from .settings import Settings
+from .startup import apply_theme, create_app
 
-_configured = False
-
-
-def configure_pyqtgraph() -> None:
-    """Set once at start-up: arrays are row-major (H x W x C), as numpy and core use them.
-
-    No antialiasing: images are drawn pixel for pixel (an honest view of the pixels when zoomed
-    in) and drawing stays cheap (a smooth-scaled 768 px image cost ~10 ms per repaint)."""
-    global _configured
-    if _configured:
-        return
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-    collect_garbage_in_the_ui_thread()
-    _configured = True
-
-
-_collector = None
-
-
-def collect_garbage_in_the_ui_thread() -> None:
-    """Python's cyclic garbage collector runs only from a timer of the UI thread's event loop.
-
-    Left automatic, it can start inside any allocation: in a worker thread, or in the UI thread
-    while Qt holds its signal/slot lock. Collecting a pyqtgraph item then destroys Qt objects
-    (menus, connections) at that moment: seen here as a deadlock in QObject::disconnect while
-    a window was being built. pyqtgraph's GarbageCollector (gc.disable + a 1 s QTimer that
-    collects when the counts pass the usual thresholds) is the remedy pyqtgraph documents.
-    Call it with a QApplication present; idempotent."""
-    global _collector
-    if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _collector = GarbageCollector(interval=1.0)
-
-
-def apply_theme(app, theme: str = "dark") -> None:
-    """Dark (qdarkstyle) by default; ``light`` uses Qt's own Fusion style."""
-    if theme == "dark":
-        import qdarkstyle
-
-        app.setStyleSheet(qdarkstyle.load_stylesheet(qt_api="pyside6"))
-    else:
-        app.setStyleSheet("")
-        app.setStyle("Fusion")
-
-
-def create_app(argv: list[str] | None = None):
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(["SR Workbench"] + list(argv or []))
-    app.setApplicationName("SR Workbench")
-    app.setOrganizationName("SRWorkbench")
-    configure_pyqtgraph()
-    return app
-
-
-def leave_a_core_for_the_ui() -> None:
-    """Torch uses every core by default; keep one free for the window's thread.
-
-    Measured on a 2-core machine with one core busy: a LIIF query with 2 torch threads took
-    10 s, with 1 thread 0.6 s (the threads spin against each other and against the UI).
-    """
-    import os
-
-    import torch
-
-    n = os.cpu_count() or 1
-    if n > 1 and torch.get_num_threads() > n - 1:
-        torch.set_num_threads(n - 1)
+__all__ = ["run_app"]
 
 
 def run_app(argv: list[str]) -> int:
     """Open the main window on the given files (``a.png`` input, ``b.png`` HR reference,
     ``*.json`` a session, ``*.pth`` a checkpoint), or on a bundled sample when none is given."""
     app = create_app()
-    from .main_window import MainWindow
-    from .settings import Settings
-
     settings = Settings()
     apply_theme(app, settings.theme)
     window = MainWindow(settings)
     paths = [a for a in argv if not a.startswith("-")]
     if not paths or not window.open_paths(paths):
-        if window.session.source is None and window.controller.open_sample("astronaut"):
-            window.controller.set_reference("degrade")  # the sample is an HR image
+        inputs = window.controllers.inputs
+        if window.session.source is None and inputs.open_sample("astronaut"):
+            inputs.set_reference("degrade")  # the sample is an HR image
     window.show()
     return app.exec()
 

@@ -1,8 +1,9 @@
 """The main window: side panel (input, models, scale/run, region), comparison views, metrics.
 
-It only wires things together: widgets send the user's choices to the :class:`Controller`,
-which runs core Jobs on the pool and applies results to the Qt-free session; the views
-(grid, swipe, metrics table, side-panel boxes) subscribe to the session and redraw.
+It only wires things together: widgets send the user's choices to the feature controllers of
+:class:`gui.controllers.AppController`, which run core Jobs on the pool and apply results to the
+Qt-free session; the views (grid, swipe, metrics table, side-panel boxes, tabs) subscribe to the
+session and redraw. Each view is given its own controller only.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from core.io import SUPPORTED_EXTENSIONS
+from core.models.catalog import CHECKPOINT_SUFFIXES
 
-from .app import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
-from .controller import Controller
+from .controllers import AppController
 from .dialogs import PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
+from .startup import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
 from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
-from .views.zeroshot import install_zeroshot
 from .widgets import InputBox, ModelList, RoiBox, RunBox
 from .window_extras import install_extras
 
@@ -31,7 +32,7 @@ __all__ = ["MainWindow", "OPEN_FILTER", "CHECKPOINT_EXTENSIONS"]
 
 OPEN_FILTER = ("Images and arrays (" + " ".join(f"*{e}" for e in SUPPORTED_EXTENSIONS)
                + ");;Sessions (*.json);;All files (*)")
-CHECKPOINT_EXTENSIONS = (".pth", ".pt", ".safetensors", ".ckpt", ".pkl", ".bin", ".tar")
+CHECKPOINT_EXTENSIONS = CHECKPOINT_SUFFIXES
 CHECKPOINT_FILTER = ("Checkpoints (" + " ".join(f"*{e}" for e in CHECKPOINT_EXTENSIONS)
                      + ");;All files (*)")
 
@@ -46,8 +47,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SR Workbench")
         self.setAcceptDrops(True)
         self.settings = settings or Settings()
-        self.controller = Controller(settings=self.settings, parent=self)
-        self.session = self.controller.session
+        self.controllers = ctl = AppController(settings=self.settings, parent=self)
+        self.session = ctl.session
         self.errors: list[str] = []
         self._pending_view: list[float] | None = None
 
@@ -75,11 +76,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.grid, "Compare")
         self.tabs.addTab(self.swipe, "Swipe")
-        self.live = LiveZoomView(self.controller)
+        self.live = LiveZoomView(ctl.zoom, self.session)
         self.tabs.addTab(self.live, "Live zoom")
-        self.lam_view = LamView(self.controller)
+        self.lam_view = LamView(ctl.lam, self.session)
         self.tabs.addTab(self.lam_view, "LAM")
-        self.studies = StudiesView(self.controller)
+        self.studies = StudiesView(ctl.study, self.session)
         self.tabs.addTab(self.studies, "Studies")
         self.metrics = MetricsTable(self.session)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -101,14 +102,13 @@ class MainWindow(QMainWindow):
         for w in (self.readout, self.device_label, self.memory_label):
             self.statusBar().addPermanentWidget(w)
         build_menus(self)
-        install_extras(self)   # normal maps (3D pane) and channel data (window_extras.py)
-        install_zeroshot(self)  # the Zero-shot tab (ZSSR with its live loss curve)
+        install_extras(self)   # normal maps, channel data, IPF flow, zero-shot (window_extras)
         # wide enough for every box of the side panel (no clipped labels; it only scrolls down)
         need = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6
         scroll.setMinimumWidth(max(290, need))
         scroll.setMaximumWidth(max(360, need))
         self._connect()
-        self.controller.ask = lambda title, text: ask_yes_no(self, title, text)
+        ctl.notices.ask = lambda title, text: ask_yes_no(self, title, text)
         self.session.subscribe(self._on_session)
         self.update_status()
         geometry = self.settings.value("window/geometry")
@@ -118,28 +118,28 @@ class MainWindow(QMainWindow):
             self.resize(1400, 900)
 
     def _connect(self) -> None:
-        c = self.controller
-        c.error.connect(self.show_error)
-        c.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        c.running.connect(self.run_box.set_running)
-        c.progress.connect(self.run_box.set_progress)
+        c = self.controllers
+        c.notices.error.connect(self.show_error)
+        c.notices.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        c.run.jobs.running.connect(self.run_box.set_running)
+        c.run.jobs.progress.connect(self.run_box.set_progress)
         self.input_box.open_requested.connect(self.open_dialog)
         self.input_box.attach_requested.connect(self.attach_dialog)
-        self.input_box.kind_chosen.connect(c.set_kind)
-        self.input_box.channel_chosen.connect(c.set_channel)
-        self.input_box.reference_chosen.connect(c.set_reference)
-        self.model_list.models_chosen.connect(c.set_models)
+        self.input_box.kind_chosen.connect(c.inputs.set_kind)
+        self.input_box.channel_chosen.connect(c.run.set_channel)
+        self.input_box.reference_chosen.connect(c.inputs.set_reference)
+        self.model_list.models_chosen.connect(c.models.set_models)
         self.model_list.add_requested.connect(self.add_checkpoint_dialog)
-        self.run_box.scale_chosen.connect(c.set_scale)
-        self.run_box.size_chosen.connect(c.set_size)
-        self.run_box.options_chosen.connect(lambda d, p, t: c.set_run_options(d, p, t))
-        self.run_box.run_requested.connect(c.run)
-        self.run_box.cancel_requested.connect(c.cancel)
-        self.roi_box.roi_chosen.connect(c.set_roi)
+        self.run_box.scale_chosen.connect(c.run.set_scale)
+        self.run_box.size_chosen.connect(c.run.set_size)
+        self.run_box.options_chosen.connect(lambda d, p, t: c.run.set_run_options(d, p, t))
+        self.run_box.run_requested.connect(c.run.run)
+        self.run_box.cancel_requested.connect(c.run.cancel)
+        self.roi_box.roi_chosen.connect(c.metrics.set_roi)
         self.roi_box.draw_toggled.connect(self.set_draw_mode)
         self.grid.roi_changed.connect(self._on_view_roi)
         self.grid.hovered.connect(self.readout.setText)
-        self.metrics.options_changed.connect(lambda y, s: c.set_metric_options(y, s))
+        self.metrics.options_changed.connect(lambda y, s: c.metrics.set_options(y, s))
         self.metrics.export_requested.connect(self.export_metrics_dialog)
         self.lam_view.hovered.connect(self.readout.setText)
         self.lam_view.save_requested.connect(self.save_lam_dialog)
@@ -154,8 +154,8 @@ class MainWindow(QMainWindow):
         show_error(self, message)
 
     def update_status(self) -> None:
-        self.device_label.setText(f"  device {self.controller.device_text()}  ")
-        self.memory_label.setText(f"  {self.controller.memory_text()}  ")
+        self.device_label.setText(f"  device {self.controllers.run.device_text()}  ")
+        self.memory_label.setText(f"  {self.controllers.run.memory_text()}  ")
 
     def _on_session(self, topic: str) -> None:
         if topic in ("params", "models", "inputs", "all"):
@@ -172,7 +172,9 @@ class MainWindow(QMainWindow):
 
     def _on_view_roi(self, rect, finished: bool) -> None:
         if finished:
-            self.controller.set_roi(tuple(rect))
+            self.controllers.metrics.set_roi(tuple(rect))
+            if self.grid.draw_mode:     # Draw region is one-shot: dragging pans again
+                self.set_draw_mode(False)
         else:
             self.roi_box.set_value(rect)
 
@@ -189,11 +191,12 @@ class MainWindow(QMainWindow):
         """Open by extension: a session (.json), a checkpoint, or an image/array as input."""
         p = Path(path)
         ext = p.suffix.lower()
+        c = self.controllers
         if ext == ".json":
-            return self.controller.load_session(p)
+            return c.inputs.load_session(p)
         if ext in CHECKPOINT_EXTENSIONS:
-            return self.controller.add_checkpoint(p) is not None
-        return self.controller.open_input(p)
+            return c.models.add_checkpoint(p) is not None
+        return c.inputs.open_input(p)
 
     def open_paths(self, paths: list[str]) -> bool:
         """Command-line arguments and drops: sessions and checkpoints by extension; the first
@@ -206,7 +209,7 @@ class MainWindow(QMainWindow):
                 done = self.open_file(p)
                 images += int(done and ext != ".json" and ext not in CHECKPOINT_EXTENSIONS)
             else:
-                done = self.controller.attach_hr(p)
+                done = self.controllers.inputs.attach_hr(p)
             ok = ok or done
         return ok
 
@@ -219,12 +222,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Attach HR reference", self._last_dir(),
                                               OPEN_FILTER)
         if path:
-            self.controller.attach_hr(path)
+            self.controllers.inputs.attach_hr(path)
 
     def add_checkpoint_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Add checkpoint", "", CHECKPOINT_FILTER)
         if path:
-            self.controller.add_checkpoint(path)
+            self.controllers.models.add_checkpoint(path)
 
     def _last_dir(self) -> str:
         recent = self.settings.recent
@@ -265,7 +268,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save result", self.default_result_name(key),
                                               OPEN_FILTER)
         if path:
-            self.controller.save_result(key, path)
+            self.controllers.inputs.save_result(key, path)
 
     def save_screenshot(self, path: str | Path) -> bool:
         """Save the comparison view (the current tab) as an image."""
@@ -301,13 +304,13 @@ class MainWindow(QMainWindow):
                                               f"lam_{self.session.label(key)}.png",
                                               "PNG (*.png);;All files (*)")
         if path:
-            self.controller.save_lam(key, path, Path(path).with_suffix(".npy"))
+            self.controllers.lam.save_lam(key, path, Path(path).with_suffix(".npy"))
 
     def export_study_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export study CSV", "study.csv",
                                               "CSV (*.csv)")
         if path:
-            self.controller.export_study_csv(path)
+            self.controllers.study.export_study_csv(path)
 
     def study_backgrounds_dialog(self, folder: bool = False) -> None:
         if folder:
@@ -337,7 +340,7 @@ class MainWindow(QMainWindow):
 
     def save_session(self, path: str | Path) -> bool:
         self.store_layout()
-        return self.controller.save_session(path)
+        return self.controllers.inputs.save_session(path)
 
     def save_session_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.json",
@@ -348,7 +351,7 @@ class MainWindow(QMainWindow):
     def open_session_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.json)")
         if path:
-            self.controller.load_session(path)
+            self.controllers.inputs.load_session(path)
 
     # -- preferences --------------------------------------------------------------------------
     def preferences_dialog(self) -> PreferencesDialog:
@@ -359,8 +362,8 @@ class MainWindow(QMainWindow):
 
     def apply_preferences(self) -> None:
         s = self.settings
-        self.controller.set_run_options(s.device, s.precision, s.tile)
-        problems = self.controller.refresh_catalog()
+        self.controllers.run.set_run_options(s.device, s.precision, s.tile)
+        problems = self.controllers.models.refresh_catalog()
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, s.theme)
@@ -368,7 +371,7 @@ class MainWindow(QMainWindow):
             self.show_error("Some checkpoints could not be read:\n" + "\n".join(problems))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        self.controller.shutdown()
+        self.controllers.shutdown()
         self.settings.set_value("window/geometry", self.saveGeometry())
         self.settings.sync()
         super().closeEvent(event)

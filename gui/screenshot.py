@@ -17,40 +17,42 @@ astronaut degraded x4 (flow as a colour wheel, confidence), after comparing LIIF
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from .main_window import MainWindow
+from .settings import Settings
+from .startup import apply_theme, create_app
 
 
 def open_window(tmp: str | Path, size: tuple[int, int], *, timeout: float = 120.0,
                 watch_metrics: bool = True, tail: tuple[int, float] = (20, 0.005)):
     """A themed main window with throw-away settings in ``tmp``, shown at ``size``.
 
-    Returns ``(app, window, controller, errors, settle)``: controller errors are collected in
+    Returns ``(app, window, controllers, errors, settle)``: controller errors are collected in
     ``errors``, and ``settle()`` processes events until the workers (and, with
     ``watch_metrics``, the metrics timer) are idle, then ``tail`` more rounds of events.
     """
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from .app import apply_theme, create_app
-    from .main_window import MainWindow
-    from .settings import Settings
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # read when the app starts
 
     app = create_app()
     apply_theme(app, "dark")
     window = MainWindow(Settings(Path(tmp) / "settings.ini"))
     window.resize(*size)
     window.show()
-    c = window.controller
+    c = window.controllers
     errors: list[str] = []
-    c.error.disconnect()
-    c.error.connect(errors.append)
+    c.notices.error.disconnect()
+    c.notices.error.connect(errors.append)
     default_timeout = timeout
     rounds, pause = tail
 
     def busy() -> bool:
-        return bool(c._workers or (watch_metrics and c._metrics_timer.isActive()))
+        return bool(c.pool.busy() or (watch_metrics and c.metrics.busy))
 
     def settle(timeout: float = default_timeout) -> None:
         t0 = time.monotonic()
@@ -72,7 +74,7 @@ def save_window(window, errors: list[str], path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
         raise SystemExit(f"could not write {out}")
-    window.controller.shutdown()
+    window.controllers.shutdown()
     window.close()
     return out
 
@@ -81,15 +83,15 @@ def make_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Pa
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=120.0)
         s = window.session
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
         models = [k for k in ("bicubic", "nearest", "liif") if k in s.catalog]
-        c.set_models(models)
+        c.models.set_models(models)
         settle()
-        c.run()
+        c.run.run()
         settle()
-        c.set_roi((196, 176, 100, 84))
+        c.metrics.set_roi((196, 176, 100, 84))
         settle()
         window.grid.set_view_rect([120, 100, 380, 330])   # zoomed in: LR blocks vs SR detail
         settle()
@@ -104,15 +106,15 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0,
                                                      watch_metrics=False)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
-        second = c.add_checkpoint(FSRCNN) if FSRCNN.is_file() else "nearest"
-        c.set_models(["bicubic", second])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
+        second = c.models.add_checkpoint(FSRCNN) if FSRCNN.is_file() else "nearest"
+        c.models.set_models(["bicubic", second])
         window.tabs.setCurrentWidget(window.lam_view)
         settle()
-        c.set_lam_window(196, 96, 16)               # the astronaut's left eye
-        c.run_lam()
+        c.lam.set_lam_window(196, 96, 16)               # the astronaut's left eye
+        c.lam.run_lam()
         settle()
         window.lam_view.alpha.setValue(60)
         window.tabs.parentWidget().setSizes([800, 100])   # the metrics pane: small
@@ -125,12 +127,12 @@ def make_lam_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -
 def make_zeroshot_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950)) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(2.0)
-        c.set_models(["bicubic"])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(2.0)
+        c.models.set_models(["bicubic"])
         settle()
-        c.run()
+        c.run.run()
         settle()
         view = window.zeroshot
         window.tabs.setCurrentWidget(view)
@@ -145,13 +147,13 @@ def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
                         ipf: str = "ipf") -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=600.0)
-        c.open_sample("astronaut")
-        c.set_reference("degrade")
-        c.set_scale(4.0)
-        key = ipf if ipf == "ipf" else c.add_checkpoint(ipf)
-        c.set_models(["liif", key])
+        c.inputs.open_sample("astronaut")
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
+        key = ipf if ipf == "ipf" else c.models.add_checkpoint(ipf)
+        c.models.set_models(["liif", key])
         settle()
-        c.run()
+        c.run.run()
         settle()
         view = window.ipf_flow
         window.tabs.setCurrentWidget(view)
@@ -165,8 +167,6 @@ def make_ipf_screenshot(path: str | Path, size: tuple[int, int] = (1500, 950),
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     ap = argparse.ArgumentParser(prog="python -m gui.screenshot", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output", nargs="?", default=None,

@@ -19,11 +19,17 @@ Runs offscreen when there is no display; uses throw-away settings.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from core.channels import multipath_channel
+
+from .dialogs.channel_options import ChannelOptionsDialog
 from .screenshot import open_window, save_window
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -37,21 +43,21 @@ def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
             src, mask, k = BEAR / "normal_map.png", BEAR / "mask.png", BEAR / "K.txt"
         else:
             sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-            from tests.gui.normal_maps import save_dome
+            from tests.gui.normal_maps import save_dome   # importable only after the line above
 
             src, mask, k = Path(tmp) / "dome.png", None, None
             save_dome(src, 256)
-        c.open_input(src, "normals")
+        c.inputs.open_input(src, "normals")
         if mask is not None:
-            c.set_normals_options(mask=str(mask))
-        c.set_reference("degrade")
-        c.set_scale(4.0)
+            c.normals.set_options(mask=str(mask))
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(4.0)
         settle()
-        c.run()
+        c.run.run()
         settle()
         if k is not None:
-            c.set_surface_options(K=str(k))
-        c.set_surface_options(method="lsq", color="error", lighting=True)
+            c.surface.set_surface_options(K=str(k))
+        c.surface.set_surface_options(method="lsq", color="error", lighting=True)
         window.tabs.setCurrentWidget(window.surface3d)
         window.tabs.parentWidget().setSizes([720, 200])
         settle()
@@ -67,8 +73,6 @@ def make_surface_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
 
 
 def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
-    from .dialogs.channel_options import ChannelOptionsDialog
-
     def accept(self):   # the variable dialog, answered: magnitude and phase
         self.complex_mode.setCurrentIndex(self.complex_mode.findData("mag_phase"))
         return 1
@@ -76,19 +80,15 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
     ChannelOptionsDialog.exec = accept
     with tempfile.TemporaryDirectory() as tmp:
         app, window, c, errors, settle = open_window(tmp, size, timeout=300.0, tail=(30, 0.01))
-        import numpy as np
-
-        from core.channels import multipath_channel
-
         src = Path(tmp) / "multipath.npz"
         np.savez(src, H=multipath_channel(128, 96, 8, seed=0, delay_spread=300e-9).h,
                  positions=np.arange(8.0))
-        c.open_input(src)
-        c.set_reference("degrade")
-        c.set_scale(2.0)
+        c.inputs.open_input(src)
+        c.inputs.set_reference("degrade")
+        c.run.set_scale(2.0)
         window.model_list.set_checked(["bicubic", "bilinear"])
         settle()
-        c.run()
+        c.run.run()
         settle()
         window.tabs.setCurrentWidget(window.channel_browser)
         window.tabs.parentWidget().setSizes([760, 160])
@@ -99,8 +99,6 @@ def make_channels_screenshot(path, size: tuple[int, int] = (1600, 980)) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     ap = argparse.ArgumentParser(prog="python -m gui.screenshot_extras", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output", nargs="?", default=None,

@@ -3,7 +3,7 @@
 The job generator is created on the GUI thread (its inputs are frozen there) and iterated on a
 pool thread. Each yielded Progress is emitted as a signal; ``cancel()`` sets a flag that is read
 between yields, and the generator is then closed so its cleanup runs. Every signal carries the
-worker's ``tag`` (the controller uses ``(channel, generation)``) so that a receiver can drop
+worker's ``tag`` (a :class:`gui.jobs.JobHandle` uses its generation) so that a receiver can drop
 the signals of a request that a newer one has superseded.
 
 Connect the signals to methods of a QObject that lives on the GUI thread (not to lambdas):

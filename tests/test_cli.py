@@ -132,7 +132,8 @@ def test_eval_writes_csv_and_refuses_bad_scales(tmp_path, capsys):
     assert cli_main(["eval", "-m", "bicubic", "--data", str(data), "--scales", "2",
                      "--csv", str(csv_path), "-q"]) == 0
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "image,scale,psnr,ssim" and len(lines) == 3
+    # the promised four columns first, then how each score was made (provenance)
+    assert lines[0].startswith("image,scale,psnr,ssim,model,weights,") and len(lines) == 3
     assert cli_main(["eval", "-m", "bicubic", "--data", str(data), "--scales", "2.5", "-q"]) == 2
     assert cli_main(["eval", "-m", "bicubic", "--data", str(tmp_path / "nope"), "-q"]) == 2
 

@@ -18,12 +18,6 @@ from tests.helpers import ROOT
 #: Top-level packages and modules that are the project (tests are not imported by it).
 PROJECT = ("core", "cli", "gui", "bench", "main.py")
 
-#: Cycles known and owned elsewhere, each as the exact set of modules in it.
-ALLOWED_CYCLES = [
-    # removed when the composed controllers land
-    {"gui.app", "gui.main_window", "gui.menus", "gui.views.zeroshot", "gui.window_extras"},
-]
-
 
 def _modules() -> dict[str, Path]:
     files: list[Path] = []
@@ -130,9 +124,8 @@ def test_the_checker_finds_cycles_and_resolves_relative_imports(tmp_path):
 def test_no_import_cycles_among_project_modules():
     mods = _modules()
     assert len(mods) > 100, "the project's modules were not found"
-    cycles = _cycles(_graph(mods))
-    unexpected = [sorted(c) for c in cycles if c not in ALLOWED_CYCLES]
-    assert not unexpected, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in unexpected)
+    cycles = [sorted(c) for c in _cycles(_graph(mods))]
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
 def test_no_imports_of_another_modules_private_names():

@@ -14,7 +14,7 @@ import numpy as np
 from core.channels import ChannelMeta
 from core.data import ImageData
 
-__all__ = ["display_array", "diff_map", "fmt_metric", "is_channel_data"]
+__all__ = ["display_array", "diff_map", "fmt_metric", "is_channel_data", "best_rows"]
 
 
 def display_array(data: ImageData, channel: int = 0) -> np.ndarray:
@@ -63,3 +63,15 @@ def fmt_metric(value: float, kind: str) -> str:
     if math.isinf(value):
         return "inf"
     return f"{value:.3f}" if kind == "psnr" else f"{value:.4f}"
+
+
+def best_rows(values: list[float], excluded: list[bool] | None = None,
+              higher: bool = True) -> set[int]:
+    """Indices of the best finite value(s) of a column (ties all win), leaving out the rows
+    ``excluded`` marks (resampled results: not the model's own output at this scale)."""
+    keep = [i for i, v in enumerate(values)
+            if not (excluded and excluded[i]) and v is not None and math.isfinite(v)]
+    if not keep:
+        return set()
+    best = (max if higher else min)(values[i] for i in keep)
+    return {i for i in keep if values[i] == best}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.engine.arbitrary import block_size
 from core.engine.memory import MEMORY_SHARE, available_bytes
 
 __all__ = ["MEMORY_SHARE", "MemoryPlan", "estimate_bytes", "memory_plan"]
@@ -50,7 +51,7 @@ def estimate_bytes(lr_hw: tuple[int, int], channels: int, out_hw: tuple[int, int
         else:
             hidden = _find(hp, "hidden_list") or [256]
             hid = int(max(hidden)) if isinstance(hidden, (list, tuple)) and hidden else 256
-            block = tile or (None if h * w <= 512 * 512 else 256)
+            block = block_size(h, w, tile)
             bh, bw = (h, w) if block is None else (min(h, block) + 84, min(w, block) + 84)
             m = bh * bw * (feats * 4 * 6 + hid * 4 * 2) + min(chunk, oh * ow) * 4 * hid * 4 * 3
         work = max(work, m)

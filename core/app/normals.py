@@ -32,6 +32,7 @@ from core.normals import (
     AngularErrorStats, Convention, NormalMap, angular_error_map, angular_error_stats, encode,
     fill_masked, resize_mask, split, super_resolve_normals,
 )
+from core.provenance import Provenance
 from core.resize import imresize
 from core.session import ModelResult
 
@@ -136,8 +137,10 @@ def _result(key: str, res, hr: NormalMap | None, device: str) -> NormalsResult:
     models = res.models[0] if res.models[0] == res.models[1] else " / ".join(res.models)
     notes = (f"{res.method} with {models}" + (f", sigma {res.sigma:g}" if res.method == "split"
                                               else ""),) + tuple(res.notes)
+    prov = Provenance(key, native_scale="any", device=device,
+                      lr_source=f"normal map, {notes[0]}")
     sr = SRResult(image=image, model=key, scale=res.scale, device=device, precision="",
-                  seconds=res.seconds, notes=notes)
+                  seconds=res.seconds, notes=notes, provenance=prov)
     diff, hi = None, 0.0
     if hr is not None and hr.shape == res.normals.shape:
         err = angular_error_map(res.normals, hr)

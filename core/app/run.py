@@ -12,17 +12,21 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
 from core.data import ImageData, Region
-from core.engine.run import SROptions, output_size
+from core.engine.run import SROptions, SRResult, output_size
 from core.errors import InputError, SRWError
 from core.jobs import Job, Progress, Step, sub_job
+from core.provenance import Provenance, weights_digest
+from core.resize import degrade_pair, imresize, modcrop
 from core.session import MetricRow, ModelResult
 
 from .display import diff_map, display_array, is_channel_data
+from .plan import RunPlan, fits_reference, plan_run
 
 __all__ = ["RunRequest", "prepare_inputs", "inputs_job", "run_job", "metrics_job",
            "predict_geometry", "plan_output"]
@@ -42,22 +46,38 @@ class RunRequest:
     channel: int = 0                      # shown channel of multi-channel data
     prepared: tuple | None = None         # (lr, hr, lr_display, hr_display) already made
     rgb_mode: str = "replicate"           # channel data: how RGB models see the channels
+    resize_reference: bool = False        # resize a reference that does not fit (asked for)
+    entries: tuple[Any, ...] = ()         # the models' catalogue entries (plan: native scale)
 
     def inputs_signature(self) -> tuple:
         """What the LR/HR depend on: equal signatures give equal inputs."""
-        scale = self.scale if self.reference == "degrade" else None
+        scale = self.scale if self.reference in ("degrade", "hr") else None
         hr = self.attached_hr if self.reference == "hr" else None
-        return (id(self.source), id(hr), self.reference, scale, self.channel)
+        return (id(self.source), id(hr), self.reference, scale, self.channel,
+                self.resize_reference)
+
+    def plan(self) -> RunPlan:
+        """The run plan of this request (geometry, per-model native scale, provenance)."""
+        hr = self.attached_hr if self.reference == "hr" else None
+        entries = self.entries or (None,) * len(self.models)
+        return plan_run((self.source.height, self.source.width), reference=self.reference,
+                        hr_hw=(hr.height, hr.width) if hr is not None else None,
+                        scale=self.scale, size=self.size, resize_reference=self.resize_reference,
+                        hr_name=hr.source.name if hr is not None and hr.source else "",
+                        models=tuple((k, lb, e) for (k, lb), e in zip(self.models, entries)))
 
 
 # --- inputs ------------------------------------------------------------------------------
 
 def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: str,
-                   scale: float) -> tuple[ImageData, ImageData | None]:
-    """``(lr, hr)`` for a reference mode: ``degrade`` makes the LR from the source (the HR,
-    cropped to a multiple of a whole-number scale) with the benchmark :func:`degrade`."""
-    from core.resize import degrade, modcrop
+                   scale: float, resize_reference: bool = False
+                   ) -> tuple[ImageData, ImageData | None]:
+    """``(lr, hr)`` for a reference mode, as :func:`core.app.plan.plan_run` plans them.
 
+    ``degrade`` makes the LR from the source (the HR, cropped to a multiple of a whole-number
+    scale) with the benchmark degradation; ``hr`` checks the attached reference against the
+    input times ``scale`` (refused with both sizes named unless ``resize_reference``), and
+    crops or resizes it as planned."""
     if reference == "degrade":
         s = float(scale)
         if is_channel_data(source):   # degraded in the data's own units, normalised again
@@ -70,25 +90,33 @@ def prepare_inputs(source: ImageData, attached_hr: ImageData | None, reference: 
                     source.pixels.shape:
                 hr = source.with_pixels(np.ascontiguousarray(modcrop(source.pixels, int(s))))
             return lr, hr
-        lr_px = degrade(source.pixels, s)
-        hr = source
-        if math.isfinite(s) and s == int(s):
-            cropped = modcrop(source.pixels, int(s))
-            if cropped.shape != source.pixels.shape:
-                hr = source.with_pixels(np.ascontiguousarray(cropped))
+        hr_px, lr_px = degrade_pair(source.pixels, s)
+        hr = source if hr_px.shape == source.pixels.shape else source.with_pixels(hr_px)
         lr = source.with_pixels(lr_px.reshape(lr_px.shape[0], lr_px.shape[1], -1))
         return lr, hr
     if reference == "hr" and attached_hr is not None:
         if attached_hr.channels != source.channels:
             raise InputError(f"the HR reference has {attached_hr.channels} channels but the "
                              f"input has {source.channels}")
-        return source, attached_hr
+        plan = plan_run((source.height, source.width), reference="hr",
+                        hr_hw=(attached_hr.height, attached_hr.width), scale=scale,
+                        resize_reference=resize_reference)
+        oh, ow = plan.out_hw
+        if (attached_hr.height, attached_hr.width) == (oh, ow):
+            return source, attached_hr
+        if fits_reference((source.height, source.width),
+                          (attached_hr.height, attached_hr.width), scale):
+            return source, attached_hr.with_pixels(
+                np.ascontiguousarray(attached_hr.pixels[:oh, :ow]))
+        px = imresize(attached_hr.pixels, size=(oh, ow), method="bicubic").astype(np.float32)
+        return source, attached_hr.with_pixels(px.reshape(oh, ow, -1))
     return source, None
 
 
 def plan_output(lr: ImageData, hr: ImageData | None, scale: float,
                 size: tuple[int, int] | None) -> tuple[int, int]:
-    """Output ``(H, W)``: the reference's size, else the exact size, else LR x scale."""
+    """Output ``(H, W)``: the (aligned) reference's size, else the exact size, else LR x
+    scale."""
     if hr is not None:
         return hr.height, hr.width
     if size is not None:
@@ -97,34 +125,17 @@ def plan_output(lr: ImageData, hr: ImageData | None, scale: float,
 
 
 def predict_geometry(src_hw: tuple[int, int], hr_hw: tuple[int, int] | None, reference: str,
-                     scale: float, size: tuple[int, int] | None
+                     scale: float, size: tuple[int, int] | None, resize_reference: bool = False
                      ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """``(lr_hw, out_hw)`` of a run, from sizes alone (no pixels are touched)."""
-    from core.errors import ScaleError
-
-    h, w = src_hw
-    if reference == "degrade":
-        s = float(scale)
-        if not math.isfinite(s) or s < 1:
-            raise ScaleError(f"degrade needs a scale >= 1, got {scale!r}")
-        if s == int(s):
-            si = int(s)
-            if h < si or w < si:
-                raise ScaleError(f"a {w}x{h} image is smaller than the scale {si}")
-            return (h // si, w // si), (h // si * si, w // si * si)
-        lr = (math.floor(h / s + 0.5), math.floor(w / s + 0.5))
-        if min(lr) < 1:
-            raise ScaleError(f"scale {s:g} shrinks a {w}x{h} image to nothing")
-        return lr, (h, w)
-    if reference == "hr" and hr_hw is not None:
-        return (h, w), tuple(hr_hw)  # type: ignore[return-value]
-    if size is not None:
-        return (h, w), output_size(h, w, size=size)
-    return (h, w), output_size(h, w, scale=scale)
+    """``(lr_hw, out_hw)`` of a run, from sizes alone (the plan's geometry)."""
+    plan = plan_run(src_hw, reference=reference, hr_hw=hr_hw, scale=scale, size=size,
+                    resize_reference=resize_reference)
+    return plan.lr_hw, plan.out_hw
 
 
 def _inputs(req: RunRequest) -> tuple:
-    lr, hr = prepare_inputs(req.source, req.attached_hr, req.reference, req.scale)
+    lr, hr = prepare_inputs(req.source, req.attached_hr, req.reference, req.scale,
+                            req.resize_reference)
     return (lr, hr, display_array(lr, req.channel),
             display_array(hr, req.channel) if hr is not None else None)
 
@@ -135,6 +146,19 @@ def inputs_job(req: RunRequest) -> Job[tuple]:
     value = _inputs(req)
     yield Step(1, 1, "inputs ready", key="inputs", value=value)
     return value
+
+
+def with_provenance(res: SRResult, planned: Provenance, weights: Path | None) -> SRResult:
+    """``res`` with its full provenance: what the engine measured (native scale, the actual
+    resize, precision, device) over what the plan knows (LR source, reference), plus the
+    weights file and its digest."""
+    ran = res.provenance
+    prov = planned.with_(
+        weights=weights.name if weights else "", sha256=weights_digest(weights),
+        precision=res.precision, device=res.device,
+        native_scale=ran.native_scale if ran is not None else planned.native_scale,
+        resample=ran.resample if ran is not None else planned.resample)
+    return dataclasses.replace(res, provenance=prov)
 
 
 def run_job(req: RunRequest) -> Job[dict]:
@@ -157,6 +181,7 @@ def run_job(req: RunRequest) -> Job[dict]:
         yield Step(10, total, "inputs ready", key="inputs", value=inputs)
     lr, hr = inputs[0], inputs[1]
     out_hw = plan_output(lr, hr, req.scale, req.size)
+    plan = req.plan()
     errors: dict[str, str] = {}
     for i, (key, label) in enumerate(req.models):
         start = 10 + 1000 * i
@@ -183,6 +208,7 @@ def run_job(req: RunRequest) -> Job[dict]:
             yield Step(start + 1000, total, f"{label} failed", key="error",
                        value=(key, "out of memory: try tiles, a smaller scale or a crop"))
             continue
+        res = with_provenance(res, plan.provenance(key, label), loaded.source)
         diff, hi = diff_map(res.image, hr)
         mr = ModelResult(label, res, display_array(res.image, req.channel), diff, hi)
         yield Step(start + 1000, total, f"{label} done in {res.seconds:.2f} s",
@@ -193,20 +219,26 @@ def run_job(req: RunRequest) -> Job[dict]:
 # --- metrics -----------------------------------------------------------------------------
 
 def metrics_job(images: dict[str, tuple[str, ImageData]], hr: ImageData, roi: Region | None,
-                y_channel: bool, shave: int, cache: dict) -> Job[list[MetricRow]]:
+                y_channel: bool, shave: int, cache: dict,
+                provenance: Mapping[str, Provenance | None] | None = None
+                ) -> Job[list[MetricRow]]:
     """PSNR/SSIM of each SR image against ``hr`` in ``roi`` and on the whole image.
 
-    ``images`` maps key -> (label, SR image). Whole-image values are kept in ``cache`` keyed
-    by (image id, y_channel, shave), so moving the ROI recomputes only the region.
+    ``images`` maps key -> (label, SR image); ``provenance`` key -> how it was made. Each row
+    carries that provenance completed with how it was measured (colour space, shave), and its
+    note says it in one line. Whole-image values are kept in ``cache`` keyed by (image id,
+    y_channel, shave), so moving the ROI recomputes only the region.
     """
     from core.metrics import psnr, region_metrics, ssim
 
     rows: list[MetricRow] = []
     total = max(1, len(images))
     ref = hr.pixels
-    for i, (label, img) in enumerate(images.values()):
+    for i, (key, (label, img)) in enumerate(images.items()):
         yield Progress(i, total, f"metrics: {label}")
         kw = dict(crop_border=shave, test_y_channel=y_channel and img.channels in (1, 3))
+        prov = (provenance or {}).get(key) or Provenance(label)
+        prov = prov.with_(color="Y (BT.601)" if kw["test_y_channel"] else "RGB", shave=shave)
         ck = (id(img), y_channel, shave)
         try:
             if ck not in cache:
@@ -214,10 +246,11 @@ def metrics_job(images: dict[str, tuple[str, ImageData]], hr: ImageData, roi: Re
             full = cache[ck]
             r = region_metrics(img.pixels, ref, roi, **kw) if roi is not None else None
         except SRWError as exc:
-            rows.append(MetricRow(label, note=str(exc)))
+            rows.append(MetricRow(label, note=str(exc), provenance=prov))
             continue
         note = "" if kw["test_y_channel"] == y_channel else "RGB (Y needs 1 or 3 channels)"
+        note = " · ".join(n for n in (note, prov.note()) if n)
         rows.append(MetricRow(label, r["psnr"] if r else math.nan, r["ssim"] if r else math.nan,
-                              full[0], full[1], note))
+                              full[0], full[1], note, provenance=prov))
     yield Progress(total, total, "metrics done")
     return rows

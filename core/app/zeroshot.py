@@ -26,13 +26,12 @@ import numpy as np
 
 from core.data import ImageData
 from core.engine.run import SRResult
-from core.jobs import Job, Progress
+from core.jobs import Job, Progress, Step
+from core.provenance import Provenance, weights_digest
 from core.session import ModelResult
 from core.zeroshot import ZSSRConfig, finish, mzsr, preset_kernel, zssr_data
-from core.zeroshot.kernels import PRESETS
+from core.zeroshot.presets import PRESETS
 from core.zeroshot.mzsr import mzsr_adapt
-
-from core.jobs import Step
 
 from .display import diff_map, display_array
 
@@ -86,8 +85,10 @@ def zssr_job(req: ZeroShotRequest) -> Job[ModelResult]:
     seconds = time.perf_counter() - t0
     notes = (f"{res.iterations} iterations, final L1 {res.losses[-1]:.4g}, lr {res.lrs[-1]:.1e}",
              *res.notes)
+    prov = Provenance("ZSSR", native_scale="any (trained on the input)", precision=cfg.precision,
+                      device=req.device, lr_source=f"window LR, {req.kernel} kernel")
     sr = SRResult(image, ZSSR_KEY, (image.height / req.lr.height, image.width / req.lr.width),
-                  req.device, cfg.precision, seconds, tuple(notes))
+                  req.device, cfg.precision, seconds, tuple(notes), provenance=prov)
     diff, hi = diff_map(image, req.hr)
     mr = ModelResult(ZSSR_KEY, sr, display_array(image, req.channel), diff, hi)
     yield Step(1, 1, f"ZSSR done in {seconds:.1f} s", key="result", value=(ZSSR_KEY, mr))
@@ -154,8 +155,11 @@ def mzsr_job(req: MZSRRequest) -> Job[ModelResult]:
     key = mzsr_key(req.steps)
     notes = (f"{req.steps} adaptation steps at lr {inner_lr:g}, {req.kernel}, weights "
              f"{req.weights.name}",)
+    prov = Provenance(key, weights=req.weights.name, sha256=weights_digest(req.weights),
+                      native_scale=f"x{scale}", precision=precision, device=req.device,
+                      lr_source=f"window LR, {req.kernel} kernel, {req.steps} adaptation steps")
     sr = SRResult(image, key, (float(scale), float(scale)), req.device, precision, seconds,
-                  notes)
+                  notes, provenance=prov)
     diff, hi = diff_map(image, req.hr)
     mr = ModelResult(key, sr, display_array(image, req.channel), diff, hi)
     yield Step(1, 1, f"MZSR done in {seconds:.1f} s", key="result", value=(key, mr))

@@ -27,7 +27,21 @@ from ..jobs import Job, Progress
 from ..models.contracts import make_coord
 from .fixed import tile_grid
 
-__all__ = ["run_arbitrary", "run_arbitrary_batch", "cpu_query_chunk"]
+__all__ = ["run_arbitrary", "run_arbitrary_batch", "cpu_query_chunk", "block_size",
+           "WHOLE_IMAGE_PIXELS", "AUTO_BLOCK"]
+
+#: LR inputs up to this many pixels are encoded whole; larger ones in blocks of AUTO_BLOCK.
+WHOLE_IMAGE_PIXELS = 512 * 512
+AUTO_BLOCK = 256
+
+
+def block_size(h: int, w: int, tile: int | None = None) -> int | None:
+    """The LR block size of an arbitrary-scale run on an ``h x w`` input: the user's ``tile``,
+    else None (whole image) up to :data:`WHOLE_IMAGE_PIXELS`, else :data:`AUTO_BLOCK`. The one
+    place this rule lives: the engine, the memory plan and Live zoom all ask here."""
+    if tile:
+        return int(tile)
+    return None if h * w <= WHOLE_IMAGE_PIXELS else AUTO_BLOCK
 
 
 def _axis_coords(n_out: int, device) -> Tensor:

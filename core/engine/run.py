@@ -5,7 +5,8 @@ Y-only models (SRCNN, FSRCNN, VDSR) run on the Y channel of YCbCr with Cb/Cr ups
 MATLAB bicubic; models trained on RGB run on gray data replicated to three channels (output
 averaged); pre-upsampling models (SRCNN, VDSR) get a bicubic-upscaled input of the target size;
 a fixed-scale model asked for another scale runs at its own scale and the result is resized with
-bicubic to the requested size (a note in the result says so).
+bicubic to the requested size (the result's :class:`core.provenance.Provenance` records the
+resize, and a note says so).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from ..data import ImageData
 from ..errors import InputError, ScaleError
 from ..jobs import Job, Progress, sub_job
 from ..models.contracts import ArbitraryScaleSR, FixedScaleSR
-from .arbitrary import run_arbitrary
+from ..provenance import Provenance, Resample
+from .arbitrary import block_size, run_arbitrary
 from .device import pick_device, pick_dtype, placed
 from .fixed import run_tiled
 from .memory import check_fits
 from .subpixel import subpixel_twin
 
-__all__ = ["SROptions", "SRResult", "output_size", "super_resolve", "model_kind", "MAX_SCALE"]
+__all__ = ["SROptions", "SRResult", "output_size", "super_resolve", "model_kind", "native_scale",
+           "MAX_SCALE"]
 
 MAX_SCALE = 1000.0
 _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -58,6 +61,7 @@ class SRResult:
     precision: str
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    provenance: Provenance | None = None   # model, native scale, resampling, precision, device
 
 
 def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None,
@@ -118,9 +122,18 @@ def _auto_tile(device: torch.device) -> int:
     return 1024 if device.type == "cuda" else 384
 
 
+def native_scale(model: nn.Module) -> str:
+    """``x4`` for a fixed-scale model that runs at its own scale; ``any`` for arbitrary-scale,
+    interpolation and pre-upsampling models (SRCNN, VDSR: their input is resized first)."""
+    if model_kind(model) == "fixed" and not getattr(model, "pre_upsampled", False):
+        return f"x{int(getattr(model, 'scale', 1))}"
+    return "any"
+
+
 def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
-             opts: SROptions, notes: list[str]) -> Job[Tensor]:
-    """Run one 1- or 3-channel tensor through the model at ``out_hw`` (float32 result)."""
+             opts: SROptions, notes: list[str], resampled: list[Resample]) -> Job[Tensor]:
+    """Run one 1- or 3-channel tensor through the model at ``out_hw`` (float32 result); a
+    resize after a fixed-scale model is appended to ``resampled``."""
     from ..resize import imresize_torch
 
     oh, ow = out_hw
@@ -130,7 +143,7 @@ def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
         yield Progress(1, 1, "done")
         return y
     if kind == "arbitrary":
-        block = opts.tile or (None if x.shape[-1] * x.shape[-2] <= 512 * 512 else 256)
+        block = block_size(x.shape[-2], x.shape[-1], opts.tile)
         return (yield from run_arbitrary(model, x, (oh, ow), block, chunk=opts.chunk))
     # fixed-scale
     scale = int(getattr(model, "scale", 1))
@@ -142,6 +155,7 @@ def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
     y = yield from run_tiled(subpixel_twin(model), x, scale, tile, margin,
                              window=int(getattr(model, "window", 1)))
     if y.shape[-2:] != (oh, ow):
+        resampled.append(Resample("bicubic", (int(y.shape[-2]), int(y.shape[-1])), (oh, ow)))
         notes.append(
             f"the model is fixed at x{scale}; its {y.shape[-1]}x{y.shape[-2]} output was resized "
             f"to {ow}x{oh} with bicubic")
@@ -171,6 +185,7 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
     in_ch = int(getattr(model, "in_channels", 3))
     y_only = bool(getattr(model, "y_only", False))
     notes: list[str] = []
+    resampled: list[Resample] = []
     t0 = time.perf_counter()
     px = data.pixels
     c = px.shape[2]
@@ -202,7 +217,7 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
     total = len(groups) * 1000
     for gi, g in enumerate(groups):
         x = _to_tensor(g, device, dtype)
-        job = _run_rgb(net, kind, x, (oh, ow), options, notes)
+        job = _run_rgb(net, kind, x, (oh, ow), options, notes, resampled)
         # each channel group gets 1000 units of the overall progress bar
         prefix = f"[{gi + 1}/{len(groups)}] " if len(groups) > 1 else ""
         y = yield from sub_job(job, gi * 1000, 1000, total, prefix)
@@ -223,8 +238,13 @@ def super_resolve(model: nn.Module, data: ImageData, *, scale=None, size=None,
         alpha = alpha.reshape(oh, ow)
     image = data.with_pixels(result.astype(np.float32), alpha=alpha)
     yield Progress(total, total, "done")
+    label = name or type(model).__name__
+    precision = _DTYPE_NAMES.get(dtype, str(dtype))
+    prov = Provenance(label, native_scale=native_scale(model),
+                      resample=resampled[0] if resampled else None, precision=precision,
+                      device=str(device), lr_source="input")
     return SRResult(
-        image=image, model=name or type(model).__name__, scale=(oh / data.height, ow / data.width),
-        device=str(device), precision=_DTYPE_NAMES.get(dtype, str(dtype)),
-        seconds=time.perf_counter() - t0, notes=tuple(dict.fromkeys(notes)),
+        image=image, model=label, scale=(oh / data.height, ow / data.width),
+        device=str(device), precision=precision,
+        seconds=time.perf_counter() - t0, notes=tuple(dict.fromkeys(notes)), provenance=prov,
     )

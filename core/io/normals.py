@@ -25,9 +25,23 @@ from ._common import as_path, check_readable
 from .images import EIGHT_BIT_ONLY
 
 __all__ = ["load_normal_map", "save_normal_map", "load_mask", "load_intrinsics",
-           "to_image_data", "from_image_data"]
+           "to_image_data", "from_image_data", "sibling_mask"]
+
+#: Mask file names looked for beside a normal map (DiLiGenT: ``mask.png``), ``{stem}`` = its
+#: stem.
+MASK_NAMES = ("{stem}_mask.png", "{stem}.mask.png", "mask.png", "Mask.png", "mask.tif")
 
 PathLike = str | os.PathLike[str]
+
+
+def sibling_mask(path: PathLike) -> Path | None:
+    """The mask file beside a normal map (``cat/normal_map.png`` -> ``cat/mask.png``), if any."""
+    p = Path(path)
+    for name in MASK_NAMES:
+        m = p.with_name(name.format(stem=p.stem))
+        if m.is_file() and m.resolve() != p.resolve():
+            return m
+    return None
 
 
 def _load_mat(path: Path) -> np.ndarray:

@@ -21,7 +21,7 @@ from ..engine import SROptions, super_resolve
 from ..errors import InputError, ScaleError
 from ..jobs import Job, sub_job
 from ..metrics import psnr
-from ..resize import degrade, imresize, modcrop
+from ..resize import degrade, degrade_pair, imresize
 
 __all__ = [
     "StudyOptions", "StudyRow", "StudyResult", "NamedModel", "named_models", "prepare_pair",
@@ -146,8 +146,8 @@ def _rgb(px: np.ndarray) -> np.ndarray:
 def prepare_pair(hr: ImageData | np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """``(hr, lr)``: HR as RGB cropped to a multiple of ``scale``, its 8-bit bicubic LR."""
     px = hr.pixels if isinstance(hr, ImageData) else hr
-    hr_px = np.ascontiguousarray(modcrop(_rgb(px), scale))
-    return hr_px, quantise(degrade(hr_px, scale))
+    hr_px, lr_px = degrade_pair(_rgb(px), scale)
+    return hr_px, quantise(lr_px)
 
 
 def snap_region(region: Region, scale: int, hr_hw: tuple[int, int]) -> Region:

@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.app.analysis import lam_caption
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.lam import LamController
 
 __all__ = ["LamView", "LamColumn", "PICK"]
 
@@ -93,10 +95,11 @@ class LamView(QWidget):
     save_requested = Signal(str)          # model key
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "LamController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.boxes = {}
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Window (SR px)"))
@@ -136,7 +139,9 @@ class LamView(QWidget):
         self.body.setSpacing(6)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addWidget(self.hint)
         lay.addLayout(self.body, 1)
         self.linker = ViewLinker()
@@ -149,9 +154,10 @@ class LamView(QWidget):
         self.run_button.clicked.connect(controller.run_lam)
         self.cancel_button.clicked.connect(controller.cancel_lam)
         self.alpha.valueChanged.connect(lambda v: controller.set_lam_alpha(v / 100))
-        controller.lam_running.connect(self.set_running)
-        controller.lam_progress.connect(self.set_progress)
+        controller.jobs.running.connect(self.set_running)
+        controller.jobs.progress.connect(self.set_progress)
         self._unsubscribe = self.session.subscribe(self._on_session)
+        self.refresh_notice()
         self.rebuild()
 
     # -- columns ------------------------------------------------------------------------------
@@ -317,7 +323,15 @@ class LamView(QWidget):
         self.status.setText(text)
         self.status.setToolTip(text)
 
+    def refresh_notice(self) -> None:
+        """Say in place when the input is of a kind LAM cannot attribute."""
+        reason = self.controller.unavailable()
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
+
     def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "all"):
+            self.refresh_notice()
         if topic == "lam":
             if self.keys() != list(self.columns):
                 self.rebuild()

@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from core.app.channels import PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells
+from core.app.channels import (
+    PART_TEXT, STATS_COLUMNS, ChannelRow, parts_for, stats_cells, working_index,
+)
+from core.channels import channel_meta
+from core.session import Session
+from ..controllers.channels import ChannelsController
+from ..controllers.finetune import FinetuneController
 from .channel_browser_finetune import FinetuneBar
 from .compare_grid import ViewLinker
 
@@ -43,11 +49,14 @@ _PENS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176")
 class ChannelBrowser(QWidget):
     save_requested = Signal()
     hovered = Signal(str)
+    channel_chosen = Signal(int)    # the working channel the compare grid should show
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: ChannelsController, finetune: FinetuneController,
+                 session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.finetune_controller = finetune
+        self.session = session
         self.frame = None                     # the BrowseFrame on screen
         self.stats: list = []
         self.plots: dict[str, pg.PlotItem] = {}
@@ -85,7 +94,7 @@ class ChannelBrowser(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)
         self._layout.addLayout(bar)
-        self.finetune = FinetuneBar(self.controller)
+        self.finetune = FinetuneBar(self.finetune_controller, self.session)
         self._layout.addWidget(self.finetune)
         self._layout.addWidget(self.note)
         self._layout.addStretch(1)
@@ -157,16 +166,13 @@ class ChannelBrowser(QWidget):
     def refresh_controls(self) -> None:
         """Channel range and view parts for the data that is open."""
         c = self.controller
-        on = c.channel_data_mode()
+        on = c.data_mode()
         for w in (self.slider, self.spin, self.part, self.cmap):
             w.setEnabled(on)
         self.save_button.setEnabled(on and bool(self.session.results))
         if not on:
-            self.note.setText("Open channel data (.npy .npz .mat .h5; or File > Open with kind "
-                              "'channel data') to browse its channels")
+            self.note.setText(c.unavailable() or "")
             return
-        from core.channels import channel_meta
-
         src = self.session.source
         folded = channel_meta(src).layout.folded
         for w in (self.slider, self.spin):
@@ -180,18 +186,18 @@ class ChannelBrowser(QWidget):
                 self.part.addItem(PART_TEXT[p], p)
         browse = self.session.state.layout.get("browse") or {}
         self.part.setCurrentIndex(max(0, self.part.findData(browse.get("part"))))
-        self.note.setText(c.channel_description())
+        self.note.setText(c.description())
 
     def request(self) -> None:
         """Ask the controller for the current channel (and the range table when new data)."""
         c = self.controller
-        if not c.channel_data_mode() or not self.isVisible():
+        if not c.data_mode() or not self.isVisible():
             return
-        c.request_channel_frame(self.channel(), self.part.currentData() or "value",
+        c.request_frame(self.channel(), self.part.currentData() or "value",
                                 self._on_frame)
         if self._stats_for is not self.session.source:
             self._stats_for = self.session.source
-            c.request_channel_stats(self._on_stats)
+            c.request_stats(self._on_stats)
 
     # -- drawing ------------------------------------------------------------------------------
     def _rebuild_plots(self, names: list[str]) -> None:
@@ -285,10 +291,8 @@ class ChannelBrowser(QWidget):
         self._highlight_rows(self.channel())
 
     def _highlight_rows(self, n: int) -> None:
-        if not self._built or not self.stats or not self.controller.channel_data_mode():
+        if not self._built or not self.stats or not self.controller.data_mode():
             return
-        from core.channels import channel_meta
-
         folded = channel_meta(self.session.source).layout.folded
         self.table.blockSignals(True)
         self.table.clearSelection()
@@ -302,8 +306,6 @@ class ChannelBrowser(QWidget):
         self.table.blockSignals(False)
 
     def _on_table_click(self, row: int, _col: int) -> None:
-        from core.channels import channel_meta
-
         folded = channel_meta(self.session.source).layout.folded
         self.set_channel(row % folded)
 
@@ -339,13 +341,11 @@ class ChannelBrowser(QWidget):
 
     def _on_channel(self, n: int) -> None:
         """Browse channel ``n``; the compare grid shows the same channel (its first part)."""
-        from core.app.channels import working_index
-
         self._timer.start()
         src = self.session.source
-        if self.controller.channel_data_mode():
+        if self.controller.data_mode():
             k = working_index(src, n, self.part.currentData() or "value")
-            self.controller.set_channel(n if k is None else k)
+            self.channel_chosen.emit(n if k is None else k)
 
     def _on_part(self, _i: int) -> None:
         if self.part.currentData() == "phase":
@@ -366,7 +366,7 @@ class ChannelBrowser(QWidget):
             self.refresh_controls()
             self._timer.start()
         elif topic == "results":
-            self.save_button.setEnabled(self.controller.channel_data_mode()
+            self.save_button.setEnabled(self.controller.data_mode()
                                         and bool(self.session.results))
             self._timer.start()
         elif topic == "metrics":

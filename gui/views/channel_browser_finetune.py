@@ -1,6 +1,6 @@
 """The channel browser's "Fine-tune on this data" row: model, steps, learning rate, button.
 
-The training runs on the controller's run channel (:meth:`gui.controller_channels.ChannelsMixin.
+The training runs on the run's job handle (:meth:`gui.controllers.finetune.FinetuneController.
 finetune_channels`), so the window's progress bar and Cancel apply; when it ends the trained
 copy is listed (and ticked) as ``<model> (fine-tuned)`` and the next Super-resolve uses it.
 """
@@ -11,14 +11,18 @@ from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
 )
 
+from core.session import Session
+from ..controllers.finetune import FinetuneController
+
 __all__ = ["FinetuneBar"]
 
 
 class FinetuneBar(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: FinetuneController, session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self._running = False
         self.model = QComboBox()
         self.model.setMinimumContentsLength(14)
@@ -48,14 +52,14 @@ class FinetuneBar(QWidget):
         self._chosen: str | None = None
         self.model.activated.connect(lambda _i: setattr(self, "_chosen", self.model.currentData()))
         self.button.clicked.connect(self.start)
-        controller.running.connect(self._on_running)
+        controller.jobs.running.connect(self._on_running)
         self._unsubscribe = self.session.subscribe(self._on_session)
         self.refresh()
 
     def refresh(self) -> None:
         """The trainable models of the catalog (the ticked one first chosen) and the button."""
         c, s = self.controller, self.session
-        keys = c.finetune_candidates()
+        keys = c.candidates()
         ticked = [k for k in s.state.models if k in keys]
         if self._chosen in keys:                  # the user's pick stays
             current = self._chosen
@@ -70,8 +74,8 @@ class FinetuneBar(QWidget):
                 self.model.addItem(s.label(k), k)
             self.model.blockSignals(False)
         self.model.setCurrentIndex(max(0, self.model.findData(current)))
-        on = c.channel_data_mode() and bool(keys)
-        self.setEnabled(c.channel_data_mode())
+        on = c.available() and bool(keys)
+        self.setEnabled(c.available())
         self.button.setEnabled(on and not self._running)
 
     def start(self) -> bool:

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from core.app.normals import normal_keys, options
 from core.data import ImageData
 from core.session import Session
 
@@ -153,8 +154,6 @@ class CompareGrid(QWidget):
         """Panel keys in display order for the current session."""
         s = self.session
         if s.source is not None and s.source.kind == "normals":   # the normal-map methods
-            from core.app.normals import normal_keys, options
-
             models = normal_keys(options(s.state.layout))
         else:
             models = [k for k in s.state.models if k in s.catalog]
@@ -246,9 +245,13 @@ class CompareGrid(QWidget):
             else:
                 img = res.image
                 r0 = res.result
-                panel.set_title(f"{label} {img.width}×{img.height}",
+                prov = res.provenance
+                mark = (f" · resampled from {prov.native_scale}"
+                        if prov is not None and prov.resampled else "")
+                panel.set_title(f"{label} {img.width}×{img.height}{mark}",
                                 f"{label}: {img.width}×{img.height}, ×{r0.scale[1]:.4g}, "
                                 f"{r0.seconds:.2f} s on {r0.device} {r0.precision}"
+                                + (f"\n{prov.note()}" if prov is not None else "")
                                 + ("\n" + "\n".join(r0.notes) if r0.notes else ""))
                 panel.set_image(res.display, readout=lambda c, r, d=img: value_text(d, c, r))
         self.legend.set_range(hi, s.hr)

@@ -3,7 +3,7 @@
 Two linked panels at the output size of the next run: the *flow* (colour wheel: white = no
 offset, hue = direction, saturation = length relative to the largest offset; the wheel
 legend shows the directions) and the *confidence* ``c`` (grey, white = 1) that scales the
-flow in IPF's output. Computed by :meth:`gui.controller.Controller.show_ipf_flow` whenever
+flow in IPF's output. Computed by :meth:`gui.controllers.ipf.IpfController.show_ipf_flow` whenever
 the tab is on screen and the model, input or output size changed; "Show flow" recomputes.
 """
 
@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..widgets.job_widgets import slim_progress, status_label
+from core.models.ipf_flow import flow_to_color
+from core.session import Session
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.ipf import IpfController
 
 __all__ = ["IpfFlowView", "wheel_legend"]
 
@@ -28,8 +31,6 @@ NO_MODEL = ("No IPF model: add an IPF checkpoint (Models, Add…) to see its pix
 
 def wheel_legend(size: int = 40) -> np.ndarray:
     """uint8 ``size x size x 3`` disc of the colour wheel (centre = no offset, rim = largest)."""
-    from core.models.ipf_flow import flow_to_color
-
     t = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
     yy, xx = np.meshgrid(t, t, indexing="ij")
     rgb = flow_to_color(np.stack([yy, xx], -1), max_flow=1.0)
@@ -40,10 +41,11 @@ def wheel_legend(size: int = 40) -> np.ndarray:
 class IpfFlowView(QWidget):
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "IpfController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.model = QComboBox()
         self.model.setMinimumWidth(160)
         self.show_button = QPushButton("Show flow")
@@ -51,6 +53,7 @@ class IpfFlowView(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress = slim_progress()
         self.status = status_label(elastic=False)
+        self.notice = notice_label()
         self.legend = QLabel()
         wheel = wheel_legend()
         self._wheel = QImage(wheel.data, wheel.shape[1], wheel.shape[0], 3 * wheel.shape[1],
@@ -76,6 +79,7 @@ class IpfFlowView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addLayout(row, 1)
         self._shown = None
         self._timer = QTimer(self, singleShot=True, interval=80)
@@ -83,8 +87,8 @@ class IpfFlowView(QWidget):
         self.show_button.clicked.connect(self.request)
         self.cancel_button.clicked.connect(controller.cancel_ipf_flow)
         self.model.activated.connect(lambda _i: self._timer.start())
-        controller.ipf_progress.connect(self._on_progress)
-        controller.ipf_running.connect(self._on_running)
+        controller.jobs.progress.connect(self._on_progress)
+        controller.jobs.running.connect(self._on_running)
         self.session.subscribe(self._on_session)
         self.refresh()
 
@@ -97,7 +101,9 @@ class IpfFlowView(QWidget):
         return key is not None and self.controller.show_ipf_flow(key)
 
     def _auto(self) -> None:
-        if self.isVisible() and not self.controller.ipf_current(self.key()):
+        c, key = self.controller, self.key()
+        if self.isVisible() and not c.ipf_current(key) and not c.unavailable() \
+                and not c.failure_for(key):
             self.request()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -116,6 +122,9 @@ class IpfFlowView(QWidget):
 
     def _on_running(self, on: bool) -> None:
         self.cancel_button.setEnabled(on)
+        if not on:
+            self.refresh()        # never left saying "computing…"
+
 
     # -- display ------------------------------------------------------------------------------
     def _fill_models(self) -> None:
@@ -133,7 +142,16 @@ class IpfFlowView(QWidget):
         c = self.controller
         self._fill_models()
         key = self.key()
-        self.show_button.setEnabled(key is not None and self.session.lr is not None)
+        reason = c.unavailable()
+        show_notice(self.notice, reason)
+        self.show_button.setEnabled(key is not None and self.session.lr is not None
+                                    and not reason)
+        failed = c.failure_for(key)
+        if reason or (failed and not c.jobs.busy):
+            self._shown = None
+            for p in self.panels.values():
+                p.show_message(reason or f"The flow could not be computed: {failed}")
+            return
         if key is None or self.session.lr is None:
             self._shown = None
             for p in self.panels.values():
@@ -143,7 +161,7 @@ class IpfFlowView(QWidget):
         if f is None or f.key != key:
             self._shown = None
             for p in self.panels.values():
-                p.show_message("computing…")
+                p.show_message("computing…" if c.jobs.busy else "Press Show flow")
             return
         if self._shown is f:
             return

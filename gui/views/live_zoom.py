@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.engine.run import MAX_SCALE, output_size
 from core.errors import SRWError
+from ..controllers.zoom import ZoomController
 
 __all__ = ["LiveZoomView"]
 
@@ -28,10 +30,11 @@ COARSE_ABOVE = 40_000
 
 
 class LiveZoomView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "ZoomController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.model = QComboBox()
         self.model.setMinimumWidth(160)
         self.scale = QDoubleSpinBox()
@@ -90,7 +93,7 @@ class LiveZoomView(QWidget):
         before = {self.model.itemData(i) for i in range(self.model.count())}
         self.model.blockSignals(True)
         self.model.clear()
-        keys = self.controller.zoom_models()
+        keys = self.controller.models()
         for k in keys:
             self.model.addItem(self.session.label(k), k)
         added = [k for k in keys if k not in before]
@@ -102,7 +105,7 @@ class LiveZoomView(QWidget):
 
     def reset(self) -> None:
         """New model, scale or image: redraw the backdrop and fit."""
-        self.controller.cancel_zoom()
+        self.controller.cancel()
         self.tile = None
         self.tile_item.clear()
         s, hw = self.session, self.virtual_hw()
@@ -147,7 +150,7 @@ class LiveZoomView(QWidget):
         n = ((window[1] - window[0]) // stride + 1) * ((window[3] - window[2]) // stride + 1)
         coarse = stride * 4 if n > COARSE_ABOVE else None
         self.queried = 0
-        return self.controller.request_zoom(key, self.scale.value(), window, stride, coarse,
+        return self.controller.request(key, self.scale.value(), window, stride, coarse,
                                             self._on_tile, self._on_progress)
 
     def _on_progress(self, p) -> None:

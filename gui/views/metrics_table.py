@@ -14,15 +14,18 @@ import io
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from core.session import Session
 
-from core.app.display import fmt_metric
+from core.app.channels import CHANNEL_COLUMNS, ChannelRow, channel_cells
+from core.app.display import best_rows, fmt_metric
+from core.app.normals import ANGULAR_COLUMNS, AngularRow, angular_cells
+from core.provenance import FIELDS as PROVENANCE_FIELDS
 
 __all__ = ["MetricsTable", "COLUMNS"]
 
@@ -60,6 +63,12 @@ class MetricsTable(QWidget):
         self.shave_label = QLabel("shave")
         self.columns: tuple[str, ...] = COLUMNS
         self.region = QLabel("")
+        self.rank_resampled = QCheckBox("rank resampled")
+        self.rank_resampled.setToolTip(
+            "The best value of each column is shown in bold. Results resized after the model "
+            "(a fixed-scale model at another scale) are not its own output at this scale: "
+            "tick to let them count as best anyway")
+        self.rank_resampled.toggled.connect(lambda _on: self.refresh())
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
@@ -68,6 +77,7 @@ class MetricsTable(QWidget):
         bar.addWidget(self.shave_label)
         bar.addWidget(self.shave)
         bar.addWidget(self.region, 1)
+        bar.addWidget(self.rank_resampled)
         bar.addWidget(self.copy_button)
         bar.addWidget(self.export_button)
         lay = QVBoxLayout(self)
@@ -106,9 +116,6 @@ class MetricsTable(QWidget):
 
     def _layout_for(self, rows: list):
         """Columns and the row formatter for the kind of rows (or of data) shown."""
-        from core.app.channels import CHANNEL_COLUMNS, ChannelRow, channel_cells
-        from core.app.normals import ANGULAR_COLUMNS, AngularRow, angular_cells
-
         src = self.session.source
         kind = src.kind if src is not None else None
         if (rows and isinstance(rows[0], AngularRow)) or (not rows and kind == "normals"):
@@ -155,6 +162,8 @@ class MetricsTable(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        if what == "images" and rows:
+            self._mark_best(rows)
         if not rows:
             hint = ("attach an HR reference or choose degrade to measure" if s.hr is None
                     else "run a model to measure it")
@@ -166,6 +175,24 @@ class MetricsTable(QWidget):
         self.copy_button.setEnabled(bool(rows))
         self.export_button.setEnabled(bool(rows))
 
+    def _mark_best(self, rows: list) -> None:
+        """Bold the best PSNR/SSIM of each column; resampled rows only when ticked."""
+        excluded = None if self.rank_resampled.isChecked() else [m.resampled for m in rows]
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for c, field in ((1, "roi_psnr"), (2, "roi_ssim"), (3, "psnr"), (4, "ssim")):
+            for r in best_rows([getattr(m, field) for m in rows], excluded):
+                item = self.table.item(r, c)
+                item.setFont(bold)
+                item.setToolTip("best of the column" + (
+                    "" if excluded is None else " (resampled results left out)"))
+
+    def best(self, column: str) -> list[str]:
+        """The models whose cell in ``column`` is marked best (bold)."""
+        c = self.columns.index(column)
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())
+                if self.table.item(r, c) is not None and self.table.item(r, c).font().bold()]
+
     def csv_text(self, delimiter: str = ",") -> str:
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
@@ -173,8 +200,17 @@ class MetricsTable(QWidget):
         roi = s.roi_region()
         w.writerow(["# roi", f"{roi.x},{roi.y},{roi.w},{roi.h}" if roi else "",
                     "channel", "Y" if s.state.y_channel else "RGB", "shave", s.shave()])
-        w.writerow(self.columns)
-        w.writerows(self.rows() if s.metrics else [])
+        if not s.metrics:
+            w.writerow(self.columns)
+            return buf.getvalue()
+        # how each row was made (model, weights, native scale, resampling, ...) after the
+        # table's own columns, when the rows carry it
+        provs = [getattr(m, "provenance", None) for m in s.metrics]
+        extra = list(PROVENANCE_FIELDS) if any(provs) else []
+        w.writerow(list(self.columns) + extra)
+        for row, prov in zip(self.rows(), provs):
+            w.writerow(row + ([prov.row()[f] for f in extra] if prov and extra else
+                              [""] * len(extra)))
         return buf.getvalue()
 
     def copy(self) -> None:

@@ -3,8 +3,8 @@
 The split is :func:`core.normals.split` at the sigma of the Normal map box (the spin box here
 is the same option): *shape* = renormalised low-pass, *detail* = the normal relative to the
 shape normal (flat = (0, 0, 1), light blue). All three are shown encoded as ``(n + 1) / 2``,
-with one zoom/pan. The split runs on the controller's ``parts`` channel (progress, stale
-results dropped) whenever the tab is on screen and the map or sigma changed. "Save parts…"
+with one zoom/pan. The split runs on the normals controller's ``parts_jobs`` handle (progress,
+stale results dropped) whenever the tab is on screen and the map or sigma changed. "Save parts…"
 writes ``STEM_shape.png`` and ``STEM_detail.png`` in 8 or 16 bit into a folder.
 """
 
@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.session import Session
 from core.app.normals import PART_NAMES
 from ..widgets.job_widgets import slim_progress, status_label
 from .compare_grid import ViewLinker
 from .image_panel import ImagePanel
+from ..controllers.normals import NormalsController
 
 __all__ = ["NormalPartsView"]
 
@@ -31,10 +33,11 @@ class NormalPartsView(QWidget):
     save_requested = Signal(int)       # bits (8 or 16)
     hovered = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "NormalsController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.sigma = QDoubleSpinBox()
         self.sigma.setRange(0.3, 64.0)
         self.sigma.setDecimals(1)
@@ -73,19 +76,19 @@ class NormalPartsView(QWidget):
         self._timer.timeout.connect(self._compute)
         self.sigma.valueChanged.connect(self._sigma_chosen)
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.bits.currentData()))
-        controller.parts_progress.connect(self._on_progress)
+        controller.parts_jobs.progress.connect(self._on_progress)
         self.session.subscribe(self._on_session)
         self.refresh()
 
     # -- requests -----------------------------------------------------------------------------
     def _sigma_chosen(self, value: float) -> None:
         if not self._guard:
-            self.controller.set_normals_options(sigma=float(value))
+            self.controller.set_options(sigma=float(value))
 
     def _compute(self) -> None:
         c = self.controller
-        if self.isVisible() and c.normals_mode() and not c.parts_current():
-            c.compute_normal_parts()
+        if self.isVisible() and c.mode() and not c.parts_current():
+            c.compute_parts()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)
@@ -104,20 +107,19 @@ class NormalPartsView(QWidget):
     # -- display ------------------------------------------------------------------------------
     def refresh(self) -> None:
         c = self.controller
-        on = c.normals_mode()
+        on = c.mode()
         self.save_button.setEnabled(on)
         self._guard = True
-        self.sigma.setValue(float(c.normals_options()["sigma"]))
+        self.sigma.setValue(float(c.options()["sigma"]))
         self._guard = False
         parts = c.normal_parts
         if not on:
             self._shown = None
             for p in self.panels.values():
                 p.set_title(p.key.capitalize())
-                p.show_message("Open a normal map (Input kind: normal map) to see its shape "
-                               "and detail parts")
+                p.show_message(c.unavailable() or "")
             return
-        if parts is None or parts.source is not c.decoded_normals():
+        if parts is None or parts.source is not c.decoded():
             self._shown = None
             for p in self.panels.values():
                 p.show_message("splitting…")

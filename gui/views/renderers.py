@@ -41,7 +41,7 @@ class RendererUnavailable(RuntimeError):
 
 def open3d_status() -> tuple[bool, str]:
     """``(True, "")`` when Open3D imports, else ``(False, why)``."""
-    try:
+    try:   # imported late: 1.2 s here, and optional (a software renderer stands in)
         import open3d  # noqa: F401
     except Exception as exc:  # ImportError, or a missing system library (OSError)
         return False, f"Open3D is not available ({type(exc).__name__}: {exc})"
@@ -69,7 +69,7 @@ class Open3DRenderer:
         ok, why = open3d_status()
         if not ok:
             raise RendererUnavailable(why)
-        import open3d as o3d
+        import open3d as o3d   # late and optional: see open3d_status
 
         o3d.utility.set_verbosity_level(o3d.utility.VerbosityLevel.Error)
         vis = o3d.visualization.Visualizer()
@@ -95,7 +95,7 @@ class Open3DRenderer:
 
     # -- content ------------------------------------------------------------------------------
     def set_mesh(self, mesh: Mesh | None, colors: np.ndarray | None = None) -> None:
-        import open3d as o3d
+        import open3d as o3d   # late and optional: see open3d_status
 
         vis = self._window()
         vis.clear_geometries()
@@ -119,7 +119,7 @@ class Open3DRenderer:
         ctr.set_zoom(DEFAULT_ZOOM * max(1.0, h / w))   # Open3D fits the height: keep the width
 
     def set_colors(self, colors: np.ndarray | None) -> None:
-        import open3d as o3d
+        import open3d as o3d   # late and optional: see open3d_status
 
         if self._geom is None or colors is None:
             return

@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
 from core.app.analysis import STUDIES, STUDY_AXES, study_table, study_tiles
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..controllers.study import StudyController
 
 __all__ = ["StudiesView", "COLOURS", "TILE"]
 
@@ -57,10 +59,11 @@ class StudiesView(QWidget):
     backgrounds_requested = Signal(bool)  # swap: the window asks for files (False) / a folder
     background_requested = Signal()       # size: the window asks for one image file
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "StudyController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.backgrounds: list[str] = []
         self.background = ""
         self.study = QComboBox()
@@ -155,7 +158,9 @@ class StudiesView(QWidget):
         body.setSizes([330, 310])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
+        lay.addWidget(self.notice)
         lay.addWidget(self.status)
         lay.addWidget(body, 1)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -171,9 +176,10 @@ class StudiesView(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(controller.cancel_study)
         self.export_button.clicked.connect(self.export_requested)
-        controller.study_running.connect(self.set_running)
-        controller.study_progress.connect(self.set_progress)
+        controller.jobs.running.connect(self.set_running)
+        controller.jobs.progress.connect(self.set_progress)
         self._unsubscribe = self.session.subscribe(self._on_session)
+        self.refresh_notice()
         self.add_backgrounds([])
         self.set_background("")
         self._show_options(0)
@@ -346,7 +352,15 @@ class StudiesView(QWidget):
         self.tiles.append(img)
         return cell
 
+    def refresh_notice(self) -> None:
+        """Say in place when the input is of a kind the studies cannot use."""
+        reason = self.controller.unavailable()
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
+
     def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "all"):
+            self.refresh_notice()
         if topic in ("study", "inputs", "all") and self.session.study is not self._shown:
             self.refresh()
 

@@ -8,9 +8,9 @@ take the moved view's camera. Colour by height, by angular error against the gro
 grey or normal-map colours; lighting on/off; reset view; save the render; export a mesh.
 
 The pane only displays: building the surfaces is the controller's job on the worker pool
-(:meth:`gui.controller.Controller.build_surfaces`, progress and Cancel here). Where Open3D cannot
-be imported or cannot open a window the pane falls back to the software renderer of
-:func:`core.surface.render_mesh` and says so.
+(:meth:`gui.controllers.surface.SurfaceController.build_surfaces`, progress and Cancel here).
+Where Open3D cannot be imported or cannot open a window the pane falls back to the software
+renderer of :func:`core.surface.render_mesh` and says so.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QToolButton, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.surface import METHODS
 
 from core.app.surface import COLOR_MODES, ERROR_MAX_DEG, VIEW_ORDER, error_rgb
 from ..widgets.job_widgets import slim_progress, status_label
 from .renderers import Open3DRenderer, RendererUnavailable, SoftwareRenderer
 from .surface_canvas import SurfaceCanvas, SurfacePanel
+from ..controllers.surface import SurfaceController
 
 __all__ = ["Surface3DView", "SurfaceCanvas", "FOLLOW_DELAY_MS"]
 
@@ -54,10 +56,11 @@ class Surface3DView(QWidget):
     export_requested = Signal(str)        # view name
     save_render_requested = Signal()
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: "SurfaceController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.backend = "open3d"
         self.backend_note = ""
         self.panels: dict[str, SurfacePanel] = {}
@@ -69,9 +72,9 @@ class Surface3DView(QWidget):
         self._auto_timer = QTimer(self, singleShot=True, interval=250)
         self._auto_timer.timeout.connect(self._auto_build)
         c = controller
-        c.surface_progress.connect(self._on_progress)
-        c.surface_running.connect(self._on_running)
-        c.running.connect(lambda on: None if on else self._auto_timer.start())
+        c.jobs.progress.connect(self._on_progress)
+        c.jobs.running.connect(self._on_running)
+        c.run_jobs.running.connect(lambda on: None if on else self._auto_timer.start())
         self._unsubscribe = self.session.subscribe(self._on_session)
         self.refresh_options()
         self.refresh()
@@ -258,16 +261,16 @@ class Surface3DView(QWidget):
 
     def _hint(self) -> str:
         c = self.controller
-        if not c.normals_mode():
-            return ("Open a normal map (Input kind: normal map) to see its surface in 3D")
-        if c.is_busy("surface"):
+        if not c.available():
+            return c.unavailable() or ""
+        if c.jobs.busy:
             return "building the surfaces…"
         return "Press Build 3D to integrate the normal maps and show them side by side"
 
     def _refresh_note(self) -> None:
         notes = [self.backend_note] if self.backend_note else []
         c = self.controller
-        if c.surfaces and not c.is_busy("surface") and not c.surfaces_current():
+        if c.surfaces and not c.jobs.busy and not c.surfaces_current():
             notes.append("The normal maps or options changed since these surfaces were built: "
                          "press Build 3D to update them.")
         missing = [n for n, v in c.surfaces.items() if "error" not in v.colors]
@@ -324,8 +327,8 @@ class Surface3DView(QWidget):
         """Build when the pane is on screen, a normal map is open, nothing runs, and the
         surfaces shown are not of the maps on screen."""
         c = self.controller
-        if (self.isVisible() and c.normals_mode() and not c.is_busy("run")
-                and not c.is_busy("surface") and not c.surfaces_current()):
+        if (self.isVisible() and c.available() and not c.run_jobs.busy
+                and not c.jobs.busy and not c.surfaces_current()):
             c.build_surfaces()
 
     def showEvent(self, event) -> None:  # noqa: N802

@@ -13,38 +13,39 @@ results (Compare, Swipe, metrics, Save result) as "ZSSR" or "MZSR(n)" (n adaptat
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from core.session import Session
 from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..controllers.zeroshot import ZeroShotController
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..main_window import MainWindow
-
-__all__ = ["ZeroShotView", "install_zeroshot"]
+__all__ = ["ZeroShotView"]
 
 
 class ZeroShotView(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None):
+    scale_chosen = Signal(float)     # the scale box is the window's scale: the window sets it
+    def __init__(self, controller: "ZeroShotController", session: Session,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.scale = QDoubleSpinBox()
         self.scale.setRange(1.1, 16.0)
         self.scale.setDecimals(2)
         self.scale.setSingleStep(0.5)
         self.scale.setPrefix("×")
-        self.scale.setValue(max(1.1, float(self.session.state.scale)))
-        self.scale.setToolTip("Scale (follows the window's scale; a kernel needs a whole "
-                              "number; MZSR: the weights' scale)")
+        self.scale.setValue(max(1.1, controller.scale()))
+        self.scale.setKeyboardTracking(False)
+        self.scale.setToolTip("The window's scale (HR / LR with a reference); changing it here "
+                              "changes it there. A kernel needs a whole number; MZSR: the "
+                              "weights' scale")
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
         self.method.setToolTip("ZSSR: a small CNN trained on the image alone (thousands of "
@@ -101,28 +102,45 @@ class ZeroShotView(QWidget):
                                     symbol="o", symbolSize=4, symbolBrush=(76, 158, 255))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
+        self.notice = notice_label()
         lay.addLayout(bar)
         lay.addWidget(self.mzsr_row)
+        lay.addWidget(self.notice)
         lay.addWidget(self.status)
         lay.addWidget(self.plot, 1)
+        self.curve_method = ""               # the method the plot is for
+        self.run_method = ""                 # the method of the last run started here
         self.xs: list[int] = []
         self.losses: list[float] = []
         self.lrs: list[float] = []
         self.drops: list[pg.InfiniteLine] = []
 
         self.run_button.clicked.connect(self.run)
+        self.scale.valueChanged.connect(self.scale_chosen)
+        self.kernel.currentTextChanged.connect(lambda _t: self.refresh_notice())
         self.method.currentTextChanged.connect(self._on_method)
         self.weights_button.clicked.connect(self.pick_weights)
         self.cancel_button.clicked.connect(controller.cancel_zssr)
-        controller.zssr_running.connect(self.set_running)
-        controller.zssr_progress.connect(self.set_progress)
-        controller.zssr_step.connect(self.add_step)
+        controller.jobs.running.connect(self.set_running)
+        controller.jobs.progress.connect(self.set_progress)
+        controller.step.connect(self.add_step)
         self._unsubscribe = self.session.subscribe(self._on_session)
         self._on_method(self.method.currentText())
 
     def _on_session(self, topic: str) -> None:
-        if topic in ("params", "all"):
-            self.scale.setValue(max(1.1, float(self.session.state.scale)))
+        if topic in ("params", "inputs", "all"):
+            self.scale.blockSignals(True)     # the window's scale shown, not written back
+            self.scale.setValue(max(1.1, self.controller.scale()))
+            self.scale.blockSignals(False)
+            self.refresh_notice()
+
+    def refresh_notice(self) -> None:
+        """Say in place when the chosen method cannot run on the input (its kind, or MZSR
+        weights of another scale than the window's)."""
+        reason = self.controller.unavailable(self.method.currentText(),
+                                             self.kernel.currentText(), self.weights)
+        show_notice(self.notice, reason)
+        self.run_button.setEnabled(not reason)
 
     # -- method and weights -------------------------------------------------------------------
     def set_method(self, name: str) -> None:
@@ -134,6 +152,10 @@ class ZeroShotView(QWidget):
         self.iters.setEnabled(not mzsr)
         self.mzsr_row.setEnabled(mzsr)
         self.run_button.setText(f"Run {name}")
+        if self.curve_method != name:     # the curve belongs to its run: another method's goes
+            self.clear_curve()
+            self.curve_method = name
+        self.refresh_notice()
         self.plot.setTitle("MZSR: L1 on (son -> LR) at each adaptation step" if mzsr else None,
                            color="#8a96a3", size="9pt")
         self.plot.setLabel("bottom", "adaptation step" if mzsr else "iteration")
@@ -156,6 +178,7 @@ class ZeroShotView(QWidget):
             return False
         self.weights = Path(path) if path is not None else None
         self.refresh_weights()
+        self.refresh_notice()
         return True
 
     def pick_weights(self) -> None:
@@ -167,15 +190,17 @@ class ZeroShotView(QWidget):
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> bool:
-        if self.method.currentText() == "MZSR":
+        method, scale = self.method.currentText(), self.controller.scale()
+        if method == "MZSR":
             self.refresh_weights()
-            started = self.controller.run_mzsr(self.scale.value(), self.steps.value(),
+            started = self.controller.run_mzsr(scale, self.steps.value(),
                                                self.kernel.currentText(), self.weights)
         else:
-            started = self.controller.run_zssr(self.scale.value(), self.iters.value(),
+            started = self.controller.run_zssr(scale, self.iters.value(),
                                                self.kernel.currentText())
         if started:
             self.clear_curve()
+            self.run_method = method
         return started
 
     def set_running(self, running: bool) -> None:
@@ -200,6 +225,8 @@ class ZeroShotView(QWidget):
         point = curve_point(p)
         if point is None:
             return
+        if self.run_method and self.run_method != self.curve_method:
+            return                        # a run of the other method: not this plot's
         it, loss, lr = point
         if self.lrs and lr != self.lrs[-1]:
             line = pg.InfiniteLine(it, angle=90, pen=pg.mkPen((255, 140, 50), width=1,
@@ -213,15 +240,3 @@ class ZeroShotView(QWidget):
         self.lrs.append(lr)
         self.curve.setData(self.xs, self.losses)
 
-
-def install_zeroshot(w: "MainWindow") -> None:
-    """Add the Zero-shot tab and its View-menu entry (Ctrl+8) to ``w``."""
-    w.zeroshot = ZeroShotView(w.controller)
-    w.tabs.addTab(w.zeroshot, "Zero-shot")
-    menus = {a.text().replace("&", ""): a.menu() for a in w.menuBar().actions()}
-    view = menus.get("View")
-    if view is not None:
-        a = QAction("&Zero-shot (ZSSR / MZSR)", w)
-        a.setShortcut(QKeySequence("Ctrl+8"))
-        a.triggered.connect(lambda: w.tabs.setCurrentWidget(w.zeroshot))
-        view.addAction(a)

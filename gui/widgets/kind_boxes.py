@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.app.normals import METHOD_KEYS
+from core.session import Session
+from ..controllers.channels import ChannelsController
+from ..controllers.normals import NormalsController
 
 __all__ = ["NormalsBox", "ChannelBox"]
 
@@ -30,10 +33,11 @@ class NormalsBox(QGroupBox):
     options_chosen = Signal(dict)      # changed options (keys of core.app.normals.DEFAULTS)
     mask_requested = Signal()
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: NormalsController, session: Session,
+                 parent: QWidget | None = None):
         super().__init__("Normal map", parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.y_up = QComboBox()
         self.y_up.addItem("OpenGL / DiLiGenT (green = up)", True)
         self.y_up.addItem("DirectX (green = down)", False)
@@ -57,6 +61,9 @@ class NormalsBox(QGroupBox):
                                                                       "detail")):
             combo.setToolTip(f"Model that super-resolves the {what} part")
         self.methods = {m: QCheckBox(key) for m, key in METHOD_KEYS.items()}
+        self.plan = QLabel("")
+        self.plan.setWordWrap(True)
+        self.plan.setStyleSheet("color: #8a96a3;")
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(_WARN)
@@ -75,6 +82,7 @@ class NormalsBox(QGroupBox):
         form.addRow("Shape", self.shape_model)
         form.addRow("Detail", self.detail_model)
         form.addRow(method_row)
+        form.addRow(self.plan)
         form.addRow(self.warnings)
         self._guard = False
         self.y_up.activated.connect(lambda _i: self._emit(y_up=self.y_up.currentData()))
@@ -97,23 +105,22 @@ class NormalsBox(QGroupBox):
             self.options_chosen.emit(changes)
 
     def _fill_models(self, combo: QComboBox, value) -> None:
-        from core.models import default_model_name
-
         s = self.session
         keys = [None] + list(s.catalog)
         if [combo.itemData(i) for i in range(combo.count())] != keys:
             combo.clear()
-            combo.addItem(f"default ({default_model_name()})", None)
+            combo.addItem("", None)
             for key in s.catalog:
                 combo.addItem(s.label(key), key)
+        combo.setItemText(0, f"ticked model ({s.label(self.controller.ticked_model())})")
         combo.setCurrentIndex(max(0, combo.findData(value)))
 
     def refresh(self) -> None:
         c = self.controller
-        self.setVisible(c.normals_mode())
-        if not c.normals_mode():
+        self.setVisible(c.mode())
+        if not c.mode():
             return
-        o = c.normals_options()
+        o = c.options()
         self._guard = True
         self.y_up.setCurrentIndex(0 if o["y_up"] else 1)
         self.space.setCurrentIndex(max(0, self.space.findData(o["space"])))
@@ -127,7 +134,11 @@ class NormalsBox(QGroupBox):
         for m, box in self.methods.items():
             box.setChecked(m in o["methods"])
         self._guard = False
-        warns = c.normal_source_warnings()
+        shape, detail = c.run_models()
+        label = self.session.label
+        self.plan.setText(f"Runs the shape with {label(shape)} and the detail with "
+                          f"{label(detail)} (split); naive: {label(shape)}")
+        warns = c.source_warnings()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warns))
         self.warnings.setVisible(bool(warns))
 
@@ -140,10 +151,11 @@ class ChannelBox(QGroupBox):
     reopen_requested = Signal()
     rgb_mode_chosen = Signal(str)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller: ChannelsController, session: Session,
+                 parent: QWidget | None = None):
         super().__init__("Channel data", parent)
         self.controller = controller
-        self.session = controller.session
+        self.session = session
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.reopen = QPushButton("Variable, axes, normalisation…")
@@ -169,14 +181,14 @@ class ChannelBox(QGroupBox):
 
     def refresh(self) -> None:
         c = self.controller
-        on = c.channel_data_mode()
+        on = c.data_mode()
         self.setVisible(on)
         if not on:
             return
-        self.info.setText(c.channel_description())
+        self.info.setText(c.description())
         self.rgb_mode.setCurrentIndex(max(0, self.rgb_mode.findData(c.rgb_mode())))
-        c.refresh_channel_plans()     # on the pool, once per models / channels / mode
-        plans = c.channel_plans
+        c.refresh_plans()     # on the pool, once per models / channels / mode
+        plans = c.plans
         self.plan.setText("\n".join(f"{self.session.label(k)}: {note}" for k, note in
                                     plans.items() if k in self.session.state.models))
 

@@ -93,9 +93,9 @@ def window(qtbot):
     w.show()
     qtbot.waitExposed(w)
     yield w
-    w.controller.shutdown()
+    w.controllers.shutdown()
     w.close()
-    gc.collect()  # the app collects from a UI-thread timer (gui.app); collect here, at a safe point
+    gc.collect()  # the app collects from a UI-thread timer (gui.startup); here, at a safe point
 
 
 @pytest.fixture(scope="session")

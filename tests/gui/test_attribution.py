@@ -27,12 +27,12 @@ def _click(qtbot, panel, x: float, y: float) -> None:
 
 
 def test_lam_of_two_models_side_by_side(qtbot, window, dialogs, edsr_ckpt, small_png, tmp_path):
-    c, s, view = window.controller, window.session, window.lam_view
+    c, s, view = window.controllers, window.session, window.lam_view
     key = _two_models(qtbot, window, edsr_ckpt, small_png)
     # the window: typed in (SR pixels)
     view.boxes["x"].setValue(40)
     view.boxes["y"].setValue(28)
-    assert c.lam_window() == Region(40, 28, 16, 16)
+    assert c.lam.lam_window() == Region(40, 28, 16, 16)
     view.run_button.click()
     assert view.cancel_button.isEnabled()
     wait_idle(qtbot, c)
@@ -57,10 +57,10 @@ def test_lam_of_two_models_side_by_side(qtbot, window, dialogs, edsr_ckpt, small
                                       f"Gini {direct.gini:.4f}")
     assert "interpolation baseline" in view.columns["bicubic"].notes.text()
     # opacity: the pixels change, nothing is recomputed
-    gen, col = c.generation("lam"), view.columns[key]
+    gen, col = c.lam.jobs.generation, view.columns[key]
     before = col.overlay.array.copy()
     view.alpha.setValue(80)
-    assert view.alpha_label.text() == "80%" and c.generation("lam") == gen and not c._workers
+    assert view.alpha_label.text() == "80%" and c.lam.jobs.generation == gen and c.idle()
     res = s.lam[key].result
     assert not np.array_equal(before, col.overlay.array)
     np.testing.assert_array_equal(col.overlay.array, lam_overlay(res.map, lr, out, 0.8))
@@ -75,46 +75,46 @@ def test_lam_of_two_models_side_by_side(qtbot, window, dialogs, edsr_ckpt, small
                                   lam_overlay(res.map, lr, out, 0.8, res.window))
     np.testing.assert_array_equal(np.load(tmp_path / "edsr_lam.npy"), res.map)
     # moving the window shows where the next run looks (dashed), the maps stay
-    c.set_lam_window(x=10)
+    c.lam.set_lam_window(x=10)
     assert col.next_items[0].isVisible() and col.next_items[0].rect() == QRectF(10, 28, 16, 16)
     assert set(s.lam) == {"bicubic", key}
     # new inputs: the maps of the old LR are gone; another output size (95x95): the window
     # is back to the default
-    c.set_scale(5.0)
+    c.run.set_scale(5.0)
     wait_idle(qtbot, c)
     assert s.lam == {} and list(view.columns) == [PICK] and s.output_hw() == (95, 95)
-    assert c.lam_window() == Region(40, 40, 16, 16)
+    assert c.lam.lam_window() == Region(40, 40, 16, 16)
 
 
 def test_window_default_and_click_to_place(qtbot, window, edsr_ckpt, small_png):
-    c, view = window.controller, window.lam_view
+    c, view = window.controllers, window.lam_view
     _two_models(qtbot, window, edsr_ckpt, small_png)
-    assert c.lam_window() == Region(40, 40, 16, 16)           # the image's centre
-    c.set_roi((10, 20, 40, 30))
-    assert c.lam_window() == Region(22, 27, 16, 16)           # the region's centre
+    assert c.lam.lam_window() == Region(40, 40, 16, 16)           # the image's centre
+    c.metrics.set_roi((10, 20, 40, 30))
+    assert c.lam.lam_window() == Region(22, 27, 16, 16)           # the region's centre
     assert (view.boxes["x"].value(), view.boxes["y"].value()) == (22, 27)
     panel = view.columns[PICK].sr
     assert panel.array is not None and panel.array.shape[:2] == (96, 96)
     _click(qtbot, panel, 70.5, 20.5)
-    win = c.lam_window()
+    win = c.lam.lam_window()
     assert abs(win.x + 8 - 70.5) <= 1 and abs(win.y + 8 - 20.5) <= 1, win
     assert (view.boxes["x"].value(), view.boxes["y"].value()) == (win.x, win.y)
     _click(qtbot, panel, 95, 95)                             # clamped into the image
-    assert c.lam_window() == Region(80, 80, 16, 16)
+    assert c.lam.lam_window() == Region(80, 80, 16, 16)
     view.centre_button.click()
-    assert c.lam_window() == Region(22, 27, 16, 16)
+    assert c.lam.lam_window() == Region(22, 27, 16, 16)
 
 
 def test_cancel_mid_run_leaves_no_result(qtbot, window, dialogs):
-    c, s, view = window.controller, window.session, window.lam_view
-    assert c.open_sample("astronaut")
-    c.set_reference("degrade")
-    c.set_scale(4.0)
+    c, s, view = window.controllers, window.session, window.lam_view
+    assert c.inputs.open_sample("astronaut")
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(4.0)
     window.model_list.set_checked(["nearest"])     # 128x128 LR: about a second of LAM
     wait_idle(qtbot, c)
     seen: list[float] = []
-    c.lam_progress.connect(lambda f, m: seen.append(f))
-    assert c.run_lam()
+    c.lam.jobs.progress.connect(lambda f, m: seen.append(f))
+    assert c.lam.run_lam()
     qtbot.waitUntil(lambda: any(0 < f < 1 for f in seen), timeout=10000)
     view.cancel_button.click()
     assert not view.cancel_button.isEnabled() and view.status.text() == "cancelled"
@@ -125,10 +125,10 @@ def test_cancel_mid_run_leaves_no_result(qtbot, window, dialogs):
 
 
 def test_lam_needs_an_image_and_a_model(qtbot, window, dialogs):
-    c = window.controller
-    assert not c.run_lam()
+    c = window.controllers
+    assert not c.lam.run_lam()
     assert "open an image" in window.errors[-1]
-    assert c.open_sample("astronaut")
+    assert c.inputs.open_sample("astronaut")
     window.model_list.set_checked([])
     wait_idle(qtbot, c)
-    assert not c.run_lam() and "tick at least one model" in window.errors[-1]
+    assert not c.lam.run_lam() and "tick at least one model" in window.errors[-1]

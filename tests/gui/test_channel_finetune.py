@@ -44,11 +44,11 @@ def tiny_fsrcnn(tmp_path_factory):
 
 
 def _open(qtbot, window, stack_npz, tiny_fsrcnn) -> str:
-    c = window.controller
-    assert c.open_input(stack_npz)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
-    key = c.add_checkpoint(tiny_fsrcnn)
+    c = window.controllers
+    assert c.inputs.open_input(stack_npz)
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
+    key = c.models.add_checkpoint(tiny_fsrcnn)
     window.model_list.set_checked(["bicubic", key])
     window.tabs.setCurrentWidget(window.channel_browser)
     wait_idle(qtbot, c)
@@ -59,7 +59,7 @@ def test_finetune_lists_and_uses_the_tuned_model(qtbot, window, stack_npz, tiny_
                                                  accept_picker):
     from core.models import load_model
 
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     key = _open(qtbot, window, stack_npz, tiny_fsrcnn)
     bar = window.channel_browser.finetune
     assert bar.isEnabled() and bar.button.isEnabled()
@@ -69,7 +69,7 @@ def test_finetune_lists_and_uses_the_tuned_model(qtbot, window, stack_npz, tiny_
     bar.steps.setValue(3)
     bar.learning_rate.setValue(0.01)
     progress: list[float] = []
-    c.progress.connect(lambda f, _t: progress.append(f))
+    c.run.jobs.progress.connect(lambda f, _t: progress.append(f))
     bar.button.click()
     assert not bar.button.isEnabled()                          # one job at a time
     assert window.run_box.cancel_button.isEnabled()
@@ -88,7 +88,7 @@ def test_finetune_lists_and_uses_the_tuned_model(qtbot, window, stack_npz, tiny_
     assert new in s.state.models and key in s.state.models     # ticked beside the original
     assert s.label(new) in [bar.model.itemText(i) for i in range(bar.model.count())]
     assert "fine-tuned" in bar.result.text() and "L1" in bar.result.text()
-    done = c.finetuned[new]
+    done = c.finetune.finetuned[new]
     assert done.steps == 3 and len(done.losses) == 3
 
     before, after = load_model(key).module, load_model(new).module
@@ -97,7 +97,7 @@ def test_finetune_lists_and_uses_the_tuned_model(qtbot, window, stack_npz, tiny_
                                                         after.state_dict().values())]
     assert max(diffs) > 1e-4                                   # the weights changed
 
-    c.run()                                                    # the next SR uses it
+    c.run.run()                                                    # the next SR uses it
     wait_idle(qtbot, c)
     assert set(s.results) == {"bicubic", key, new}
     a, b = s.results[key].image.pixels, s.results[new].image.pixels
@@ -105,7 +105,7 @@ def test_finetune_lists_and_uses_the_tuned_model(qtbot, window, stack_npz, tiny_
 
 
 def test_finetune_cancel(qtbot, window, stack_npz, tiny_fsrcnn, accept_picker):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     _open(qtbot, window, stack_npz, tiny_fsrcnn)
     bar = window.channel_browser.finetune
     bar.steps.setValue(100000)
@@ -119,10 +119,10 @@ def test_finetune_cancel(qtbot, window, stack_npz, tiny_fsrcnn, accept_picker):
 
 def test_finetune_needs_channel_data_and_a_trained_model(qtbot, window, stack_npz, tiny_fsrcnn,
                                                          accept_picker):
-    c = window.controller
+    c = window.controllers
     errors: list[str] = []
-    c.error.connect(errors.append)
-    assert not c.finetune_channels("bicubic", 3)               # nothing open yet
+    c.notices.error.connect(errors.append)
+    assert not c.finetune.finetune_channels("bicubic", 3)               # nothing open yet
     _open(qtbot, window, stack_npz, tiny_fsrcnn)
-    assert not c.finetune_channels("bicubic", 3)               # interpolation cannot learn
+    assert not c.finetune.finetune_channels("bicubic", 3)               # interpolation cannot learn
     assert len(errors) == 2 and "trained model" in errors[-1]

@@ -49,9 +49,9 @@ def test_picker_browser_and_range_table(qtbot, window, stack_npz, picker):
     from core.app.channels import stats_cells
 
     path, h = stack_npz
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     picker["var"] = "H"
-    assert c.open_input(path)
+    assert c.inputs.open_input(path)
     assert picker["seen"] == [["H", "note", "small"]]
     assert s.source.kind == "channels" and s.source.shape == (20, 24, 5)
     assert s.source.meta["var"] == "H" and s.state.layout["channel_open"]["var"] == "H"
@@ -85,19 +85,19 @@ def test_sr_of_every_channel_scores_and_save(qtbot, window, stack_npz, picker, t
     from core.channels import channel_scores
 
     path, h = stack_npz
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     picker["var"] = "H"
-    assert c.open_input(path)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
-    key = c.add_checkpoint(edsr_ckpt)                       # an RGB model: 3 input channels
+    assert c.inputs.open_input(path)
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
+    key = c.models.add_checkpoint(edsr_ckpt)                       # an RGB model: 3 input channels
     window.model_list.set_checked(["bicubic", key])
-    c.set_rgb_mode("groups")
-    qtbot.waitUntil(lambda: key in c.channel_plans, timeout=10000)
-    assert "groups of 3" in c.channel_plans[key]
+    c.channels.set_rgb_mode("groups")
+    qtbot.waitUntil(lambda: key in c.channels.plans, timeout=10000)
+    assert "groups of 3" in c.channels.plans[key]
     assert "groups of 3" in window.channel_box.plan.text()
     wait_idle(qtbot, c)
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert set(s.results) == {"bicubic", key}, window.errors
     assert s.lr.shape == (10, 12, 5)
@@ -113,7 +113,7 @@ def test_sr_of_every_channel_scores_and_save(qtbot, window, stack_npz, picker, t
     qtbot.waitUntil(lambda: len(window.channel_browser.nmse.listDataItems()) == 2, timeout=5000)
 
     out = tmp_path / "stack_x2.npz"                          # the input's format and names
-    assert c.save_result("bicubic", out)
+    assert c.inputs.save_result("bicubic", out)
     with np.load(out) as z:
         assert set(z.files) == {"H", "note", "small"}
         assert z["H"].shape == (20, 24, 5) and z["H"].dtype == np.float32
@@ -122,19 +122,19 @@ def test_sr_of_every_channel_scores_and_save(qtbot, window, stack_npz, picker, t
 def test_attached_ground_truth_and_complex_views(qtbot, window, tmp_path, picker):
     from core.channels import multipath_channel
 
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     hr = multipath_channel(32, 24, 3, seed=2).h
     lr = hr[::2, ::2]
     np.savez(tmp_path / "lr.npz", csi=lr)
     np.savez(tmp_path / "gt.npz", csi=hr)
     picker["complex"] = "mag_phase"
-    assert c.open_input(tmp_path / "lr.npz")
+    assert c.inputs.open_input(tmp_path / "lr.npz")
     assert s.source.channels == 6                            # magnitude and phase of 3
-    assert c.attach_hr(tmp_path / "gt.npz")                  # read the same way, no question
+    assert c.inputs.attach_hr(tmp_path / "gt.npz")                  # read the same way, no question
     window.model_list.set_checked(["bicubic"])
     wait_idle(qtbot, c)
     assert len(picker["seen"]) == 1 and s.hr.channels == 6
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results["bicubic"].image.shape == (32, 24, 6)
     assert window.metrics.text_for("bicubic", "NMSE image (dB)") not in ("", "-")
@@ -153,22 +153,22 @@ def test_attached_ground_truth_and_complex_views(qtbot, window, tmp_path, picker
 def test_bad_channel_inputs_give_messages(qtbot, window, tmp_path, picker, dialogs):
     from scipy.io import savemat
 
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     savemat(tmp_path / "text.mat", {"name": "no numbers here"})
-    assert not c.open_input(tmp_path / "text.mat")
+    assert not c.inputs.open_input(tmp_path / "text.mat")
     assert "no numeric array" in dialogs.warnings[-1]
     np.save(tmp_path / "five.npy", np.zeros((2, 3, 4, 5, 6), np.complex64))
-    assert not c.open_input(tmp_path / "five.npy")
+    assert not c.inputs.open_input(tmp_path / "five.npy")
     assert "5 dimensions" in dialogs.warnings[-1] or "2 to 4" in dialogs.warnings[-1]
     np.savez(tmp_path / "flat.npz", v=np.ones((1, 40, 30)))
     picker["axes"] = "HWC"                                   # H would have 1 pixel
-    assert not c.open_input(tmp_path / "flat.npz")
+    assert not c.inputs.open_input(tmp_path / "flat.npz")
     assert "size 1" in dialogs.warnings[-1]
     picker["axes"], picker["cancel"] = None, True
-    assert not c.open_input(tmp_path / "flat.npz")            # cancelled: nothing opened
+    assert not c.inputs.open_input(tmp_path / "flat.npz")            # cancelled: nothing opened
     assert s.source is None
     picker["cancel"], picker["axes"] = False, "CHW"           # the default HWC has H = 1
-    assert c.open_input(tmp_path / "flat.npz")               # the window still works
+    assert c.inputs.open_input(tmp_path / "flat.npz")        # the window still works
     assert s.source.shape == (40, 30, 1)
 
 
@@ -178,16 +178,16 @@ def test_session_reopens_channel_data_without_asking(qtbot, window, stack_npz, p
 
     path, _ = stack_npz
     picker["var"], picker["axes"] = "small", "HWC"
-    assert window.controller.open_input(path)
-    window.controller.set_rgb_mode("groups")
+    assert window.controllers.inputs.open_input(path)
+    window.controllers.channels.set_rgb_mode("groups")
     assert window.save_session(tmp_path / "c.json")
     other = MainWindow()
     qtbot.addWidget(other)
     try:
-        assert other.controller.load_session(tmp_path / "c.json")
+        assert other.controllers.inputs.load_session(tmp_path / "c.json")
         assert len(picker["seen"]) == 1                      # the saved choice, not a dialog
         src = other.session.source
         assert src.meta["var"] == "small" and src.shape == (30, 30, 2)
-        assert other.controller.rgb_mode() == "groups"
+        assert other.controllers.channels.rgb_mode() == "groups"
     finally:
-        other.controller.shutdown()
+        other.controllers.shutdown()

@@ -16,7 +16,7 @@ from tests.gui.util import degrade_and_run, wait_idle
 
 
 def test_sample_bicubic_and_liif_views_and_metrics(qtbot, window, dialogs, liif_ckpt):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     # "Add checkpoint..." through the menu's dialog: detected, listed, ticked, remembered
     dialogs.open_file = str(liif_ckpt)
     window.add_checkpoint_dialog()
@@ -93,7 +93,7 @@ def test_linked_zoom_in_hr_coordinates(qtbot, window):
 
 def test_roi_drawn_on_a_view_and_moved(qtbot, window):
     degrade_and_run(qtbot, window, ["bicubic"], scale=2)
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     window.roi_box.draw_button.click()              # Draw mode on every view
     assert window.grid.panels["HR"].vb.draw_mode
     window.grid.panels["HR"].vb.roiDrawn.emit(QRectF(QPointF(40.4, 60.2), QPointF(120.7, 99.0)))
@@ -101,6 +101,9 @@ def test_roi_drawn_on_a_view_and_moved(qtbot, window):
     assert s.state.roi == (40, 60, 81, 39)
     assert window.roi_box.value() == (40, 60, 81, 39)
     assert window.grid.panels["LR"].roi_rect() == (40, 60, 81, 39)
+    # Draw region is one-shot: after one region, a drag pans again
+    assert not any(p.vb.draw_mode for p in window.grid.panels.values())
+    assert not window.roi_box.draw_button.isChecked() and not window.draw_roi_action.isChecked()
     assert window.metrics.text_for("bicubic", "PSNR ROI (dB)") not in ("", "-")
     # drag the rectangle on another view: all views and the session follow
     roi = window.grid.panels["bicubic"].roi
@@ -143,13 +146,13 @@ def test_swipe_between_two_views(qtbot, window):
 
 
 def test_no_reference_shows_messages_not_black_panes(qtbot, window, small_png):
-    c, s = window.controller, window.session
-    assert c.open_input(small_png)
+    c, s = window.controllers, window.session
+    assert c.inputs.open_input(small_png)
     wait_idle(qtbot, c)
-    c.set_scale(2.5)
+    c.run.set_scale(2.5)
     window.model_list.set_checked(["bicubic"])
     assert "not run yet" in window.grid.panels["bicubic"].placeholder.text()
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results["bicubic"].image.shape == (240, 240, 3)   # 96 * 2.5
     assert "HR" not in window.grid.panels
@@ -159,7 +162,7 @@ def test_no_reference_shows_messages_not_black_panes(qtbot, window, small_png):
     window.run_box.width_box.setValue(150)
     window.run_box.height_box.setValue(100)
     assert s.state.size == (100, 150)
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert window.grid.panels["bicubic"].array.shape == (100, 150, 3)
     assert math.isclose(window.grid.panels["LR"].item.transform().m11(), 150 / 96)
@@ -187,4 +190,25 @@ def test_bundled_liif_listed_with_its_card_and_ticked_by_default(qtbot, monkeypa
         assert w.grid.panels["liif"].array.shape == (512, 512, 3)
         assert w.metrics.text_for("liif", "PSNR image (dB)") not in ("", "-")
     finally:
-        w.controller.shutdown()
+        w.controllers.shutdown()
+
+
+def test_region_belongs_to_its_image(qtbot, window, small_png):
+    """A new image keeps the region only if it fits entirely; it is never clipped."""
+    c, s = window.controllers, window.session
+    degrade_and_run(qtbot, window, ["bicubic"], scale=4)          # 512 x 512
+    c.metrics.set_roi((10, 10, 20, 20))
+    assert c.inputs.open_input(small_png)                         # 96 x 96, still degrade x4
+    wait_idle(qtbot, c)
+    assert s.state.roi == (10, 10, 20, 20)                        # fits: kept
+    c.inputs.open_sample("astronaut")
+    wait_idle(qtbot, c)
+    c.metrics.set_roi((50, 10, 60, 30))
+    assert c.inputs.open_input(small_png)
+    wait_idle(qtbot, c)
+    assert s.state.roi is None and s.roi_region() is None         # not clipped to 46 wide
+    assert "cleared" in window.statusBar().currentMessage()
+    # a typed region that does not fit is refused, not clipped
+    window.roi_box.set_value((50, 10, 60, 30))
+    window.roi_box.apply_button.click()
+    assert s.state.roi is None and "does not fit" in window.statusBar().currentMessage()

@@ -83,19 +83,19 @@ class MockView:
             self.shapes = {k: r.display.shape for k, r in self.session.results.items()}
 
 
-def test_controller_drives_the_session(qtbot):
-    from gui.controller import Controller
+def test_controllers_drive_the_session(qtbot):
+    from gui.controllers import AppController
 
-    c = Controller()
+    c = AppController()
     view = MockView(c.session)
     errors: list[str] = []
-    c.error.connect(errors.append)
-    assert c.open_sample("camera")                      # gray 512x512
-    c.set_reference("degrade")
-    c.set_scale(4)
-    c.set_models(["bicubic", "lanczos"])
-    assert c.run()
-    qtbot.waitUntil(lambda: not c._workers and not c._metrics_timer.isActive(), timeout=15000)
+    c.notices.error.connect(errors.append)
+    assert c.inputs.open_sample("camera")                # gray 512x512
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(4)
+    c.models.set_models(["bicubic", "lanczos"])
+    assert c.run.run()
+    qtbot.waitUntil(c.idle, timeout=15000)
     assert errors == []
     assert view.shapes == {"bicubic": (512, 512), "lanczos": (512, 512)}
     assert c.session.lr_display.shape == (128, 128)
@@ -111,20 +111,49 @@ def _job(n: int, delay: float, value):
     return value
 
 
-def test_channels_drop_stale_results(qtbot):
-    from gui.job_channels import JobChannels
+def test_job_handle_drops_stale_results(qtbot):
+    from gui.jobs import JobPool, Notices
 
-    ch = JobChannels()
+    pool = JobPool()
+    notices = Notices()
+    h = pool.handle("x", notices)
     done: list = []
-    ch._submit("x", _job(20, 0.01, "old"), done=done.append)
-    ch._submit("x", _job(2, 0.01, "new"), done=done.append)    # supersedes the first
-    qtbot.waitUntil(lambda: not ch._workers, timeout=5000)
-    qtbot.wait(300)
-    assert done == ["new"]
-    # a job that finishes anyway after being superseded is dropped and counted
-    ch._submit("y", _job(1, 0.0, "a"), done=done.append)
-    worker = ch._workers["y"]
-    worker.done.wait(2)
-    ch._gen["y"] += 1                                          # a newer request was made
+    running: list[bool] = []
+    h.running.connect(running.append)
+    h.submit(_job(20, 0.01, "old"), on_done=done.append)
+    h.submit(_job(2, 0.01, "new"), on_done=done.append)       # supersedes the first
+    qtbot.waitUntil(lambda: not h.busy, timeout=5000)
+    qtbot.waitUntil(pool.settled, timeout=5000)
+    assert done == ["new"] and running[-1] is False
+    # a job that finishes anyway after being cancelled is dropped and counted
+    gen = h.submit(_job(30, 0.01, "a"), on_done=done.append)
+    qtbot.wait(30)
+    assert h.cancel() and not h.busy and h.generation > gen
+    qtbot.waitUntil(pool.settled, timeout=5000)
     qtbot.wait(100)
-    assert done == ["new"] and ch.dropped >= 1
+    assert done == ["new"] and h.dropped >= 1 and running[-1] is False
+
+
+def test_job_handle_routes_failures(qtbot):
+    from core.errors import InputError
+    from gui.jobs import JobPool, Notices
+
+    def failing():
+        yield Progress(0, 1)
+        raise InputError("bad input")
+
+    pool = JobPool()
+    notices = Notices()
+    errors: list[str] = []
+    notices.error.connect(errors.append)
+    h = pool.handle("x", notices)
+    progress: list[tuple] = []
+    h.progress.connect(lambda f, m: progress.append((f, m)))
+    h.submit(failing())
+    qtbot.waitUntil(lambda: not h.busy, timeout=5000)
+    assert errors == ["bad input"] and progress[-1] == (0.0, "failed")
+    own: list[str] = []
+    h.submit(failing(), on_failed=own.append)                  # the feature's own handler
+    qtbot.waitUntil(lambda: not h.busy, timeout=5000)
+    assert own == ["bad input"] and errors == ["bad input"]
+    pool.shutdown()

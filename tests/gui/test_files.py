@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import json
 
 import numpy as np
@@ -19,11 +21,11 @@ def test_session_save_and_reopen_restores_the_state(qtbot, window, tmp_path, lii
                                                     small_png):
     from gui.main_window import MainWindow
 
-    c, s = window.controller, window.session
-    key = c.add_checkpoint(liif_ckpt)
+    c, s = window.controllers, window.session
+    key = c.models.add_checkpoint(liif_ckpt)
     degrade_and_run(qtbot, window, ["bicubic", key], scale=2, sample=None, path=small_png)
-    c.set_roi((10, 12, 40, 30))
-    c.set_metric_options(y_channel=False, shave=3)
+    c.metrics.set_roi((10, 12, 40, 30))
+    c.metrics.set_options(y_channel=False, shave=3)
     window.tabs.setCurrentIndex(1)
     window.swipe.set_pair("HR", key)
     window.swipe.slider.setValue(300)
@@ -43,7 +45,7 @@ def test_session_save_and_reopen_restores_the_state(qtbot, window, tmp_path, lii
     other.show()
     try:
         assert other.open_file(path)                            # File > Open on a .json
-        wait_idle(qtbot, other.controller)
+        wait_idle(qtbot, other.controllers)
         o = other.session
         assert o.state.to_dict() == {**s.state.to_dict(), "layout": o.state.layout}
         assert o.state.roi == (10, 12, 40, 30) and o.state.shave == 3 and not o.state.y_channel
@@ -58,7 +60,7 @@ def test_session_save_and_reopen_restores_the_state(qtbot, window, tmp_path, lii
         assert target.center().x() == pytest.approx(40, abs=1)
         assert other.roi_box.value() == (10, 12, 40, 30)
     finally:
-        other.controller.shutdown()
+        other.controllers.shutdown()
 
 
 def test_bad_session_file_is_an_error(window, dialogs, tmp_path):
@@ -69,12 +71,12 @@ def test_bad_session_file_is_an_error(window, dialogs, tmp_path):
 
 
 def test_export_result_screenshot_and_metrics(qtbot, window, dialogs, tmp_path, small_png):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     degrade_and_run(qtbot, window, ["bicubic", "nearest"], scale=2, sample=None, path=small_png)
-    c.set_roi((0, 0, 48, 48))
+    c.metrics.set_roi((0, 0, 48, 48))
     wait_idle(qtbot, c)
     # never over the input
-    assert not c.save_result("bicubic", small_png)
+    assert not c.inputs.save_result("bicubic", small_png)
     assert "input" in dialogs.warnings[-1]
     assert load(small_png).shape == (96, 96, 3)
     # the dialog path (pick the model, then the file): same format and units as the input
@@ -100,7 +102,15 @@ def test_export_result_screenshot_and_metrics(qtbot, window, dialogs, tmp_path, 
     window.metrics.export_button.click()
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("# roi,\"0,0,48,48\"")
-    assert lines[2].split(",") == window.metrics.rows()[0]
+    table = list(csv.reader(lines[1:]))
+    ncol = len(window.metrics.columns)
+    assert table[1][:ncol] == window.metrics.rows()[0]
+    # ... followed by how the row was made
+    prov = dict(zip(table[0][ncol:], table[1][ncol:]))
+    assert prov["model"] == "nearest" and prov["native_scale"] == "any"
+    assert prov["lr_source"] == "MATLAB bicubic x2 of the input"
+    assert prov["color"] == "Y (BT.601)" and prov["shave"] == "2"
+    assert prov["precision"] and prov["device"] and prov["resampled"] == ""
     window.metrics.copy()
     from PySide6.QtGui import QGuiApplication
 
@@ -108,17 +118,17 @@ def test_export_result_screenshot_and_metrics(qtbot, window, dialogs, tmp_path, 
 
 
 def test_kind_override_and_attached_hr(qtbot, window, dialogs, tmp_path, astronaut):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     arr = np.random.default_rng(0).random((40, 50, 3)).astype(np.float32)
     npy = tmp_path / "field.npy"
     np.save(npy, arr)
-    assert c.open_input(npy)
+    assert c.inputs.open_input(npy)
     assert s.source.kind == "rgb" and window.input_box.kind.currentData() is None
     dialogs.answer = type(dialogs.answer).No   # random values look like a photo: keep as normals
     window.input_box.kind.setCurrentIndex(window.input_box.kind.findData("normals"))
     window.input_box.kind.activated.emit(window.input_box.kind.currentIndex())
     assert s.source.kind == "normals" and s.state.kind == "normals"
-    assert not c.set_kind("gray")                           # 3 channels cannot be gray
+    assert not c.inputs.set_kind("gray")                           # 3 channels cannot be gray
     assert "channel" in dialogs.warnings[-1]
     assert s.source.kind == "normals" and window.input_box.kind.currentData() == "normals"
     # an LR image plus an attached HR: output = HR size, metrics against it
@@ -129,7 +139,7 @@ def test_kind_override_and_attached_hr(qtbot, window, dialogs, tmp_path, astrona
     assert window.open_paths([str(lr_path), str(hr_path)])  # like `main.py lr.png hr.png`
     assert s.state.reference == "hr" and window.input_box.reference.currentData() == "hr"
     window.model_list.set_checked(["bicubic"])
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results["bicubic"].image.shape == (120, 90, 3)
     assert window.grid.panels["HR"].array.shape == (120, 90, 3)
@@ -149,10 +159,10 @@ def test_drop_recent_files_and_command_line(qtbot, window, small_png, liif_ckpt)
     fill_recent(window)
     first = window.recent_menu.actions()[0]
     assert first.text() == small_png.name
-    window.controller.open_sample("camera")
+    window.controllers.inputs.open_sample("camera")
     first.trigger()
     assert s.state.input_path == str(small_png.resolve())
-    wait_idle(qtbot, window.controller)
+    wait_idle(qtbot, window.controllers)
 
 
 def test_preferences_persist_and_apply(qtbot, window, tmp_path, liif_ckpt):
@@ -179,7 +189,7 @@ def test_preferences_persist_and_apply(qtbot, window, tmp_path, liif_ckpt):
     assert "cpu · fp32" in window.device_label.text()
     assert str((folder / "folder_liif.pth").resolve()) in window.session.catalog
     assert QApplication.instance().styleSheet() == ""
-    from gui.app import apply_theme
+    from gui.startup import apply_theme
 
     apply_theme(QApplication.instance(), "dark")
 
@@ -217,7 +227,7 @@ def test_command_line_arguments_open_input_and_reference(qtbot, monkeypatch, tmp
         seen["input"] = win.session.state.input_path
         seen["reference"] = win.session.state.reference
         seen["hr"] = win.session.state.hr_path
-        win.controller.shutdown()
+        win.controllers.shutdown()
         win.close()
         return 0
 
@@ -228,15 +238,15 @@ def test_command_line_arguments_open_input_and_reference(qtbot, monkeypatch, tmp
 
 
 def test_channel_data_shows_the_chosen_channel(qtbot, window, tmp_path):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     arr = np.random.default_rng(1).random((30, 40, 5)).astype(np.float32) * 7 - 2
     path = tmp_path / "matrix.npy"
     np.save(path, arr)
-    assert c.open_input(path)
+    assert c.inputs.open_input(path)
     assert s.source.kind == "channels" and window.input_box.channel.isVisibleTo(window)
-    c.set_scale(2)
+    c.run.set_scale(2)
     window.model_list.set_checked(["bicubic"])
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert window.grid.panels["bicubic"].array.shape == (60, 80)
     window.input_box.channel.setValue(3)

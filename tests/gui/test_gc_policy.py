@@ -1,4 +1,4 @@
-"""Cyclic garbage is collected only from the UI thread's event loop (gui.app): automatic
+"""Cyclic garbage is collected only from the UI thread's event loop (gui.startup): automatic
 collection inside a Qt call once deadlocked window construction in QObject::disconnect."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ import gc
 
 
 def test_garbage_is_collected_by_a_ui_timer_not_automatically(window, qtbot):
-    from gui import app
+    from gui.startup import garbage_collector
 
     assert not gc.isenabled()
-    assert app._collector is not None and app._collector.timer.isActive()
+    collector = garbage_collector()
+    assert collector is not None and collector.timer.isActive()
 
     class Cycle:
         pass

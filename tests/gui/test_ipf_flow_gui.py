@@ -27,12 +27,12 @@ def ipf_ckpts(tmp_path_factory):
 
 
 def _show(qtbot, window, key):
-    view, c = window.ipf_flow, window.controller
+    view, c = window.ipf_flow, window.controllers
     view.model.setCurrentIndex(view.model.findData(key))
     view.model.activated.emit(view.model.currentIndex())
-    qtbot.waitUntil(lambda: c.ipf_current(key) and view._shown is c.ipf_flow, timeout=30000)
+    qtbot.waitUntil(lambda: c.ipf.ipf_current(key) and view._shown is c.ipf.ipf_flow, timeout=30000)
     wait_idle(qtbot, c)
-    return c.ipf_flow
+    return c.ipf.ipf_flow
 
 
 def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckpts,
@@ -41,22 +41,22 @@ def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckp
     from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_flow_maps
     from core.models import WEIGHTS_DIR
 
-    c, view = window.controller, window.ipf_flow
-    bundled = c.ipf_models()                     # the bundled IPF is listed, the LIIF is not
+    c, view = window.controllers, window.ipf_flow
+    bundled = c.ipf.ipf_models()                     # the bundled IPF is listed, the LIIF is not
     assert bundled == (["ipf"] if (WEIGHTS_DIR / "ipf.pth").is_file() else [])
-    every = c.ipf_models                         # the rest runs as if none were bundled
-    monkeypatch.setattr(c, "ipf_models", lambda: [k for k in every() if k not in bundled])
-    assert c.open_input(small_png)
-    c.set_scale(2.0)
-    c.set_run_options("cpu", "fp32")
-    c.add_checkpoint(liif_ckpt)                  # a LIIF has no flow: not listed
+    every = c.ipf.ipf_models                         # the rest runs as if none were bundled
+    monkeypatch.setattr(c.ipf, "ipf_models", lambda: [k for k in every() if k not in bundled])
+    assert c.inputs.open_input(small_png)
+    c.run.set_scale(2.0)
+    c.run.set_run_options("cpu", "fp32")
+    c.models.add_checkpoint(liif_ckpt)                  # a LIIF has no flow: not listed
     window.tabs.setCurrentWidget(view)
     wait_idle(qtbot, c)
     assert view.model.count() == 0 and view.image("flow") is None
     assert "IPF" in view.panels["flow"].placeholder.text()
 
-    key = c.add_checkpoint(ipf_ckpts[0])
-    fresh = c.add_checkpoint(ipf_ckpts[1])
+    key = c.models.add_checkpoint(ipf_ckpts[0])
+    fresh = c.models.add_checkpoint(ipf_ckpts[1])
     assert {view.model.itemData(i) for i in range(view.model.count())} == {key, fresh}
     f = _show(qtbot, window, key)
     assert f.flow.shape == (192, 192, 2) and f.conf.shape == (192, 192)
@@ -73,7 +73,8 @@ def test_flow_view_for_an_ipf_model(qtbot, window, small_png, liif_ckpt, ipf_ckp
     f0 = _show(qtbot, window, fresh)                  # a fresh IPF: zero flow, all white
     assert np.all(f0.flow == 0) and np.all(view.image("flow") == 1.0)
 
-    c.set_scale(3.0)                                  # a new output size: recomputed
-    qtbot.waitUntil(lambda: c.ipf_current(fresh) and view._shown is c.ipf_flow, timeout=30000)
+    c.run.set_scale(3.0)                                  # a new output size: recomputed
+    qtbot.waitUntil(lambda: c.ipf.ipf_current(fresh) and view._shown is c.ipf.ipf_flow,
+                    timeout=30000)
     assert view.image("flow").shape == (288, 288, 3)
     wait_idle(qtbot, c)

@@ -16,10 +16,10 @@ from tests.gui.util import wait_idle
 
 @pytest.fixture
 def live(qtbot, window, liif_ckpt, small_png):
-    c = window.controller
-    c.set_run_options(precision="fp32")
-    assert c.open_input(small_png)
-    key = c.add_checkpoint(liif_ckpt)
+    c = window.controllers
+    c.run.set_run_options(precision="fp32")
+    assert c.inputs.open_input(small_png)
+    key = c.models.add_checkpoint(liif_ckpt)
     wait_idle(qtbot, c)
     window.tabs.setCurrentIndex(2)
     view = window.live
@@ -34,7 +34,7 @@ def _full(liif_ckpt, data, scale):
 
 
 def test_zoomed_in_window_equals_the_full_run(qtbot, window, live, liif_ckpt, monkeypatch):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     encodes = []
     real = zoom.encode_for_zoom
     monkeypatch.setattr(zoom, "encode_for_zoom", lambda *a: encodes.append(1) or real(*a))
@@ -65,25 +65,25 @@ def test_zoomed_in_window_equals_the_full_run(qtbot, window, live, liif_ckpt, mo
 
 
 def test_huge_virtual_scale_queries_only_the_screen(qtbot, window, live):
-    c = window.controller
+    c = window.controllers
     live.scale.setValue(30.0)                                # virtual 2880 x 2880 (8.3 Mpx)
     live.vb.setRange(QRectF(1400, 1400, 80, 80), padding=0)
     qtbot.waitUntil(lambda: live.tile is not None and live.tile[2] == 1, timeout=10000)
     wait_idle(qtbot, c)
     assert live.queried < 50_000
     # panning makes new requests; the superseded ones are dropped
-    dropped = c.dropped
+    dropped = c.zoom.jobs.dropped
     for dx in range(5):
         live.vb.setRange(QRectF(1000 + 40 * dx, 1000, 80, 80), padding=0)
         live.request()
     wait_idle(qtbot, c)
     r0, c0, stride, px = live.tile
-    assert c0 <= 1160 < c0 + px.shape[1] and c.dropped >= dropped
+    assert c0 <= 1160 < c0 + px.shape[1] and c.zoom.jobs.dropped >= dropped
 
 
 def test_live_zoom_lists_only_arbitrary_scale_models(qtbot, window):
-    c = window.controller
-    c.open_sample("camera")
+    c = window.controllers
+    c.inputs.open_sample("camera")
     wait_idle(qtbot, c)
     window.tabs.setCurrentIndex(2)
     view = window.live

@@ -19,10 +19,10 @@ def dome_png(tmp_path_factory):
 
 
 def _open_parts(qtbot, window, dome_png):
-    c = window.controller
-    assert c.open_input(dome_png, "normals")
+    c = window.controllers
+    assert c.inputs.open_input(dome_png, "normals")
     window.tabs.setCurrentWidget(window.normal_parts)
-    qtbot.waitUntil(c.parts_current, timeout=20000)
+    qtbot.waitUntil(c.normals.parts_current, timeout=20000)
     wait_idle(qtbot, c)
     return c
 
@@ -30,7 +30,7 @@ def _open_parts(qtbot, window, dome_png):
 def _expected(c, sigma: float) -> dict:
     from core.normals import encode, split
 
-    src = c.source_normals()
+    src = c.normals.source_normals()
     parts = split(src, sigma)
     return {"input": encode(src), "shape": encode(parts.shape), "detail": encode(parts.detail)}
 
@@ -46,14 +46,16 @@ def test_parts_follow_the_chosen_sigma(qtbot, window, dome_png):
     assert not np.array_equal(view.image("shape"), view.image("input"))
 
     view.sigma.setValue(1.5)                           # this tab's sigma is the option
-    assert c.normals_options()["sigma"] == 1.5
-    qtbot.waitUntil(lambda: c.parts_current() and view._shown is c.normal_parts, timeout=20000)
+    assert c.normals.options()["sigma"] == 1.5
+    qtbot.waitUntil(lambda: c.normals.parts_current() and view._shown is c.normals.normal_parts,
+                    timeout=20000)
     want = _expected(c, 1.5)
     np.testing.assert_array_equal(view.image("shape"), want["shape"])
     np.testing.assert_array_equal(view.image("detail"), want["detail"])
 
     window.normals_box.sigma.setValue(5.0)             # ... and the side panel's
-    qtbot.waitUntil(lambda: c.parts_current() and view._shown is c.normal_parts, timeout=20000)
+    qtbot.waitUntil(lambda: c.normals.parts_current() and view._shown is c.normals.normal_parts,
+                    timeout=20000)
     assert view.sigma.value() == 5.0
     np.testing.assert_array_equal(view.image("shape"), _expected(c, 5.0)["shape"])
 
@@ -77,13 +79,13 @@ def test_save_parts(qtbot, window, dome_png, tmp_path, monkeypatch, dialogs, bit
         assert back.meta["bit_depth"] == bits
         px = load(path, kind="normals").pixels
         np.testing.assert_allclose(px, view.image(name), atol=0.5 * step + 1e-6)
-        np.testing.assert_array_equal(back.mask, c.source_normals().mask)
+        np.testing.assert_array_equal(back.mask, c.normals.source_normals().mask)
 
     # existing files: replaced only when the user says yes
     before = {k: p.read_bytes() for k, p in paths.items()}
     dialogs.answer = QMessageBox.StandardButton.No
     view.sigma.setValue(1.0)
-    qtbot.waitUntil(c.parts_current, timeout=20000)
+    qtbot.waitUntil(c.normals.parts_current, timeout=20000)
     view.save_button.click()
     wait_idle(qtbot, c)
     assert dialogs.questions and "dome_shape.png" in dialogs.questions[-1]
@@ -95,8 +97,8 @@ def test_save_parts(qtbot, window, dome_png, tmp_path, monkeypatch, dialogs, bit
 
 
 def test_parts_tab_without_a_normal_map(qtbot, window, small_png):
-    c = window.controller
-    assert c.open_input(small_png)
+    c = window.controllers
+    assert c.inputs.open_input(small_png)
     window.tabs.setCurrentWidget(window.normal_parts)
     wait_idle(qtbot, c)
     view = window.normal_parts

@@ -7,25 +7,25 @@ import time
 import numpy as np
 from PySide6.QtCore import QTimer
 
-import gui.controller as controller_mod
 from core.app import memory
+from core.engine.memory import human_bytes
 from core.jobs import Step
 from tests.gui.util import wait_idle
 
 
 def _slow_liif(qtbot, window, liif_ckpt, small_png, scale=8.0) -> str:
     """96x96 input, the tiny LIIF at x8: 768x768 = 9 query chunks (about a second)."""
-    c = window.controller
-    assert c.open_input(small_png)
-    key = c.add_checkpoint(liif_ckpt)
+    c = window.controllers
+    assert c.inputs.open_input(small_png)
+    key = c.models.add_checkpoint(liif_ckpt)
     window.model_list.set_checked([key])
-    c.set_scale(scale)
+    c.run.set_scale(scale)
     wait_idle(qtbot, c)
     return key
 
 
 def test_event_loop_never_blocked_during_a_run(qtbot, window, liif_ckpt, small_png):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     # x16 (1536x1536, 36 query chunks): long enough to measure even on a quiet fast machine
     key = _slow_liif(qtbot, window, liif_ckpt, small_png, scale=16.0)
     ticks: list[float] = []
@@ -33,7 +33,7 @@ def test_event_loop_never_blocked_during_a_run(qtbot, window, liif_ckpt, small_p
     timer.setInterval(5)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     progress: list[str] = []
-    c.progress.connect(lambda f, m: progress.append(m))
+    c.run.jobs.progress.connect(lambda f, m: progress.append(m))
     timer.start()
     t0 = time.perf_counter()
     window.run_box.run_button.click()
@@ -51,56 +51,56 @@ def test_event_loop_never_blocked_during_a_run(qtbot, window, liif_ckpt, small_p
 
 
 def test_cancel_mid_run_applies_nothing(qtbot, window, dialogs, liif_ckpt, small_png):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     _slow_liif(qtbot, window, liif_ckpt, small_png)
     seen: list[float] = []
-    c.progress.connect(lambda f, m: seen.append(f))
-    c.run()
+    c.run.jobs.progress.connect(lambda f, m: seen.append(f))
+    c.run.run()
     assert window.run_box.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: any(0 < f < 1 for f in seen), timeout=10000)
     window.run_box.cancel_button.click()
     assert not window.run_box.cancel_button.isEnabled()
     assert window.run_box.eta.text() == "cancelled" and window.run_box.progress.value() == 0
-    worker_gone = list(c._workers.values())
+    worker_gone = [h for h in c.pool.handles if h.busy]
     assert worker_gone == []
     qtbot.wait(400)            # anything still in flight arrives and is dropped
     assert s.results == {} and dialogs.warnings == [] and window.errors == []
     assert "not run yet" in window.grid.panels[s.state.models[0]].placeholder.text()
     # the window is still usable
     window.model_list.set_checked(["bicubic"])
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results["bicubic"].image.shape == (768, 768, 3)
 
 
 def test_newer_run_supersedes_and_stale_result_is_dropped(qtbot, window, liif_ckpt, small_png):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     _slow_liif(qtbot, window, liif_ckpt, small_png)
-    c.run()
-    first_gen = c.generation("run")
+    c.run.run()
+    first_gen = c.run.jobs.generation
     qtbot.wait(50)
     # a new request for the same view before the first finishes: other model, other scale
     window.model_list.set_checked(["nearest"])
-    c.set_scale(2.0)
-    c.run()
-    assert c.generation("run") > first_gen
+    c.run.set_scale(2.0)
+    c.run.run()
+    assert c.run.jobs.generation > first_gen
     wait_idle(qtbot, c)
     qtbot.wait(300)
     assert list(s.results) == ["nearest"]
     assert s.results["nearest"].image.shape == (192, 192, 3)
     assert window.grid.panels["nearest"].array.shape == (192, 192, 3)
     # a result that arrives late from the older request is dropped, not shown
-    dropped = c.dropped
+    dropped = c.run.jobs.dropped
     fake = s.results["nearest"]
-    c._on_progress(("run", first_gen), Step(1, 1, "late", key="result",
+    c.run.jobs._on_progress(first_gen, Step(1, 1, "late", key="result",
                                                   value=("bicubic", fake)))
-    c._on_finished(("run", first_gen), {"errors": {}})
-    assert c.dropped == dropped + 2 and "bicubic" not in s.results
+    c.run.jobs._on_finished(first_gen, {"errors": {}})
+    assert c.run.jobs.dropped == dropped + 2 and "bicubic" not in s.results
 
 
 def test_refuses_before_start_and_offers_tiles(qtbot, window, dialogs, monkeypatch, small_png):
-    c, s = window.controller, window.session
-    assert c.open_input(small_png)
+    c, s = window.controllers, window.session
+    assert c.inputs.open_input(small_png)
     window.model_list.set_checked(["bicubic"])
     wait_idle(qtbot, c)
     real = memory.estimate_bytes
@@ -109,20 +109,20 @@ def test_refuses_before_start_and_offers_tiles(qtbot, window, dialogs, monkeypat
     def estimate(lr_hw, channels, out_hw, models, tile, chunk=65536):
         return (40 << 20) if tile else (500 << 20)   # fits only in tiles
     monkeypatch.setattr(memory, "estimate_bytes", estimate)
-    assert "too much" in c.memory_text()
+    assert "too much" in c.run.memory_text()
     window.update_status()
     assert "next run" in window.memory_label.text()
     dialogs.answer = dialogs.answer.No
-    assert not c.run() and s.results == {}
+    assert not c.run.run() and s.results == {}
     assert "tiles of" in dialogs.questions[-1] and "500.0 MB" in dialogs.questions[-1]
     dialogs.answer = dialogs.answer.Yes
-    assert c.run()
+    assert c.run.run()
     assert s.state.tile == 512 and window.run_box.tile.value() == 512
     wait_idle(qtbot, c)
     assert "bicubic" in s.results
     # nothing fits: a readable refusal, no run
     monkeypatch.setattr(memory, "estimate_bytes", lambda *a, **k: 10 << 30)
-    assert not c.run()
+    assert not c.run.run()
     assert "would not fit" in dialogs.warnings[-1]
     monkeypatch.setattr(memory, "estimate_bytes", real)
 
@@ -131,12 +131,12 @@ def test_memory_estimate_shrinks_with_tiles():
     big = memory.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], None)
     tiled = memory.estimate_bytes((1500, 1500), 3, (3000, 3000), [("arbitrary", {})], 128)
     assert tiled < big
-    assert controller_mod.human_bytes(big).endswith(("MB", "GB"))
+    assert human_bytes(big).endswith(("MB", "GB"))
 
 
 def test_corrupt_file_shows_error_and_window_stays_usable(qtbot, window, dialogs, tmp_path,
                                                            small_png):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
     assert not window.open_file(bad)
@@ -156,19 +156,19 @@ def test_corrupt_file_shows_error_and_window_stays_usable(qtbot, window, dialogs
     assert "bad.pth" in dialogs.warnings[-1] and list(s.catalog) == before
     # still usable
     assert window.open_file(small_png)
-    c.set_scale(2)
+    c.run.set_scale(2)
     window.model_list.set_checked(["bicubic"])
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results["bicubic"].image.shape == (192, 192, 3)
     # running with nothing ticked, or an invalid degrade scale: messages, no crash
     window.model_list.set_checked([])
-    assert not c.run() and "tick at least one model" in dialogs.warnings[-1]
+    assert not c.run.run() and "tick at least one model" in dialogs.warnings[-1]
     window.model_list.set_checked(["bicubic"])
-    c.set_reference("degrade")
-    c.set_scale(0.5)
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(0.5)
     wait_idle(qtbot, c)
-    assert not c.run() and "scale" in dialogs.warnings[-1]
+    assert not c.run.run() and "scale" in dialogs.warnings[-1]
     assert window.isVisible()
 
 
@@ -176,43 +176,43 @@ def test_a_failing_model_does_not_stop_the_others(qtbot, window, dialogs, small_
                                                   liif_ckpt):
     import shutil
 
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     copy = tmp_path / "vanishing.pth"
     shutil.copy(liif_ckpt, copy)
-    key = c.add_checkpoint(copy)
-    assert c.open_input(small_png)
+    key = c.models.add_checkpoint(copy)
+    assert c.inputs.open_input(small_png)
     window.model_list.set_checked(["bicubic", key])
-    c.set_scale(2)
+    c.run.set_scale(2)
     copy.write_bytes(b"truncated")          # the file breaks after it was added
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert list(s.results) == ["bicubic"]
     assert "vanishing" in dialogs.warnings[-1]
 
 
 def test_bad_inputs_of_the_foundation_list(qtbot, window, dialogs, tmp_path, liif_ckpt):
-    c, s = window.controller, window.session
+    c, s = window.controllers, window.session
     arr = np.random.default_rng(0).random((20, 20, 3)).astype(np.float32)
     arr[3, 4, 1] = np.nan
     np.save(tmp_path / "nan.npy", arr)
-    assert c.open_input(tmp_path / "nan.npy")
+    assert c.inputs.open_input(tmp_path / "nan.npy")
     window.model_list.set_checked(["bicubic"])
-    c.run()
+    c.run.run()
     wait_idle(qtbot, c)
     assert s.results == {} and "NaN" in dialogs.warnings[-1]
     np.save(tmp_path / "empty.npy", np.zeros((0, 5, 3), np.float32))
-    assert not c.open_input(tmp_path / "empty.npy") and "empty" in dialogs.warnings[-1]
+    assert not c.inputs.open_input(tmp_path / "empty.npy") and "empty" in dialogs.warnings[-1]
     # an absurd scale is refused before anything starts
     np.save(tmp_path / "ok.npy", arr * 0)
-    assert c.open_input(tmp_path / "ok.npy")
+    assert c.inputs.open_input(tmp_path / "ok.npy")
     window.run_box.scale.setValue(1000)
     assert s.state.scale == 1000
     n = len(dialogs.warnings)
-    assert not c.run() and len(dialogs.warnings) == n + 1 and s.results == {}
+    assert not c.run.run() and len(dialogs.warnings) == n + 1 and s.results == {}
     # a checkpoint of an unknown architecture: readable, names what it expected
     import torch
 
     torch.save({"foo.weight": torch.zeros(3, 3)}, tmp_path / "alien.pth")
-    assert c.add_checkpoint(tmp_path / "alien.pth") is None
+    assert c.models.add_checkpoint(tmp_path / "alien.pth") is None
     assert "alien.pth" in dialogs.warnings[-1]
     assert window.isVisible() and window.run_box.run_button.isEnabled()

@@ -26,7 +26,7 @@ def _run(qtbot, window, study: str):
     view.set_study(study)
     view.run_button.click()
     assert view.cancel_button.isEnabled()
-    wait_idle(qtbot, window.controller)
+    wait_idle(qtbot, window.controllers)
     assert window.errors == [], window.errors
     assert view.progress.value() == 1000 and not view.cancel_button.isEnabled()
     return window.session.study
@@ -39,10 +39,10 @@ def _curve(item):
 
 def test_crop_study_plot_table_gallery_and_csv(qtbot, window, dialogs, edsr_ckpt, small_png,
                                                tmp_path):
-    c, s, view = window.controller, window.session, window.studies
+    c, s, view = window.controllers, window.session, window.studies
     key = _setup(qtbot, window, edsr_ckpt, small_png)
     label = s.label(key)
-    c.set_roi((32, 32, 32, 32))
+    c.metrics.set_roi((32, 32, 32, 32))
     view.margins.setText("0,2,4,8")
     res = _run(qtbot, window, "crop")
     assert res.study == "crop" and res.region == Region(32, 32, 32, 32)
@@ -78,10 +78,10 @@ def test_crop_study_plot_table_gallery_and_csv(qtbot, window, dialogs, edsr_ckpt
 
 
 def test_swap_size_and_mosaic(qtbot, window, edsr_ckpt, small_png, tmp_path):
-    c, s, view = window.controller, window.session, window.studies
+    c, s, view = window.controllers, window.session, window.studies
     key = _setup(qtbot, window, edsr_ckpt, small_png)
     label = s.label(key)
-    c.set_roi((40, 40, 16, 16))
+    c.metrics.set_roi((40, 40, 16, 16))
     folder = tmp_path / "backgrounds"          # a folder with one image and one broken file
     folder.mkdir()
     (folder / "broken.png").write_bytes(b"not a png")
@@ -106,7 +106,7 @@ def test_swap_size_and_mosaic(qtbot, window, edsr_ckpt, small_png, tmp_path):
                                                       res.curve(label, "centre")[1])
     assert (label, "edges") not in view.curves
 
-    c.set_roi((32, 32, 32, 32))
+    c.metrics.set_roi((32, 32, 32, 32))
     res = _run(qtbot, window, "mosaic")
     gains = st.gains(res)
     assert view.table.item(1, 4).text() == f"{gains[label][0]:+.2f}"
@@ -116,10 +116,10 @@ def test_swap_size_and_mosaic(qtbot, window, edsr_ckpt, small_png, tmp_path):
 
 
 def test_paper_preset_and_bad_input(qtbot, window, dialogs):
-    c, s, view = window.controller, window.session, window.studies
-    assert c.open_sample("astronaut")
-    c.set_reference("degrade")
-    c.set_scale(4.0)
+    c, s, view = window.controllers, window.session, window.studies
+    assert c.inputs.open_sample("astronaut")
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(4.0)
     wait_idle(qtbot, c)
     view.preset_button.click()
     reg = st.preset_region((512, 512), 4)
@@ -127,25 +127,25 @@ def test_paper_preset_and_bad_input(qtbot, window, dialogs):
     assert "4" in view.margins.text().split(",") and view.current() == "crop"
     view.margins.setText("0,x")
     assert not view.run() and "whole numbers" in window.errors[-1]
-    c.set_scale(2.5)
+    c.run.set_scale(2.5)
     wait_idle(qtbot, c)
     assert not view.run() and "whole-number scale" in window.errors[-1]
-    c.set_reference("none")
+    c.inputs.set_reference("none")
     wait_idle(qtbot, c)
     assert not view.run() and "HR" in window.errors[-1]
     assert s.study is None
 
 
 def test_cancel_mid_study_leaves_no_result(qtbot, window, dialogs, edsr_ckpt):
-    c, s, view = window.controller, window.session, window.studies
-    assert c.open_sample("astronaut")
-    c.set_reference("degrade")
-    c.set_scale(2.0)
-    key = c.add_checkpoint(edsr_ckpt)
+    c, s, view = window.controllers, window.session, window.studies
+    assert c.inputs.open_sample("astronaut")
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
+    key = c.models.add_checkpoint(edsr_ckpt)
     window.model_list.set_checked([key])
     wait_idle(qtbot, c)
     seen: list[float] = []
-    c.study_progress.connect(lambda f, m: seen.append(f))
+    c.study.jobs.progress.connect(lambda f, m: seen.append(f))
     view.set_study("crop")
     view.margins.setText(",".join(str(m) for m in range(100)))   # 100 crops: about a second
     view.use_region.setChecked(False)                              # the paper preset's region

@@ -29,17 +29,17 @@ def _coverage(frame: np.ndarray) -> float:
 
 
 def _built(qtbot, window, path, run: bool = True) -> None:
-    c = window.controller
-    assert c.open_input(path, "normals")
-    c.set_normals_options(shape_model="bicubic", detail_model="bicubic")
-    c.set_reference("degrade")
-    c.set_scale(2.0)
+    c = window.controllers
+    assert c.inputs.open_input(path, "normals")
+    c.normals.set_options(shape_model="bicubic", detail_model="bicubic")
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
     wait_idle(qtbot, c)
     if run:
-        assert c.run()
+        assert c.run.run()
         wait_idle(qtbot, c)
     window.tabs.setCurrentWidget(window.surface3d)     # the pane builds what is on screen
-    qtbot.waitUntil(lambda: c.surfaces_current() and not c.is_busy("surface"), timeout=20000)
+    qtbot.waitUntil(lambda: c.surface.surfaces_current() and not c.surface.jobs.busy, timeout=20000)
     qtbot.wait(20)
 
 
@@ -55,12 +55,12 @@ def _drag(qtbot, canvas, dx: int, dy: int, button=Qt.MouseButton.LeftButton) -> 
 
 
 def test_views_render_rotate_and_follow_each_other(qtbot, window, dome_png):
-    c, pane = window.controller, window.surface3d
+    c, pane = window.controllers, window.surface3d
     _built(qtbot, window, dome_png)
-    assert list(c.surfaces) == ["LR bicubic", "SR (split)", "SR (naive)", "GT"]
+    assert list(c.surface.surfaces) == ["LR bicubic", "SR (split)", "SR (naive)", "GT"]
     assert pane.backend == "open3d" and not pane.backend_note
     canvases = pane.canvases()
-    assert [cv.name for cv in canvases] == list(c.surfaces)
+    assert [cv.name for cv in canvases] == list(c.surface.surfaces)
     for cv in canvases:                  # the surface fills a fair part of each frame
         assert cv.frame is not None and _coverage(cv.frame) > 0.05, cv.name
 
@@ -113,22 +113,22 @@ def test_views_render_rotate_and_follow_each_other(qtbot, window, dome_png):
 def test_colouring_export_and_input_only(qtbot, window, dome_png, tmp_path):
     from core.surface import load_mesh
 
-    c, pane = window.controller, window.surface3d
+    c, pane = window.controllers, window.surface3d
     _built(qtbot, window, dome_png, run=False)      # no SR yet: the opened map alone
-    assert list(c.surfaces) == ["Input"]
+    assert list(c.surface.surfaces) == ["Input"]
     cv = pane.canvases()[0]
     height = cv.frame.copy()
-    c.set_surface_options(color="normals")
+    c.surface.set_surface_options(color="normals")
     assert cv.mode == "normals" and np.abs(cv.frame.astype(int) - height).mean() > 1.0
-    c.set_surface_options(color="error")             # no ground truth: a note, shown by height
+    c.surface.set_surface_options(color="error")     # no ground truth: a note, shown by height
     assert pane.note.isVisibleTo(pane) and "ground truth" in pane.note.text()
-    c.set_surface_options(lighting=False)
+    c.surface.set_surface_options(lighting=False)
     assert not cv.renderer.lighting
 
     for ext in (".ply", ".obj"):
         out = tmp_path / f"input{ext}"
-        assert c.export_mesh("Input", out)
-        assert len(load_mesh(out).vertices) == len(c.surfaces["Input"].mesh.vertices)
+        assert c.surface.export_mesh("Input", out)
+        assert len(load_mesh(out).vertices) == len(c.surface.surfaces["Input"].mesh.vertices)
     render = tmp_path / "render.png"
     assert pane.save_render(render) and render.stat().st_size > 1000
 
@@ -155,34 +155,35 @@ def test_software_fallback_when_open3d_cannot_open_a_window(qtbot, window, dome_
 
 def test_bad_intrinsics_and_non_normals_are_refused(qtbot, window, dome_png, small_png,
                                                    tmp_path, dialogs):
-    c = window.controller
+    c = window.controllers
     bad = tmp_path / "K.txt"
     bad.write_text("1 0 0\n0 1 0\n")
-    assert not c.set_surface_options(K=str(bad))
+    assert not c.surface.set_surface_options(K=str(bad))
     assert "3 x 3" in dialogs.warnings[-1]
-    assert c.surface_options()["K"] is None
-    assert c.open_input(small_png)                     # an RGB image: nothing to integrate
-    assert not c.build_surfaces()
-    assert "normal map" in dialogs.warnings[-1]
-    assert c.open_input(dome_png, "normals")           # and the window goes on working
+    assert c.surface.surface_options()["K"] is None
+    assert c.inputs.open_input(small_png)                     # an RGB image: nothing to integrate
+    n = len(dialogs.warnings)
+    assert not c.surface.build_surfaces()                      # said in the pane, no dialog
+    assert "normal map" in window.surface3d.status.text() and len(dialogs.warnings) == n
+    assert c.inputs.open_input(dome_png, "normals")           # and the window goes on working
     far = tmp_path / "K_far.txt"
     far.write_text("100 0 900\n0 100 900\n0 0 1\n")    # principal point off this image
-    assert c.set_surface_options(K=str(far))
-    assert not c.build_surfaces()
+    assert c.surface.set_surface_options(K=str(far))
+    assert not c.surface.build_surfaces()
     assert "principal point" in dialogs.warnings[-1]
-    assert c.set_surface_options(K=None)
-    assert c.build_surfaces()                          # a build, cancelled: nothing applied
-    c.cancel_surface()
+    assert c.surface.set_surface_options(K=None)
+    assert c.surface.build_surfaces()                          # a build, cancelled: nothing applied
+    c.surface.cancel_surface()
     wait_idle(qtbot, c)
     qtbot.wait(50)
-    assert c.surfaces == {} and not c.is_busy("surface")
+    assert c.surface.surfaces == {} and not c.surface.jobs.busy
 
 
 def test_colour_from_an_image(qtbot, window, dome_png, tmp_path):
     """Issue 6, 3D pane: optional colour from an RGB image (resized onto the mesh grid)."""
     import cv2
 
-    c, pane = window.controller, window.surface3d
+    c, pane = window.controllers, window.surface3d
     _built(qtbot, window, dome_png, run=False)
     grey = pane.canvases()[0].frame.copy()
     photo = tmp_path / "photo.png"
@@ -190,10 +191,10 @@ def test_colour_from_an_image(qtbot, window, dome_png, tmp_path):
     img[:, :48] = (0, 0, 255)                         # BGR: left half red, right half blue
     img[:, 48:] = (255, 0, 0)
     cv2.imwrite(str(photo), img)
-    assert c.set_surface_options(texture=str(photo), color="image")
-    assert c.build_surfaces()
-    qtbot.waitUntil(lambda: c.surfaces_current() and not c.is_busy("surface"), timeout=20000)
-    view = c.surfaces["Input"]
+    assert c.surface.set_surface_options(texture=str(photo), color="image")
+    assert c.surface.build_surfaces()
+    qtbot.waitUntil(lambda: c.surface.surfaces_current() and not c.surface.jobs.busy, timeout=20000)
+    view = c.surface.surfaces["Input"]
     cols, xs = view.colors["image"], view.mesh.vertices[:, 0]
     left, right = cols[xs < np.median(xs) - 1e-6], cols[xs > np.median(xs) + 1e-6]
     assert left[:, 0].mean() > 0.9 and left[:, 2].mean() < 0.1     # red on the left
@@ -205,6 +206,6 @@ def test_colour_from_an_image(qtbot, window, dome_png, tmp_path):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a png")
     errors = []
-    c.error.connect(errors.append)
-    assert not c.set_surface_options(texture=str(bad))
-    assert errors and c.surface_options()["texture"] == str(photo)   # nothing lost
+    c.notices.error.connect(errors.append)
+    assert not c.surface.set_surface_options(texture=str(bad))
+    assert errors and c.surface.surface_options()["texture"] == str(photo)   # nothing lost

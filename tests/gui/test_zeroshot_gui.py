@@ -20,10 +20,10 @@ def _open_tiny(qtbot, window, tmp_path) -> None:
     img = sample_image("astronaut")
     path = tmp_path / "tiny.png"
     save(img.with_pixels(np.ascontiguousarray(img.pixels[60:92, 220:252])), path)
-    c = window.controller
-    assert c.open_input(path)
-    c.set_reference("degrade")
-    c.set_scale(2.0)
+    c = window.controllers
+    assert c.inputs.open_input(path)
+    c.inputs.set_reference("degrade")
+    c.run.set_scale(2.0)
     window.tabs.setCurrentWidget(window.zeroshot)
     wait_idle(qtbot, c)
     assert c.session.lr is not None and c.session.lr.width == 16
@@ -31,12 +31,12 @@ def _open_tiny(qtbot, window, tmp_path) -> None:
 
 def _record(window) -> list:
     steps: list = []
-    window.controller.zssr_step.connect(steps.append)
+    window.controllers.zeroshot.step.connect(steps.append)
     return steps
 
 
 def test_zssr_curve_live_and_result(qtbot, window, tmp_path):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     assert view.scale.value() == 2.0   # follows the window's scale
     view.iters.setValue(30)
@@ -59,7 +59,7 @@ def test_zssr_curve_live_and_result(qtbot, window, tmp_path):
 
 
 def test_zssr_lr_drop_line_and_cancel(qtbot, window, tmp_path):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     # the curve draws a line where the learning rate changes
     from core.zeroshot import ZSSRProgress
@@ -81,7 +81,7 @@ def test_zssr_lr_drop_line_and_cancel(qtbot, window, tmp_path):
     qtbot.wait(300)
     assert len(view.xs) == n and n < 100          # nothing arrives after Cancel
     assert ZSSR_KEY not in c.session.results and window.errors == []
-    qtbot.waitUntil(lambda: all(w.done.is_set() for w in c._live), timeout=10000)
+    qtbot.waitUntil(c.pool.settled, timeout=10000)
     assert len(steps) >= n                        # the worker has stopped
 
 
@@ -104,7 +104,7 @@ def bundled(monkeypatch, tmp_path):
 
 
 def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     view.set_method("MZSR")
     assert not view.iters.isEnabled() and view.steps.isEnabled()
@@ -141,7 +141,7 @@ def test_mzsr_run_result_and_screenshot(qtbot, window, tmp_path, bundled):
 def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     import core.zeroshot.mzsr as mz
 
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     monkeypatch.setattr(mz, "BUNDLED_MZSR", tmp_path / "missing" / "mzsr_x2.pth")
     view.set_method("MZSR")
@@ -151,7 +151,7 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
         n = len(window.errors)
         assert not view.run()
         assert len(window.errors) == n + 1 and text in window.errors[-1], window.errors[n:]
-        assert not c._workers and not view.cancel_button.isEnabled()
+        assert c.idle() and not view.cancel_button.isEnabled()
         assert not any(k.startswith("MZSR") for k in c.session.results)
 
     refused("no MZSR weights")
@@ -160,25 +160,38 @@ def test_mzsr_refuses_what_it_cannot_take(qtbot, window, tmp_path, monkeypatch):
     bad.write_bytes(b"not a checkpoint")
     assert not view.set_weights(bad) and "not_mzsr.pt" in window.errors[-1]
     assert view.weights is None and view.weights_label.text() == "none bundled yet"
-    assert not c.run_mzsr(2.0, 1, "bicubic", bad) and "MZSR checkpoint" in window.errors[-1]
+    assert not c.zeroshot.run_mzsr(2.0, 1, "bicubic", bad)
+    assert "MZSR checkpoint" in window.errors[-1]
     picked = _tiny_mzsr(tmp_path / "picked.pt")
     assert view.set_weights(picked) and view.weights_label.text() == "picked.pt"
-    view.scale.setValue(3.0)
-    refused("these MZSR weights are x2; set the scale to 2")
+
+    def said_in_place(text: str) -> None:          # a notice in the tab, Run off, no dialog
+        wait_idle(qtbot, c)
+        n = len(window.errors)
+        assert view.notice.isVisibleTo(view) and text in view.notice.text(), view.notice.text()
+        assert not view.run_button.isEnabled()
+        assert not view.run() and len(window.errors) == n and text in view.status.text()
+        assert not any(k.startswith("MZSR") for k in c.session.results)
+
+    view.scale.setValue(3.0)                       # the window's scale: degrade x3
+    said_in_place("these MZSR weights are x2; set the scale to 2 (it is x3)")
     view.scale.setValue(2.5)
     view.kernel.setCurrentText("gauss1.0")
-    refused("whole-number scale")
+    said_in_place("whole-number scale")
     view.kernel.setCurrentText("bicubic")
     np.save(tmp_path / "c.npy", np.random.default_rng(0).random((16, 16, 2)).astype(np.float32))
-    assert c.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
+    assert c.inputs.open_input(tmp_path / "c.npy", kind="channels", channel_options={})
     wait_idle(qtbot, c)
     assert c.session.lr.kind == "channels"
     view.scale.setValue(2.0)
-    refused("MZSR runs on RGB (or gray) images; this input is channel data")
+    n = len(window.errors)                        # the kind is said in the tab, no dialog
+    assert "MZSR needs an RGB (or gray) image; the input is channel data" in view.notice.text()
+    assert not view.run_button.isEnabled() and not view.run() and len(window.errors) == n
+    assert "use ZSSR" in view.status.text()
 
 
 def test_mzsr_cancel(qtbot, window, tmp_path, bundled):
-    c, view = window.controller, window.zeroshot
+    c, view = window.controllers, window.zeroshot
     _open_tiny(qtbot, window, tmp_path)
     view.set_method("MZSR")
     view.steps.setValue(100)
@@ -203,3 +216,48 @@ def test_mzsr_job_on_gray(bundled):
     assert mzsr_problem(lr, 2.0, "bicubic", info) is None
     mr = run_sync(mzsr_job(MZSRRequest(lr, None, net, info, bundled, steps=1)))
     assert mr.name == "MZSR(1)" and mr.image.pixels.shape == (24, 24, 1)
+
+
+def test_zero_shot_takes_the_window_scale_and_measures_against_its_hr(qtbot, window, tmp_path,
+                                                                       bundled):
+    c, view, s = window.controllers, window.zeroshot, window.session
+    _open_tiny(qtbot, window, tmp_path)              # degrade x2
+    c.run.set_scale(4.0)                             # Degrade x4 in the side panel
+    wait_idle(qtbot, c)
+    assert view.scale.value() == 4.0 and c.zeroshot.scale() == 4.0
+    view.scale.setValue(2.0)                         # the tab's box is the window's scale
+    wait_idle(qtbot, c)
+    assert s.state.scale == 2.0 and window.run_box.scale.value() == 2.0
+    # MZSR's bundled weights are x2: at x4 the tab says so in place
+    view.set_method("MZSR")
+    assert not view.notice.isVisibleTo(view)
+    c.run.set_scale(4.0)
+    wait_idle(qtbot, c)
+    assert "weights are x2" in view.notice.text() and "it is x4" in view.notice.text()
+    assert not view.run_button.isEnabled() and window.errors == []
+    c.run.set_scale(2.0)
+    wait_idle(qtbot, c)
+    assert not view.notice.isVisibleTo(view) and view.run_button.isEnabled()
+    view.steps.setValue(1)
+    assert view.run()
+    wait_idle(qtbot, c, timeout=60000)
+    key = mzsr_key(1)
+    assert s.results[key].image.pixels.shape == s.hr.pixels.shape   # the window's HR size
+    row = next(r for r in s.metrics if r.model == key)
+    assert math.isfinite(row.psnr)                   # measured against the HR
+
+
+def test_the_loss_curve_belongs_to_its_run(qtbot, window, tmp_path, bundled):
+    c, view = window.controllers, window.zeroshot
+    _open_tiny(qtbot, window, tmp_path)
+    view.iters.setValue(100000)
+    assert view.run()
+    qtbot.waitUntil(lambda: len(view.xs) >= 2, timeout=60000)
+    view.cancel_button.click()
+    wait_idle(qtbot, c)
+    assert view.xs                                   # the cancelled ZSSR's curve stays ...
+    view.set_method("MZSR")                          # ... until another method is chosen
+    x, _y = view.curve.getData()
+    assert view.xs == [] and (x is None or len(x) == 0) and view.drops == []
+    qtbot.wait(300)
+    assert view.xs == []                             # nothing late from the ZSSR run

@@ -1,42 +1,55 @@
-"""The controller's LAM side (a mixin of :class:`gui.controller.Controller`).
+"""LAM: the attribution window, the overlay opacity, and LAM runs for every ticked model.
 
 The window (SR pixels) is the user's: typed, clicked on an SR image, or by default centred on
 the region (or the image). ``run_lam`` computes the same window's map for every ticked model
-on the ``lam`` channel (progress per path-step batch, Cancel, stale results dropped); each
-model's result goes to the session as soon as it is ready. The heat map's opacity is display
-state only: changing it re-renders the overlays from the maps, it never recomputes.
+on ``jobs`` (progress per path-step batch, Cancel, stale results dropped); each model's result
+goes to the session as soon as it is ready. A new LR on screen cancels a LAM run of the old
+one. The heat map's opacity is display state only: it re-renders the overlays, never
+recomputes.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Signal
-
-from core.data import Region
-from core.errors import SRWError
+from PySide6.QtCore import QObject
 
 from core.app import analysis as at
+from core.attribution import LAMOptions, lam_window
+from core.data import ImageData, Region, Units
+from core.errors import SRWError
+from core.io import save
+from core.io.atomic import atomic_path
+from core.session import Session
 
-__all__ = ["LamMixin", "eta_text", "LAM_SIZE"]
+from ..jobs import JobPool, Notices
+from .kinds import needs_image
+
+__all__ = ["LamController", "LAM_SIZE"]
 
 #: The window side of the LAM paper (SR pixels).
 LAM_SIZE = 16
 
 
-def eta_text(fraction: float, elapsed: float) -> str:
-    """`` · 12 s left`` once a run is far enough along to guess, else ``""``."""
-    if 0.02 < fraction < 1 and elapsed > 0.3:
-        left = elapsed * (1 - fraction) / fraction
-        return f" · {left:.0f} s left" if left >= 1 else " · <1 s left"
-    return ""
+class LamController(QObject):
+    def __init__(self, session: Session, notices: Notices, pool: JobPool,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.notices = notices
+        self.jobs = pool.handle("lam", notices, eta=True, parent=self)
+        self._lr: ImageData | None = None      # the LR of the run in flight
+        self._errors: list[str] = []
+        session.subscribe(self._on_session)
 
+    def _on_session(self, topic: str) -> None:
+        if topic in ("inputs", "all") and self.jobs.busy and self.session.lr is not self._lr:
+            self.cancel_lam()
 
-class LamMixin:
-    lam_progress = Signal(float, str)
-    lam_running = Signal(bool)
+    def unavailable(self) -> str | None:
+        """Why the tab cannot attribute the input that is open (None: it can)."""
+        return needs_image("LAM", self.session.source)
 
     # -- the window ---------------------------------------------------------------------------
     def lam_window(self) -> Region | None:
@@ -110,15 +123,16 @@ class LamMixin:
     # -- running ------------------------------------------------------------------------------
     def run_lam(self) -> bool:
         """LAM of the window for every ticked model; supersedes a LAM run in progress."""
-        from core.attribution import LAMOptions, lam_window
-
         s, st = self.session, self.session.state
         if s.lr is None:
-            self.error.emit("open an image first (File > Open)")
+            self.notices.error.emit("open an image first (File > Open)")
             return False
+        reason = self.unavailable()
+        if reason:
+            return self.jobs.refuse(reason)
         models = [k for k in st.models if k in s.catalog]
         if not models:
-            self.error.emit("tick at least one model in the Models list")
+            self.notices.error.emit("tick at least one model in the Models list")
             return False
         out = s.output_hw()
         win = self.lam_window()
@@ -130,62 +144,40 @@ class LamMixin:
                                f"the {out[1]}x{out[0]} SR output")
             lam_window(win.x, win.y, win.w, out)
         except SRWError as exc:
-            self.error.emit(str(exc))
+            self.notices.error.emit(str(exc))
             return False
         s.clear_lam()
-        self._lam_lr = s.lr
-        self._lam_errors: list[str] = []
-        self._lam_t0 = time.perf_counter()
+        self._lr = s.lr
+        self._errors = []
         req = at.LamRequest(s.lr, win, out, tuple((k, s.label(k)) for k in models),
                             LAMOptions(device=st.device, precision=st.precision))
-        self._submit("lam", at.lam_job(req), step=self._lam_step, progress=self._lam_progress,
-                     done=self._lam_done, failed=self._lam_failed)
-        self.lam_running.emit(True)
-        self.lam_progress.emit(0.0, "starting")
+        self.jobs.submit(at.lam_job(req), on_step=self._step, on_done=self._done)
         return True
 
     def cancel_lam(self) -> None:
-        if self._cancel_channel("lam"):
-            self.lam_running.emit(False)
-            self.lam_progress.emit(0.0, "cancelled")
-            self.message.emit("LAM cancelled")
+        self.jobs.cancel("LAM cancelled")
 
-    def _lam_step(self, p) -> None:
+    def _step(self, p) -> None:
         if p.key == "lam":
             key, entry = p.value
-            self.session.add_lam(key, entry, self._lam_lr)
+            self.session.add_lam(key, entry, self._lr)
         elif p.key == "error":
             key, msg = p.value
-            self._lam_errors.append(f"{self.session.label(key)}: {msg}")
+            self._errors.append(f"{self.session.label(key)}: {msg}")
 
-    def _lam_progress(self, p) -> None:
-        f = p.fraction
-        self.lam_progress.emit(f, p.message + eta_text(f, time.perf_counter() - self._lam_t0))
-
-    def _lam_done(self, _summary) -> None:
-        elapsed = time.perf_counter() - self._lam_t0
-        self.lam_running.emit(False)
-        self.lam_progress.emit(1.0, f"done in {elapsed:.1f} s")
+    def _done(self, _summary) -> None:
+        elapsed = self.jobs.elapsed()
         n = len(self.session.lam)
-        self.message.emit(f"LAM of {n} model{'s' if n != 1 else ''} in {elapsed:.1f} s")
-        if self._lam_errors:
-            self.error.emit("LAM failed for some models:\n" + "\n".join(self._lam_errors))
-
-    def _lam_failed(self, message: str) -> None:
-        self.lam_running.emit(False)
-        self.lam_progress.emit(0.0, "failed")
-        self.error.emit(message)
+        self.notices.message.emit(f"LAM of {n} model{'s' if n != 1 else ''} in {elapsed:.1f} s")
+        if self._errors:
+            self.notices.error.emit("LAM failed for some models:\n" + "\n".join(self._errors))
 
     # -- saving -------------------------------------------------------------------------------
     def save_lam(self, key: str, png: str | Path, npy: str | Path | None = None) -> bool:
         """The overlay (current opacity, window drawn) as an image and the map as ``.npy``."""
-        from core.data import ImageData, Units
-        from core.io import save
-        from core.io.atomic import atomic_path
-
         rgb = self.lam_overlay_image(key)
         if rgb is None:
-            self.error.emit("no LAM map for this model yet: run LAM first")
+            self.notices.error.emit("no LAM map for this model yet: run LAM first")
             return False
         try:
             img = ImageData(rgb.astype(np.float32) / 255.0, kind="rgb",
@@ -195,8 +187,9 @@ class LamMixin:
                 with atomic_path(Path(npy)) as tmp, open(tmp, "wb") as fh:
                     np.save(fh, self.session.lam[key].result.map)
         except (SRWError, OSError) as exc:
-            self.error.emit(f"could not save the LAM of {self.session.label(key)}: {exc}")
+            self.notices.error.emit(f"could not save the LAM of {self.session.label(key)}: "
+                                    f"{exc}")
             return False
-        self.message.emit(f"Saved the LAM of {self.session.label(key)} to {path}"
-                          + (f" and {npy}" if npy is not None else ""))
+        self.notices.message.emit(f"Saved the LAM of {self.session.label(key)} to {path}"
+                                  + (f" and {npy}" if npy is not None else ""))
         return True
