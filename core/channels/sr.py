@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data import ImageData
-from ..engine.arbitrary import cpu_query_chunk, run_arbitrary, run_arbitrary_batch
+from ..engine.arbitrary import block_size, cpu_query_chunk, run_arbitrary, run_arbitrary_batch
 from ..engine.device import pick_device, pick_dtype, placed
 from ..engine.fixed import run_tiled
 from ..engine.memory import check_fits
@@ -88,9 +88,10 @@ def plan_channels(model: nn.Module, channels: int, rgb_mode: str = "replicate") 
 
 def _one_block(model: nn.Module, h: int, w: int, opts: SROptions) -> bool:
     """An arbitrary-scale model runs a whole batch at once (:func:`run_arbitrary_batch`): it
-    has LIIF's prepared queries and the LR is one block (no tile asked, at most 512x512)."""
+    has LIIF's prepared queries and the LR is one block (:func:`block_size`: no tile asked,
+    at most 512x512)."""
     return (hasattr(model, "prepare") and hasattr(model, "query_prepared")
-            and opts.tile is None and h * w <= 512 * 512)
+            and block_size(h, w, opts.tile) is None)
 
 
 def _auto_batch(h: int, w: int, oh: int, ow: int, width: int, kind: str,
@@ -134,7 +135,7 @@ def _run_batch(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
             return (yield from run_arbitrary_batch(model, x, (oh, ow), chunk))
         outs = []
         for i in range(x.shape[0]):
-            block = opts.tile or (None if x.shape[-1] * x.shape[-2] <= 512 * 512 else 256)
+            block = block_size(x.shape[-2], x.shape[-1], opts.tile)
             outs.append((yield from run_arbitrary(model, x[i:i + 1], (oh, ow), block,
                                                   chunk=opts.chunk)))
         return torch.cat(outs)
