@@ -3,7 +3,8 @@
 Models trained on photos transfer poorly to channel data, but the data can teach the model:
 HR patches are cut from the normalised channels, their LR made with MATLAB bicubic
 (:func:`core.resize.degrade`, the benchmark degradation), and the model trained with L1 and
-Adam, as the training loop of the model zoo does for images:
+Adam, with the augmentation and pixel loss of the model zoo's training loop
+(:mod:`core.training`):
 
 * fixed-scale models (EDSR, FSRCNN, ...) at their own scale; pre-upsampling ones (SRCNN, VDSR)
   on bicubic-upscaled LR;
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..data import ImageData
@@ -33,6 +33,8 @@ from ..errors import InputError
 from ..jobs import Job, Progress
 from ..models.contracts import make_coord
 from ..resize import degrade, imresize
+from ..training.data import augment_patch
+from ..training.steps import pixel_loss
 from .sr import plan_channels
 
 __all__ = ["FinetuneOptions", "FinetuneResult", "finetune_channels"]
@@ -65,13 +67,10 @@ class FinetuneResult:
 
 
 def _augment(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.5:
-        patch = patch[:, ::-1]
-    if rng.random() < 0.5:
-        patch = patch[::-1]
-    if rng.random() < 0.5:
-        patch = patch.transpose(1, 0, 2)
-    return np.ascontiguousarray(patch)
+    """The training loop's flips and transpose (:func:`core.training.data.augment_patch`), each
+    with probability 1/2."""
+    hflip, vflip, transpose = (rng.random() < 0.5 for _ in range(3))
+    return np.ascontiguousarray(augment_patch(patch, hflip, vflip, transpose))
 
 
 def _crops(px: np.ndarray, groups: tuple, rng: np.random.Generator, n: int, size: int,
@@ -98,7 +97,7 @@ def _fixed_loss(net: nn.Module, hr: np.ndarray, scale: int, pre: bool) -> torch.
     if pre:
         lr = imresize(lr, size=(s_hr, s_hr))
     lr = lr.reshape(lr.shape[0], lr.shape[1], n, k).transpose(2, 0, 1, 3)
-    return F.l1_loss(net(_to_nchw(lr)), _to_nchw(hr))
+    return pixel_loss("l1", net(_to_nchw(lr)), _to_nchw(hr))
 
 
 def _query_loss(net: nn.Module, hr: np.ndarray, p: int, rng: np.random.Generator,
@@ -112,7 +111,7 @@ def _query_loss(net: nn.Module, hr: np.ndarray, p: int, rng: np.random.Generator
     coord = make_coord((crop, crop))[idx]
     cell = torch.full_like(coord, 2.0 / crop)
     gt = torch.from_numpy(hr.reshape(n, n_pix, k))[torch.arange(n)[:, None], idx].float()
-    return F.l1_loss(net(_to_nchw(lr), coord, cell), gt)
+    return pixel_loss("l1", net(_to_nchw(lr), coord, cell), gt)
 
 
 def finetune_channels(model: nn.Module, data: ImageData,
