@@ -7,8 +7,6 @@ import csv
 import sys
 from pathlib import Path
 
-from core.app.inputs import detect_kind
-from core.app.run import with_provenance
 from core.errors import InputError
 from core.provenance import FIELDS as PROVENANCE_FIELDS
 from core.provenance import Provenance, weights_digest
@@ -19,6 +17,9 @@ from .progress import run_with_bar
 
 
 def cmd_sr(args: argparse.Namespace) -> int:
+    # lazy: torch, cv2, scipy; keeps CLI start-up (--help) at ~250 ms
+    from core.app.inputs import detect_kind
+    from core.app.run import with_provenance
     from core.engine import super_resolve
     from core.io import load, save
     from core.models import default_model_name, load_model

@@ -11,6 +11,8 @@ Our own checker, so CI needs nothing outside the repository.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.helpers import ROOT
@@ -140,3 +142,21 @@ def test_no_imports_of_another_modules_private_names():
                     bad.append(f"{p.relative_to(ROOT)}:{line}: from {base} import {n}")
     assert not bad, ("private names imported from other modules (make them public where "
                      "they are a shared service, or move them):\n" + "\n".join(bad))
+
+
+def test_cli_start_up_and_core_io_stay_light():
+    """``main.py --help`` builds every parser: it must not pay for torch, scipy or OpenCV; reading
+    files (core.io, core.channels) must not pay for torch. Function-level imports marked
+    ``# lazy:`` keep it so; this catches a top-level import that undoes them."""
+    code = (
+        "import sys\n"
+        "from cli.app import build_parser\n"
+        "build_parser()\n"
+        "cli = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'scipy', 'cv2'})\n"
+        "import core.io, core.channels\n"
+        "io = 'torch' in sys.modules\n"
+        "print(cli, io); sys.exit(1 if cli or io else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
