@@ -7,7 +7,7 @@ squares (perspective) and shown side by side, coloured by angular error against 
 truth, after a drag on one view (the linked views follow).
 
 ``python -m gui.screenshot_extras docs/channels.png --channels``: the seeded multipath channel
-of :mod:`core.channel_model` (128 subcarriers x 96 snapshots x 8 antennas, complex) in an
+of :mod:`core.channels.multipath` (128 subcarriers x 96 snapshots x 8 antennas, complex) in an
 ``.npz`` beside a decoy array, opened through the variable dialog as magnitude / phase, degraded
 x2 and super-resolved with bicubic and bilinear, with the range table, the histogram and the
 NMSE per channel. (Measured CSI of ``../shared/datasets/channels`` opens the same way, but its

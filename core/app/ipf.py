@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from core.data import ImageData
+from core.engine.arbitrary import block_size
 from core.engine.device import pick_device, pick_dtype, placed
 from core.engine.run import SROptions
 from core.errors import InputError
@@ -67,7 +68,7 @@ def ipf_flow_task(key: str, lr: ImageData, out_hw: tuple[int, int], options: SRO
     net = placed(module, device, dtype)
     x = torch.from_numpy(np.ascontiguousarray(px)).permute(2, 0, 1)[None].to(device, dtype)
     h, w = px.shape[:2]
-    block = options.tile or (None if h * w <= 512 * 512 else 256)
+    block = block_size(h, w, options.tile)
     flow, conf = yield from sub_job(ipf_flow_job(net, x, out_hw, block, chunk=options.chunk),
                                     5, 95, 100)
     return IpfFlow(key, flow, conf, flow_to_color(flow), confidence_to_image(conf), signature)

@@ -3,7 +3,8 @@
 Shown when a ``.npz`` / ``.mat`` / ``.h5`` file (or a complex / 4-D ``.npy``, or any file opened
 as "channel data") is opened. The variables come from :func:`core.io.channels.list_variables`
 (shape, dtype, and why an array cannot be channel data); unusable ones are listed greyed out.
-The axes default to "auto" (the two largest axes are H and W); the complex choice applies to
+The axes default to "auto" (H x W first, the rest channels: MATLAB/numpy image order; v7.3
+files after undoing their transposition); the complex choice applies to
 complex arrays only. :meth:`ChannelOptionsDialog.ask` returns the options for
 :func:`core.io.load` (``var``, ``axes``, ``complex_mode``, ``norm``, ``percentiles``) or None.
 """
@@ -54,7 +55,7 @@ class ChannelOptionsDialog(QDialog):
                 self.table.setItem(r, c, item)
         self.axes = QLineEdit(cur.get("axes") or "auto")
         self.axes.setToolTip("One letter per axis: H and W once each, C for channel axes "
-                             "(e.g. HWC, CHW, HWCC); auto = the two largest axes are H x W")
+                             "(e.g. HWC, CHW, HWCC); auto = H x W first, the rest channels")
         self.complex_mode = QComboBox()
         for text, key in COMPLEX_CHOICES:
             self.complex_mode.addItem(text, key)

@@ -6,12 +6,12 @@ and the NMSE of every channel.
   data's *own units* like MATLAB ``imagesc``: one colour range for all panels (that of the
   input and the ground truth) with a colour bar in those units; zoom and pan are linked; the LR
   is drawn in HR pixel coordinates (nearest-neighbour blocks).
-* The range table (:func:`core.channel_stats.channel_stats`): min, max, mean, std, the
+* The range table (:func:`core.channels.channel_stats`): min, max, mean, std, the
   normalisation range, zeros and NaN/Inf of every channel, so the spread of the ranges shows;
   clicking a row shows that channel.
 * "Fine-tune on this data" (:class:`FinetuneBar`): train a copy of a model on the channels;
   it is listed as ``<model> (fine-tuned)`` and used by the next run.
-* The histogram of the input's channel (:func:`core.channel_stats.channel_histogram`) and the
+* The histogram of the input's channel (:func:`core.channels.channel_histogram`) and the
   NMSE per channel of each result against the ground truth (the metrics table holds the totals).
 
 Everything shown is computed by the controller on the pool (``request_channel_frame``,
