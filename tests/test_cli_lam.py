@@ -104,11 +104,18 @@ def test_study_crop_csv_gallery_and_resume(hr_folder, tmp_path, tiny_ckpt, capsy
     assert "full better" in cap.out and "tiny_edsr_x2" in cap.out
     assert "skipped broken.png" in cap.err
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "image,study,model,group,setting,x,psnr" and len(lines) == 1 + 2 * 2 * 3
+    assert lines[0] == ("image,study,model,group,setting,x,psnr,"
+                        "native_scale,resampled,precision,device") and len(lines) == 1 + 2 * 2 * 3
+    assert ",x2,,fp32,cpu" in lines[-1] or ",x2,,bf16,cpu" in lines[-1]   # the tiny x2 model
     assert sorted(p.name for p in gal.iterdir()) == ["im0_crop.png", "im1_crop.png"]
     assert entry.main(args) == 0                     # everything is there: resumed, no rerun
     assert "resumed 12 rows" in capsys.readouterr().err
     assert len(csv_path.read_text().splitlines()) == 13
+    # a CSV of the format before provenance was recorded resumes too
+    old = [",".join(line.split(",")[:7]) for line in csv_path.read_text().splitlines()]
+    csv_path.write_text("\n".join(old) + "\n")
+    assert entry.main(args) == 0
+    assert "resumed 12 rows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("study, extra, message", [

@@ -32,7 +32,7 @@ from core.models import load_model
 from core.samples import sample_image
 
 __all__ = ["LamRequest", "LamEntry", "lam_job", "lam_caption", "lam_overlay_rgb",
-           "StudyRequest", "study_job", "STUDIES", "STUDY_AXES", "study_table", "study_csv_rows",
+           "StudyRequest", "study_job", "STUDIES", "STUDY_AXES", "study_table",
            "study_tiles", "study_params", "DEFAULT_BACKGROUND_SAMPLES"]
 
 #: Study name -> what the window calls it.
@@ -267,8 +267,3 @@ def study_tiles(res: StudyResult) -> list[tuple[str, list[tuple[str, np.ndarray,
         rows.append(("LR inputs", [(name, to_rgb8(px), "") for name, px in res.inputs.items()]))
     return rows
 
-
-def study_csv_rows(res: StudyResult) -> list[dict[str, str]]:
-    """The result as rows of the CLI's study CSV (``core.studies.batch.CSV_FIELDS``)."""
-    return [{"image": res.image, "study": res.study, "model": r.model, "group": r.group,
-             "setting": r.setting, "x": f"{r.x:g}", "psnr": f"{r.psnr:.4f}"} for r in res.rows]

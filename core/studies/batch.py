@@ -24,11 +24,16 @@ from ..evaluate import find_images
 from ..io import load
 from ..io.atomic import atomic_path
 from ..jobs import Job, Progress, sub_job
-from .common import StudyResult, StudyRow, named_models
+from .common import StudyResult, named_models
 
-__all__ = ["CSV_FIELDS", "BatchResult", "run_batch", "read_rows", "summarize", "study_images"]
+__all__ = ["CSV_FIELDS", "BatchResult", "run_batch", "read_rows", "summarize", "study_images",
+           "csv_rows"]
 
-CSV_FIELDS = ("image", "study", "model", "group", "setting", "x", "psnr")
+#: The measurement columns (the first seven, the format before provenance was recorded) ...
+MEASURE_FIELDS = ("image", "study", "model", "group", "setting", "x", "psnr")
+#: ... then how the model ran (a resampled model is not its own output at this scale).
+MADE_FIELDS = ("native_scale", "resampled", "precision", "device")
+CSV_FIELDS = MEASURE_FIELDS + MADE_FIELDS
 #: ``study(models, hr_pixels, image_name, index, files) -> Job[StudyResult]``
 StudyFn = Callable[[list, np.ndarray, str, int, list[Path]], Job[StudyResult]]
 
@@ -62,7 +67,7 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None:
             return []
-        if tuple(reader.fieldnames) != CSV_FIELDS:
+        if tuple(reader.fieldnames) not in (CSV_FIELDS, MEASURE_FIELDS):   # resumes old CSVs
             raise InputError(f"{csv_path} is not a study CSV (columns {reader.fieldnames}); "
                              f"choose another file")
         rows = []
@@ -73,7 +78,7 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
                 float(r["psnr"])
             except (TypeError, ValueError):
                 continue
-            rows.append(r)
+            rows.append({f: r.get(f, "") for f in CSV_FIELDS})
     return rows
 
 
@@ -84,9 +89,17 @@ def _rewrite(csv_path: Path, rows: list[dict[str, str]]) -> None:
         w.writerows(rows)
 
 
-def _as_dicts(study: str, image: str, rows: Sequence[StudyRow]) -> list[dict[str, str]]:
-    return [{"image": image, "study": study, "model": r.model, "group": r.group,
-             "setting": r.setting, "x": f"{r.x:g}", "psnr": f"{r.psnr:.4f}"} for r in rows]
+def csv_rows(res: StudyResult) -> list[dict[str, str]]:
+    """A study result as CSV rows (:data:`CSV_FIELDS`): each measurement, and how its model
+    ran (from the result's provenance)."""
+    out = []
+    for r in res.rows:
+        made = res.provenance.get(r.model)
+        extra = {f: made.row()[f] for f in MADE_FIELDS} if made is not None else \
+            dict.fromkeys(MADE_FIELDS, "")
+        out.append({"image": res.image, "study": res.study, "model": r.model, "group": r.group,
+                    "setting": r.setting, "x": f"{r.x:g}", "psnr": f"{r.psnr:.4f}", **extra})
+    return out
 
 
 def run_batch(study: str, study_fn: StudyFn, files: Sequence[Path], models: Sequence[Any],
@@ -125,7 +138,7 @@ def run_batch(study: str, study_fn: StudyFn, files: Sequence[Path], models: Sequ
             result.skipped.append((f.name, str(exc)))
             yield Progress((i + 1) * 1000, total, f"{f.name}: skipped")
             continue
-        new = _as_dicts(study, f.name, res.rows)
+        new = csv_rows(res)
         result.rows.extend(new)
         if keep_results:
             result.results.append(res)

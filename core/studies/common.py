@@ -18,6 +18,7 @@ from torch import nn
 from ..attribution.render import to_rgb8
 from ..data import ImageData, Region, Units
 from ..engine import SROptions, super_resolve
+from ..provenance import Provenance
 from ..errors import InputError, ScaleError
 from ..jobs import Job, sub_job
 from ..metrics import psnr
@@ -87,6 +88,7 @@ class StudyResult:
     hr_region: np.ndarray
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    provenance: dict[str, Provenance] = field(default_factory=dict)   # model -> how it ran
 
     @property
     def models(self) -> list[str]:
@@ -175,12 +177,17 @@ def centre_region(hr_hw: tuple[int, int], size: int, scale: int) -> Region:
 
 
 def restore(model: nn.Module, lr: np.ndarray, scale: int, options: StudyOptions,
-            name: str = "") -> Job[np.ndarray]:
-    """SR of ``lr`` (``h x w x 3`` in [0, 1]) at ``scale``: 8-bit quantised float32."""
+            name: str = "", made: dict[str, Provenance] | None = None) -> Job[np.ndarray]:
+    """SR of ``lr`` (``h x w x 3`` in [0, 1]) at ``scale``: 8-bit quantised float32. How the
+    model ran (native scale, a resize after it, precision, device) goes into ``made[name]``."""
     data = ImageData(np.ascontiguousarray(lr, dtype=np.float32), kind="rgb", units=_UNITS8)
     job = super_resolve(model, data, size=(lr.shape[0] * scale, lr.shape[1] * scale), name=name,
                         options=SROptions(device=options.device, precision=options.precision))
     res = yield from sub_job(job, 0, 1, 1)
+    if made is not None and res.provenance is not None:
+        made.setdefault(name, res.provenance.with_(
+            lr_source=f"MATLAB bicubic x{scale} of the HR", reference="HR region",
+            color="Y (BT.601)" if options.y_channel else "RGB", shave=0))
     return quantise(res.image.pixels)
 
 

@@ -91,9 +91,10 @@ def crop_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
         notes.append(f"margins >= {full_margin} LR pixels cover the whole image: shown as 'full'")
     total = len(nm) * (1 + len(crops))
     k = 0
+    made: dict = {}
     yield Progress(0, total, "full vs crop")
     for name, model in nm:
-        sr = yield from sub_job(restore(model, lr, s, options, name), k, 1, total,
+        sr = yield from sub_job(restore(model, lr, s, options, name, made), k, 1, total,
                                 f"{name} full: ")
         k += 1
         full_reg = sr[reg.slices()]
@@ -101,7 +102,7 @@ def crop_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
         for m in crops:
             y0, y1 = max(0, ry0 - m), min(h, ry1 + m)
             x0, x1 = max(0, rx0 - m), min(w, rx1 + m)
-            out = yield from sub_job(restore(model, lr[y0:y1, x0:x1], s, options, name),
+            out = yield from sub_job(restore(model, lr[y0:y1, x0:x1], s, options, name, made),
                                      k, 1, total, f"{name} m={m}: ")
             k += 1
             oy, ox = (ry0 - y0) * s, (rx0 - x0) * s
@@ -114,4 +115,5 @@ def crop_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
         rows.append(StudyRow(name, "full", "full", float(full_margin), p_full))
         if options.keep_regions:
             regions[(name, "full", "full")] = full_reg
-    return StudyResult("crop", image, reg, s, tuple(rows), regions, hr_reg, notes=tuple(notes))
+    return StudyResult("crop", image, reg, s, tuple(rows), regions, hr_reg, notes=tuple(notes),
+                       provenance=made)

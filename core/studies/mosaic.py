@@ -113,10 +113,11 @@ def mosaic_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
     hr_reg = hr_px[reg.slices()]
     rows, regions = [], {}
     total, k = len(nm) * (2 + len(used)), 0
+    made: dict = {}
     yield Progress(0, total, "mosaic vs TTA")
     for mname, model in nm:
         def run(x: np.ndarray, what: str):
-            return sub_job(restore(model, np.ascontiguousarray(x), s, options, mname), k, 1,
+            return sub_job(restore(model, np.ascontiguousarray(x), s, options, mname, made), k, 1,
                            total, f"{mname} {what}: ")
 
         plain = yield from run(tile, "plain")
@@ -139,4 +140,4 @@ def mosaic_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
         yield Progress(k, total, f"{mname} done")
     notes = (f"TTA: {tta_passes} passes over the 8 flips/rotations ({len(used)} distinct)",)
     return StudyResult("mosaic", image, reg, s, tuple(rows), regions, hr_reg,
-                       inputs={"mosaic": mosaic}, notes=notes)
+                       inputs={"mosaic": mosaic}, notes=notes, provenance=made)

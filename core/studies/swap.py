@@ -82,10 +82,11 @@ def swap_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray, region: 
     hr_reg = hr_px[ly, lx]
     rows, regions = [], {}
     total, k = len(nm) * len(bgs), 0
+    made: dict = {}
     yield Progress(0, total, "background swap")
     for mname, model in nm:
         for i, (bname, comp) in enumerate(bgs):
-            sr = yield from sub_job(restore(model, comp, s, options, mname), k, 1, total,
+            sr = yield from sub_job(restore(model, comp, s, options, mname, made), k, 1, total,
                                     f"{mname} {bname}: ")
             k += 1
             sr_reg = sr[ly, lx]
@@ -95,7 +96,7 @@ def swap_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray, region: 
                 regions[(mname, "background", bname)] = sr_reg
             yield Progress(k, total, f"{mname} {bname}")
     return StudyResult("swap", image, reg, s, tuple(rows), regions, hr_reg,
-                       inputs={n: c for n, c in bgs})
+                       inputs={n: c for n, c in bgs}, provenance=made)
 
 
 def _ring_mask(n_canvas: int, inner: int, foreign: int, mode: str) -> np.ndarray:
@@ -146,6 +147,7 @@ def size_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
     hr_reg = hr_px[reg.slices()]
     rows, regions, inputs = [], {}, {}
     total, k = len(nm) * len(modes) * len(lw), 0
+    made: dict = {}
     yield Progress(0, total, "background size sweep")
     for mname, model in nm:
         for mode in modes:
@@ -153,8 +155,8 @@ def size_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
                 canvas = np.where(_ring_mask(n, inner, w, mode)[:, :, None], foreign, own)
                 canvas = quantise(canvas)
                 inputs[f"{mode} w={w * s}"] = canvas
-                sr = yield from sub_job(restore(model, canvas, s, options, mname), k, 1, total,
-                                        f"{mname} {mode} w={w * s}: ")
+                sr = yield from sub_job(restore(model, canvas, s, options, mname, made), k, 1,
+                                        total, f"{mname} {mode} w={w * s}: ")
                 k += 1
                 sr_reg = sr[pad * s:(pad + inner) * s, pad * s:(pad + inner) * s]
                 rows.append(StudyRow(mname, mode, f"w={w * s}", float(w * s),
@@ -162,4 +164,5 @@ def size_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
                 if options.keep_regions:
                     regions[(mname, mode, f"w={w * s}")] = sr_reg
                 yield Progress(k, total, f"{mname} {mode} w={w * s}")
-    return StudyResult("size", image, reg, s, tuple(rows), regions, hr_reg, inputs=inputs)
+    return StudyResult("size", image, reg, s, tuple(rows), regions, hr_reg, inputs=inputs,
+                       provenance=made)

@@ -19,7 +19,7 @@ from core.errors import InputError, SRWError
 from core.io.atomic import atomic_path
 from core.session import Session
 from core.studies import DEFAULT_MARGINS, PAPER_PRESET, StudyOptions, preset_region
-from core.studies.batch import CSV_FIELDS
+from core.studies.batch import CSV_FIELDS, csv_rows
 
 from ..jobs import JobPool, Notices
 from .kinds import needs_image
@@ -119,7 +119,7 @@ class StudyController(QObject):
                                                       encoding="utf-8") as fh:
                 w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
                 w.writeheader()
-                w.writerows(at.study_csv_rows(res))
+                w.writerows(csv_rows(res))
         except (OSError, SRWError) as exc:
             self.notices.error.emit(f"could not write {path}: {exc}")
             return False

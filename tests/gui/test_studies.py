@@ -75,6 +75,11 @@ def test_crop_study_plot_table_gallery_and_csv(qtbot, window, dialogs, edsr_ckpt
     assert tuple(rows[0]) == CSV_FIELDS and len(rows) == len(res.rows) == 10
     assert rows[0]["image"] == "face.png" and rows[0]["study"] == "crop"
     assert float(rows[0]["psnr"]) == round(res.rows[0].psnr, 4)
+    # ... and how each model ran: the x2 model at x2 (not resampled), bicubic at any scale
+    made = {r["model"]: r for r in rows}
+    assert made[label]["native_scale"] == "x2" and made[label]["resampled"] == ""
+    assert made["bicubic"]["native_scale"] == "any"
+    assert made[label]["precision"] and made[label]["device"]
 
 
 def test_swap_size_and_mosaic(qtbot, window, edsr_ckpt, small_png, tmp_path):
