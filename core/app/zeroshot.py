@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from core.data import ImageData
+from core.engine.device import pick_device, pick_dtype
 from core.engine.run import SRResult
 from core.jobs import Job, Progress, Step
 from core.provenance import Provenance, weights_digest
@@ -64,6 +66,13 @@ class ZeroShotRequest:
     channel: int = 0
     device: str = "cpu"
     precision: str = "auto"
+    lr_source: str = "input"              # how the window's LR was made (the run plan's)
+
+
+def _precision_name(device: str, precision: str) -> str:
+    """``fp32`` / ``bf16`` / ``fp16``: what ``precision`` (``auto`` too) means on ``device``."""
+    dt = pick_dtype(pick_device(device), precision)
+    return {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dt, str(dt))
 
 
 def curve_point(p: Progress) -> tuple[int, float, float] | None:
@@ -85,8 +94,10 @@ def zssr_job(req: ZeroShotRequest) -> Job[ModelResult]:
     seconds = time.perf_counter() - t0
     notes = (f"{res.iterations} iterations, final L1 {res.losses[-1]:.4g}, lr {res.lrs[-1]:.1e}",
              *res.notes)
-    prov = Provenance("ZSSR", native_scale="any (trained on the input)", precision=cfg.precision,
-                      device=req.device, lr_source=f"window LR, {req.kernel} kernel")
+    prov = Provenance("ZSSR", native_scale="any (trained on the input)",
+                      precision=_precision_name(req.device, cfg.precision),
+                      device=str(pick_device(req.device)),
+                      lr_source=f"{req.lr_source}; {req.kernel} kernel")
     sr = SRResult(image, ZSSR_KEY, (image.height / req.lr.height, image.width / req.lr.width),
                   req.device, cfg.precision, seconds, tuple(notes), provenance=prov)
     diff, hi = diff_map(image, req.hr)
@@ -112,6 +123,7 @@ class MZSRRequest:
     channel: int = 0
     device: str = "cpu"
     precision: str = "auto"
+    lr_source: str = "input"              # how the window's LR was made (the run plan's)
 
 
 def mzsr_key(steps: int) -> str:
@@ -156,8 +168,10 @@ def mzsr_job(req: MZSRRequest) -> Job[ModelResult]:
     notes = (f"{req.steps} adaptation steps at lr {inner_lr:g}, {req.kernel}, weights "
              f"{req.weights.name}",)
     prov = Provenance(key, weights=req.weights.name, sha256=weights_digest(req.weights),
-                      native_scale=f"x{scale}", precision=precision, device=req.device,
-                      lr_source=f"window LR, {req.kernel} kernel, {req.steps} adaptation steps")
+                      native_scale=f"x{scale}", precision=_precision_name(req.device, precision),
+                      device=str(pick_device(req.device)),
+                      lr_source=f"{req.lr_source}; {req.kernel} kernel, {req.steps} "
+                                f"adaptation steps")
     sr = SRResult(image, key, (float(scale), float(scale)), req.device, precision, seconds,
                   notes, provenance=prov)
     diff, hi = diff_map(image, req.hr)

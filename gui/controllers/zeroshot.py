@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from core.app import zeroshot as zt
+from core.app.plan import lr_source_text
 from core.errors import CheckpointError
 from core.session import Session
 from core.zeroshot.mzsr import load_mzsr
@@ -89,7 +90,8 @@ class ZeroShotController(QObject):
             self.notices.error.emit("ZSSR needs at least 1 iteration")
             return False
         req = zt.ZeroShotRequest(s.lr, s.hr, float(scale), int(iters), kernel,
-                                 int(st.layout.get("channel", 0)), st.device, st.precision)
+                                 int(st.layout.get("channel", 0)), st.device, st.precision,
+                                 lr_source_text(st.reference, st.scale))
         job = zt.zssr_job(req)   # bad scales and too small images fail on the pool, as messages
         return self._start(job, "ZSSR")
 
@@ -130,7 +132,8 @@ class ZeroShotController(QObject):
         if problem:
             return self.jobs.refuse(problem)
         req = zt.MZSRRequest(s.lr, s.hr, net, info, path, int(steps), kernel,
-                             int(st.layout.get("channel", 0)), st.device, st.precision)
+                             int(st.layout.get("channel", 0)), st.device, st.precision,
+                             lr_source_text(st.reference, st.scale))
         n = int(steps)
         return self._start(zt.mzsr_job(req), "MZSR",
                            f"MZSR: {n} adaptation step{'' if n == 1 else 's'}, ")
