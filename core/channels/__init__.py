@@ -20,9 +20,7 @@ The last three need torch or scipy; their names are loaded on first use, so
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from ..lazy import lazy_names
 from .arrays import (
     ChannelMeta, array_from_channels, channel_meta, channel_values, channels_from_array,
     component_values, folded_values, renormalise,
@@ -66,13 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_NAMES:
-        value = getattr(import_module(f".{_LAZY_NAMES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY_NAMES, __all__)

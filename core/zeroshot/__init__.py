@@ -9,8 +9,9 @@ import torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names
 
 if TYPE_CHECKING:
     from .apply import finish, zssr_data
@@ -34,13 +35,4 @@ __all__ = ["ZSSRConfig", "ZSSRProgress", "ZSSRResult", "ZSSRNet", "zssr", "zssr_
            "load_kernel", "preset_kernel", "random_gaussian_kernel"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        value = getattr(import_module(f".{_HOME[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _HOME, __all__)
