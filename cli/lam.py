@@ -16,6 +16,7 @@ import numpy as np
 
 from core.data import ImageData, Region, Units
 from core.errors import InputError
+from core.provenance import weights_digest
 
 from .options import add_run_options, parse_scale
 from .progress import run_with_bar
@@ -110,4 +111,8 @@ def cmd_lam(args: argparse.Namespace) -> int:
           f"steps per pass)", file=sys.stderr)
     for note in res.notes:
         print(f"note: {note}", file=sys.stderr)
+    if res.provenance is not None:
+        prov = res.provenance.with_(weights=loaded.source.name if loaded.source else "",
+                                    sha256=weights_digest(loaded.source))
+        print(f"provenance: {prov.note()}", file=sys.stderr)
     return 0

@@ -97,8 +97,12 @@ def lam_job(req: LamRequest) -> Job[dict]:
 
 
 def lam_caption(res: Any) -> str:
-    """What the window writes under a map: ``DI 12.34   Gini 0.8766`` (as the CLI prints)."""
-    return f"DI {res.diffusion_index:.2f}   Gini {res.gini:.4f}"
+    """What the window writes under a map: ``DI 12.34   Gini 0.8766`` (as the CLI prints),
+    and ``· resampled from x3`` when the model ran at another scale than its own."""
+    prov = getattr(res, "provenance", None)
+    mark = f"   · resampled from {prov.native_scale}" if prov is not None and prov.resampled \
+        else ""
+    return f"DI {res.diffusion_index:.2f}   Gini {res.gini:.4f}{mark}"
 
 
 def lam_overlay_rgb(res: Any, lr: ImageData, alpha: float, window: bool = True) -> np.ndarray:

@@ -26,11 +26,12 @@ import torch
 from torch import Tensor, nn
 
 from ..data import ImageData, Region
-from ..engine import SROptions, output_size, super_resolve
+from ..engine import SROptions, native_scale, output_size, super_resolve
 from ..engine.device import pick_device, pick_dtype, placed
 from ..engine.memory import available_bytes
 from ..errors import InputError
 from ..jobs import Job, Progress, sub_job
+from ..provenance import Provenance, Resample
 from .forward import WindowPlan, kind_of, plan_window
 from .path import (FOLD, KERNEL_SIZE, SIGMA, blur_path, diffusion_index,
                    gini_index, gradient_magnitude_sum, normalised_map, path_kernels)
@@ -88,6 +89,7 @@ class LAMResult:
     batch: int
     sr: ImageData | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    provenance: Provenance | None = None   # model, native scale, resampling, precision, device
 
 
 def lam_window(x: int, y: int, size: int, out_hw: tuple[int, int]) -> Region:
@@ -228,11 +230,22 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
                             options=SROptions(device=options.device, precision=options.precision))
         sr = (yield from sub_job(job, fold, 1, total, "SR: ")).image
     yield Progress(total, total, "done")
+    label, precision = name or type(model).__name__, _DTYPE_NAMES.get(dtype, str(dtype))
+    native = native_scale(model)
+    resample = None
+    if native != "any":     # a fixed-scale model at another scale: its output was resized
+        s = int(native[1:])
+        if (data.height * s, data.width * s) != tuple(out_hw):
+            resample = Resample("bicubic", (data.height * s, data.width * s), tuple(out_hw))
+            notes.append(f"the model is fixed at {native}: the map is of its output resized "
+                         f"with bicubic x{resample.factor:.3g}")
+    prov = Provenance(label, native_scale=native, resample=resample, precision=precision,
+                      device=str(device), lr_source="input")
     return LAMResult(
         map=amap, attribution=attribution, gini=g, diffusion_index=diffusion_index(g),
-        window=win, out_size=out_hw, model=name or type(model).__name__, device=str(device),
-        precision=_DTYPE_NAMES.get(dtype, str(dtype)), seconds=time.perf_counter() - t0,
-        batch=batch, sr=sr, notes=tuple(notes))
+        window=win, out_size=out_hw, model=label, device=str(device),
+        precision=precision, seconds=time.perf_counter() - t0,
+        batch=batch, sr=sr, notes=tuple(notes), provenance=prov)
 
 
 def lam_models(models: Sequence[tuple[str, nn.Module]], data: ImageData, window: Region, *,

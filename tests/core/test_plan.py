@@ -127,3 +127,20 @@ def test_eval_csv_carries_provenance_columns(tmp_path):
     assert by["4"]["resampled"].startswith("bicubic 27x27->36x36")
     assert by["4"]["precision"] == "fp32" and by["4"]["weights"] == "edsr_baseline_x3.pth"
     assert by["4"]["color"] == "Y (BT.601)" and by["4"]["shave"] == "4"
+
+
+def test_lam_of_a_fixed_model_at_another_scale_is_marked_resampled():
+    from core.app.analysis import lam_caption
+    from core.attribution import LAMOptions, lam
+    from core.data import Region
+    from core.models import load_model
+
+    lr = _img(24, 24)
+    x3 = load_model("edsr_baseline_x3").module
+    res = run_sync(lam(x3, lr, Region(40, 40, 16, 16), size=(96, 96),
+                       options=LAMOptions(fold=2, precision="fp32")))
+    assert res.provenance.resampled and res.provenance.native_scale == "x3"
+    assert "resampled from x3" in lam_caption(res)
+    native = run_sync(lam(x3, lr, Region(24, 24, 16, 16), size=(72, 72),
+                          options=LAMOptions(fold=2, precision="fp32")))
+    assert not native.provenance.resampled and "resampled" not in lam_caption(native)
