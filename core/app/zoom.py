@@ -20,21 +20,14 @@ import numpy as np
 import torch
 
 from core.data import ImageData
+from core.engine.arbitrary import axis_coords
 from core.engine.device import pick_device, pick_dtype, placed
 from core.engine.run import SROptions, model_kind
 from core.errors import InputError
-from core.jobs import Job, Progress
-
-from core.jobs import Step
+from core.jobs import Job, Progress, Step
 from core.models import load_model
 
-__all__ = ["ZoomRequest", "ZoomModel", "zoom_job", "axis_coords", "encode_for_zoom"]
-
-
-def axis_coords(n_out: int) -> torch.Tensor:
-    """Pixel-centre coordinates of ``n_out`` samples in [-1, 1] (as the engine computes them)."""
-    r = 1.0 / n_out
-    return -1 + r + 2 * r * torch.arange(n_out, dtype=torch.float32)
+__all__ = ["ZoomRequest", "ZoomModel", "zoom_job", "encode_for_zoom"]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from ..models.contracts import make_coord
 from .fixed import tile_grid
 
 __all__ = ["run_arbitrary", "run_arbitrary_batch", "cpu_query_chunk", "block_size",
-           "WHOLE_IMAGE_PIXELS", "AUTO_BLOCK"]
+           "axis_coords", "WHOLE_IMAGE_PIXELS", "AUTO_BLOCK"]
 
 #: LR inputs up to this many pixels are encoded whole; larger ones in blocks of AUTO_BLOCK.
 WHOLE_IMAGE_PIXELS = 512 * 512
@@ -38,14 +38,15 @@ AUTO_BLOCK = 256
 def block_size(h: int, w: int, tile: int | None = None) -> int | None:
     """The LR block size of an arbitrary-scale run on an ``h x w`` input: the user's ``tile``,
     else None (whole image) up to :data:`WHOLE_IMAGE_PIXELS`, else :data:`AUTO_BLOCK`. The one
-    place this rule lives: the engine, the memory plan and Live zoom all ask here."""
+    place this rule lives: the engine, the memory plan and the IPF flow all ask here."""
     if tile:
         return int(tile)
     return None if h * w <= WHOLE_IMAGE_PIXELS else AUTO_BLOCK
 
 
-def _axis_coords(n_out: int, device) -> Tensor:
-    """Pixel-centre coordinates of ``n_out`` samples in [-1, 1] (float32)."""
+def axis_coords(n_out: int, device=None) -> Tensor:
+    """Pixel-centre coordinates of ``n_out`` samples in [-1, 1] (float32): the one grid of
+    every arbitrary-scale query (whole runs, blocks, Live zoom)."""
     r = 1.0 / n_out
     return -1 + r + 2 * r * torch.arange(n_out, device=device, dtype=torch.float32)
 
@@ -70,7 +71,7 @@ def run_arbitrary(model: nn.Module, x: Tensor, out_hw: tuple[int, int], block: i
     fast = hasattr(model, "prepare") and hasattr(model, "query_prepared")
     if not fast:
         block = None
-    ys_all, xs_all = _axis_coords(H, dev), _axis_coords(W, dev)
+    ys_all, xs_all = axis_coords(H, dev), axis_coords(W, dev)
     cell = torch.tensor([2.0 / H, 2.0 / W], device=dev)
     out = torch.empty(1, 3, H, W, device=dev, dtype=torch.float32)
 
@@ -137,7 +138,7 @@ def run_arbitrary_batch(model: nn.Module, x: Tensor, out_hw: tuple[int, int],
     b, _, h, w = x.shape
     H, W = out_hw
     dev = x.device
-    ys_all, xs_all = _axis_coords(H, dev), _axis_coords(W, dev)
+    ys_all, xs_all = axis_coords(H, dev), axis_coords(W, dev)
     cell = torch.tensor([2.0 / H, 2.0 / W], device=dev)
     rows = max(1, int(chunk) // max(1, W))
     spans = [(r0, min(H, r0 + rows)) for r0 in range(0, H, rows)]
