@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import re
 import sys
 from typing import Callable, Sequence
 
+from core import __version__
 from core.errors import Cancelled, SRWError
 
 from . import channels as channels_cli
@@ -20,12 +24,47 @@ from .options import add_run_options, add_scale_hint
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, plus "did you mean ...?" for a mistyped subcommand, choice or option."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)}\n")
+
+    def _suggestion(self, message: str) -> str:
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            word, words = bad.group(1), re.findall(r"'([^']*)'", bad.group(2))
+        else:
+            bad = re.search(r"unrecognized arguments: (.*)", message)
+            if not bad:
+                return ""
+            word = next((w for w in bad.group(1).split() if w.startswith("-")), "")
+            words = [o for p in self._all_parsers() for a in p._actions for o in a.option_strings]
+        close = difflib.get_close_matches(word.split("=")[0], words, n=1, cutoff=0.6)
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+    def _all_parsers(self) -> list[argparse.ArgumentParser]:
+        found: list[argparse.ArgumentParser] = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for p in dict.fromkeys(action.choices.values()):
+                    found += p._all_parsers() if isinstance(p, Parser) else [p]
+        return found
+
+
+def _prog() -> str:
+    """``srw`` when installed, ``python main.py`` from a checkout."""
+    return "python main.py" if os.path.basename(sys.argv[0]) == "main.py" else "srw"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python main.py",
+    parser = Parser(
+        prog=_prog(),
         description="SR Workbench: super-resolution for research. "
                     "Run with no arguments (or with image files) to open the window.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("sr", help="super-resolve one input file")
     p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr), .npy array, or "
