@@ -66,19 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    p = sub.add_parser("sr", help="super-resolve one input file")
-    p.add_argument("input", help="image (.png .jpg .tif .bmp .webp .exr), .npy array, or "
-                                 "channel matrix (.npy .npz .mat .h5 .hdf5)")
+    p = sub.add_parser("sr", help="super-resolve files, folders or globs with one or more models")
+    p.add_argument("input", nargs="+",
+                   help="image (.png .jpg .tif .bmp .webp .exr), .npy array, or channel matrix "
+                        "(.npy .npz .mat .h5 .hdf5); several files, folders and quoted globs "
+                        "('data/*.png') make a batch")
     p.add_argument("-m", "--model", default=None,
-                   help="model name (see 'models') or a checkpoint file; "
-                        "default: the bundled default")
+                   help="model name (see 'models') or a checkpoint file, or several separated "
+                        "by commas (bicubic,liif); default: the bundled default")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-s", "--scale", help="scale factor, e.g. 4 or 2.5 (or SYxSX, e.g. 2x3)")
     g.add_argument("--size", help="exact output size WxH, e.g. 1920x1080")
-    p.add_argument("-o", "--output", required=True, help="output file (format from its extension)")
+    p.add_argument("-o", "--output", default=None,
+                   help="output file (one input and model; format from its extension), or a "
+                        "folder (created) for a batch, or a path with a name template; "
+                        "default: the current folder")
+    p.add_argument("--name", default=None, metavar="TEMPLATE",
+                   help="output names in a folder; fields {stem} {model} {scale} {ext} {name} "
+                        "(default: {stem}_{model}_x{scale}.{ext})")
+    p.add_argument("--ext", default=None,
+                   help="output format of a batch, e.g. png or tif (default: the input's)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (outputs, provenance) on stdout")
     p.add_argument("--kind", choices=["rgb", "gray", "channels", "normals"], default=None,
                    help="treat the input as this kind of data (default: detected)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUTPUT if it exists (a batch skips existing outputs without it)")
     add_scale_hint(p)
     add_run_options(p)
     channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
@@ -95,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
     p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
     p.add_argument("--csv", default=None, help="also write per-image scores to this CSV file")
+    p.add_argument("--save-sr", default=None, metavar="DIR",
+                   help="also save each SR image as measured (8-bit PNG NAME_xS.png) in DIR")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (per-scale and per-image scores) on stdout")
     p.add_argument("--degrade", choices=["matlab", "pil"], default="matlab",
                    help="how LR images are made without --lr: matlab (benchmark protocol: HR "
                         "cropped, MATLAB bicubic) or pil (yjn870's SRCNN/FSRCNN/ESPCN ports: HR "
@@ -105,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_eval, precision="fp32")
 
     p = sub.add_parser("models", help="list the available models and where their weights come from")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (models, weights, cards, spandrel) on stdout")
     p.set_defaults(func=commands.cmd_models)
 
     train_cli.add_parsers(sub)  # train, export-weights

@@ -18,15 +18,26 @@ from torch import Tensor
 from ..errors import CheckpointError
 from .contracts import FixedScaleSR
 
-__all__ = ["spandrel_available", "load_with_spandrel", "SpandrelModel"]
+__all__ = ["spandrel_available", "spandrel_status", "load_with_spandrel", "SpandrelModel"]
+
+
+def spandrel_status() -> tuple[bool, str]:
+    """``(importable, why)``: "not installed (pip install ...)", or installed but failing to
+    import with the exception that says why (often torchvision built for CUDA), or its version."""
+    import importlib.util
+
+    if importlib.util.find_spec("spandrel") is None:
+        return False, "not installed (pip install 'sr-workbench[spandrel]')"
+    try:
+        import spandrel
+    except Exception as exc:  # ImportError, or a broken install (torchvision mismatch)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return False, f"installed but fails to import: {type(exc).__name__}: {first}"
+    return True, f"spandrel {getattr(spandrel, '__version__', '')}".strip()
 
 
 def spandrel_available() -> bool:
-    try:
-        import spandrel  # noqa: F401
-    except Exception:  # ImportError, or a broken install (torchvision mismatch)
-        return False
-    return True
+    return spandrel_status()[0]
 
 
 class SpandrelModel(FixedScaleSR):
@@ -53,10 +64,10 @@ class SpandrelModel(FixedScaleSR):
 def load_with_spandrel(path: Path) -> SpandrelModel:
     """The model of ``path`` as spandrel loads it. Raises CheckpointError when spandrel is
     missing, does not know the file, or the model is not a single-image SR model."""
-    try:
-        from spandrel import ImageModelDescriptor, ModelLoader
-    except Exception as exc:
-        raise CheckpointError(f"spandrel is not available ({type(exc).__name__})") from None
+    available, why = spandrel_status()
+    if not available:
+        raise CheckpointError(f"spandrel is {why}")
+    from spandrel import ImageModelDescriptor, ModelLoader
     try:
         descriptor = ModelLoader().load_from_file(str(path))
     except Exception as exc:  # spandrel's own errors: unsupported model, bad file
