@@ -7,10 +7,12 @@ import difflib
 import os
 import re
 import sys
-from typing import Callable, Sequence
+import warnings
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
 
 from core import __version__
-from core.errors import Cancelled, SRWError
+from core.errors import Cancelled, DataLossWarning, SRWError
 
 from . import channels as channels_cli
 from . import commands
@@ -139,6 +141,23 @@ SUBCOMMANDS = ("sr", "eval", "models", "train", "export-weights", "channels", "l
                "normals", "surface", "study", "zssr", "mzsr")
 
 
+@contextmanager
+def _data_loss_as_lines() -> Iterator[None]:
+    """A save that clips or quantises (DataLossWarning) says so in one stderr line, each time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataLossWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # type: ignore
+            if issubclass(category, DataLossWarning):
+                print(f"warning: {message}", file=sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
@@ -148,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return int(func(args) or 0)
+        with _data_loss_as_lines():
+            return int(func(args) or 0)
     except Cancelled:
         print("cancelled", file=sys.stderr)
         return 130
