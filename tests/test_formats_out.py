@@ -66,3 +66,16 @@ def test_surface_writes_meshes_open3d_opens(tmp_path, ext):
     m = o3d.io.read_triangle_mesh(str(mesh))
     assert len(m.triangles) > 100 and len(m.vertices) > 50
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_v73_cell_is_named_with_how_to_extract_it(tmp_path):
+    from core.errors import InputError
+    from core.io.channels import load_channels
+    from tests.core.test_io_channels import write_matlab73
+
+    write_matlab73(tmp_path / "a.mat", {"H": np.ones((4, 5, 3))}, cell_var="csi")
+    with pytest.raises(InputError) as err:
+        load_channels(tmp_path / "a.mat", var="csi")
+    msg = str(err.value)
+    assert "'csi'" in msg and "v7.3 cell array (1x1 cells of 2x2 float64 arrays)" in msg
+    assert "cat(ndims(csi{1}) + 1, csi{:})" in msg and "'-v7'" in msg

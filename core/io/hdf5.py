@@ -97,6 +97,8 @@ def _info(name: str, dset, matlab: bool) -> VariableInfo:
     dt = _logical_dtype(dset, matlab)
     if dset.attrs.get("MATLAB_empty") is not None and np.any(dset.attrs.get("MATLAB_empty")):
         return VariableInfo(name, (0,), cls or dt.name, False, "empty")
+    if cls == "cell" and matlab:
+        return VariableInfo(name, shape, cls, False, _cell_note(name, shape, dset))
     if cls in ("cell", "char", "function_handle") or dt.kind == "O":
         what = {"char": "text"}.get(cls, f"a v7.3 {cls or 'reference'} array (not supported)")
         return VariableInfo(name, shape, cls or dt.name, False, what)
@@ -105,6 +107,25 @@ def _info(name: str, dset, matlab: bool) -> VariableInfo:
     if not shape_usable(shape):
         return VariableInfo(name, shape, dt.name, False, "not an H x W array (2 to 4 dimensions)")
     return VariableInfo(name, shape, dt.name)
+
+
+def _cell_note(name: str, shape: tuple[int, ...], dset) -> str:
+    """Why a v7.3 cell is not read, what it holds, and the MATLAB lines that make it readable."""
+    held = ""
+    try:
+        refs = dset[()].ravel()
+        first = dset.file[refs[0]] if refs.size else None
+        if first is not None and hasattr(first, "shape"):
+            cls = _attr_text(first, "MATLAB_class") or str(first.dtype)
+            held = f" of {'x'.join(str(n) for n in first.shape[::-1])} {cls} arrays"
+    except (OSError, ValueError, TypeError, KeyError):  # a reference h5py cannot follow
+        pass
+    cells = "x".join(str(n) for n in shape)
+    var = name.split(".")[-1]
+    return (f"a MATLAB v7.3 cell array ({cells} cells{held}), which is not read from v7.3 "
+            f"files (not supported); in MATLAB either stack it, A = cat(ndims({var}{{1}}) + 1, {var}{{:}}); "
+            f"save('{var}_stacked.mat', 'A', '-v7.3'), or save it as v7 (save(F, '{var}', "
+            f"'-v7')), whose cells open as one stacked array")
 
 
 def list_h5(path: Path, matlab: bool = False) -> list[VariableInfo]:
