@@ -177,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SRWError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "verbose", False) and getattr(exc, "detail", ""):
+            print(exc.detail, file=sys.stderr)  # e.g. all that spandrel said about a file
         return 2
     except MemoryError:
         print("error: out of memory; try a smaller scale, a tile size (--tile) or a crop",

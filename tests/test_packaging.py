@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -61,8 +62,12 @@ def test_only_files_or_nothing_open_the_window():
 
 def test_the_wheel_holds_every_bundled_file_and_the_commands(tmp_path):
     pytest.importorskip("setuptools", minversion="77")
+    # from a copy: an in-tree build/ folder could carry stale files into the wheel
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "tests", "bench", "docs"))
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                           "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                           "--no-build-isolation", "-w", str(tmp_path), str(src)],
                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = tmp_path.glob("sr_workbench-*.whl")
