@@ -68,14 +68,66 @@ def test_surface_writes_meshes_open3d_opens(tmp_path, ext):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_a_v73_cell_is_named_with_how_to_extract_it(tmp_path):
+def _v73_with_cells(path, leaves) -> None:
+    """A v7.3 file with ``H`` and a 1 x N cell ``csi`` of complex arrays (MATLAB order)."""
+    import h5py
+
+    from tests.core.test_io_channels import write_matlab73
+
+    write_matlab73(path, {"H": np.ones((4, 5, 3))})
+    with h5py.File(path, "r+") as f:
+        refs = []
+        for i, leaf in enumerate(leaves):
+            data = np.ascontiguousarray(leaf.T)
+            comp = np.empty(data.shape, dtype=[("real", "<f8"), ("imag", "<f8")])
+            comp["real"], comp["imag"] = data.real, data.imag
+            d = f.create_dataset(f"#refs#/c{i}", data=comp)
+            d.attrs["MATLAB_class"] = np.bytes_("double")
+            refs.append(d.ref)
+        c = f.create_dataset("csi", data=np.array(refs, dtype=h5py.ref_dtype).reshape(-1, 1))
+        c.attrs["MATLAB_class"] = np.bytes_("cell")
+
+
+def test_v73_cells_are_read_stacked_and_written_back_into_their_cells(tmp_path):
+    import h5py
+
+    from core.errors import InputError
+    from core.io.channels import list_variables, load_channels, read_array, save_channels
+
+    rng = np.random.default_rng(3)
+    leaves = [rng.random((2, 3, 30)) + 1j * rng.random((2, 3, 30)) for _ in range(5)]
+    _v73_with_cells(tmp_path / "a.mat", leaves)
+    info = {i.name: i for i in list_variables(tmp_path / "a.mat")}["csi"]
+    assert info.usable and info.shape == (5, 2, 3, 30) and "5 cells" in info.note
+    d = load_channels(tmp_path / "a.mat", var="csi", axes="HCCW")
+    assert d.shape == (5, 30, 12)
+    save_channels(d, tmp_path / "b.mat")
+    back, _ = read_array(tmp_path / "b.mat", "csi")
+    for i in range(5):
+        np.testing.assert_allclose(back[i], leaves[i], rtol=1e-6)
+    with h5py.File(tmp_path / "b.mat") as f:
+        assert f["csi"].attrs["MATLAB_class"] == b"cell" and f["csi"].shape == (5, 1)
+        assert f["H"].shape == (3, 5, 4)
+    with pytest.raises(InputError, match="cannot change their number"):
+        save_channels(d.with_pixels(np.repeat(d.pixels, 2, axis=0)), tmp_path / "no.mat")
+
+
+def test_a_v73_cell_that_does_not_stack_is_named_with_how_to_extract_it(tmp_path):
     from core.errors import InputError
     from core.io.channels import load_channels
     from tests.core.test_io_channels import write_matlab73
 
+    import h5py
+
     write_matlab73(tmp_path / "a.mat", {"H": np.ones((4, 5, 3))}, cell_var="csi")
+
+    with h5py.File(tmp_path / "a.mat", "r+") as f:   # cells of different shapes
+        b = f.create_dataset("#refs#/b", data=np.zeros((3, 2)))
+        refs = np.array([[f["#refs#/a"].ref, b.ref]], dtype=h5py.ref_dtype)
+        del f["csi"]
+        f.create_dataset("csi", data=refs).attrs["MATLAB_class"] = np.bytes_("cell")
     with pytest.raises(InputError) as err:
         load_channels(tmp_path / "a.mat", var="csi")
     msg = str(err.value)
-    assert "'csi'" in msg and "v7.3 cell array (1x1 cells of 2x2 float64 arrays)" in msg
+    assert "'csi'" in msg and "v7.3 cell array (2x1 cells of 2x2 float64 arrays)" in msg
     assert "cat(ndims(csi{1}) + 1, csi{:})" in msg and "'-v7'" in msg
