@@ -42,16 +42,24 @@ class Parser(argparse.ArgumentParser):
             if not bad:
                 return ""
             word = next((w for w in bad.group(1).split() if w.startswith("-")), "")
-            words = [o for p in self._all_parsers() for a in p._actions for o in a.option_strings]
+            words = [o for p in self._command_parsers() for a in p._actions
+                     for o in a.option_strings]
         close = difflib.get_close_matches(word.split("=")[0], words, n=1, cutoff=0.6)
         return f"; did you mean '{close[0]}'?" if close else ""
 
-    def _all_parsers(self) -> list[argparse.ArgumentParser]:
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _command_parsers(self) -> list[argparse.ArgumentParser]:
+        """This parser and the (sub)subcommand parsers the command line named."""
         found: list[argparse.ArgumentParser] = [self]
         for action in self._actions:
             if isinstance(action, argparse._SubParsersAction):
-                for p in dict.fromkeys(action.choices.values()):
-                    found += p._all_parsers() if isinstance(p, Parser) else [p]
+                named = [w for w in getattr(self, "_argv", []) if w in action.choices]
+                if named:
+                    p = action.choices[named[0]]
+                    found += p._command_parsers() if isinstance(p, Parser) else [p]
         return found
 
 
