@@ -1,4 +1,4 @@
-"""SR Workbench entry point.
+"""SR Workbench entry point in a checkout (installed, the same is the ``srw`` command).
 
 ``python main.py``                 opens the window (on a bundled sample image)
 ``python main.py a.png b.npy``     opens the window with these files
@@ -14,16 +14,9 @@ os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    from cli.app import SUBCOMMANDS
+    from srw import main as srw_main
 
-    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help")):
-        from cli import main as cli_main
-
-        return cli_main(argv)
-    from gui.app import run_app
-
-    return run_app(argv)
+    return srw_main(argv)
 
 
 if __name__ == "__main__":

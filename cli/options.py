@@ -24,6 +24,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int, default=None,
                    help="LR tile/block size in pixels (default: automatic, memory bounded)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="after an error, the details (e.g. all that spandrel said)")
 
 
 def add_scale_hint(p: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ and why; the CLI prints it on one line and exits non-zero, the GUI shows it in a
 from __future__ import annotations
 
 __all__ = [
+    "DataLossWarning",
     "short_message",
     "SRWError",
     "InputError",
@@ -62,3 +63,9 @@ def short_message(exc: BaseException, limit: int = 120) -> str:
     for quoting a library's error inside one of ours."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class DataLossWarning(UserWarning):
+    """A save that could not keep the data as it is: values clipped to the format's range
+    (HDR to 8 bits) or quantised (16 bits to an 8-bit format). Not an error: the file is
+    written; the CLI prints the message on stderr, the window in its status bar."""

@@ -101,7 +101,8 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
              options: SROptions = SROptions(), name: str = "",
              scores: list[ImageScore] | None = None,
              degradation: str = "matlab",
-             provenance: Provenance | None = None) -> Job[list[EvalRow]]:
+             provenance: Provenance | None = None,
+             save_sr: Path | None = None) -> Job[list[EvalRow]]:
     """Evaluate ``model`` on ``hr_files`` at each scale; returns one row per scale.
 
     Without ``lr_root`` the LR is made from the HR: ``degradation='matlab'`` (the benchmark
@@ -109,9 +110,10 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
     (yjn870's ports: :func:`pil_pair`). Per-image scores are appended to ``scores`` when a list
     is given. Every score carries its :class:`Provenance`: ``provenance`` (the model's name and
     weights) completed with the engine's facts (native scale, resampling, precision, device)
-    and the protocol (LR source, colour space, shave).
+    and the protocol (LR source, colour space, shave). ``save_sr``: a folder that receives
+    each SR image as measured (8-bit PNG, ``NAME_x{scale}.png``; existing files kept).
     """
-    from .io import load
+    from .io import load, save
     from .metrics import psnr, ssim
     from .resize import degrade_pair, modcrop
 
@@ -149,6 +151,9 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
             job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
             res = yield from sub_job(job, k, 1, total, f"x{s} {f.name}: ")
             sr = quantise(res.image.pixels)
+            if save_sr is not None:
+                save(ImageData(sr.astype(np.float32), kind="rgb"),
+                     Path(save_sr) / f"{f.stem}_x{s}.png", bit_depth=8)
             border = s if shave is None else shave
             prov = _provenance(provenance, res, name, s, lr_root, degradation, y_channel, border)
             p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)

@@ -103,7 +103,7 @@ def test_surface_writes_mesh_depth_and_render(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, words", [
     ([], "nothing to write"),
-    (["-o", "m.glb"], "mesh file"),
+    (["-o", "m.fbx"], "mesh file"),
     (["--method", "magic", "-o", "m.ply"], "unknown method"),
     (["--K", "K_bad.txt", "-o", "m.ply"], "3 x 3"),
     (["--mask", "small.png", "-o", "m.ply"], "same size"),

@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.helpers import ROOT
 
 #: Top-level packages and modules that are the project (tests are not imported by it).
-PROJECT = ("core", "cli", "gui", "bench", "main.py")
+PROJECT = ("core", "cli", "gui", "srw", "bench", "main.py")
 
 
 def _modules() -> dict[str, Path]:

@@ -150,7 +150,9 @@ def _run_rgb(model: nn.Module, kind: str, x: Tensor, out_hw: tuple[int, int],
     if getattr(model, "pre_upsampled", False):
         x = imresize_torch(x.float(), size=(oh, ow), method="bicubic").to(x.dtype)
         scale = 1
-    tile = opts.tile or _auto_tile(x.device)
+    # models that tile badly (spandrel's tiling hint) run whole unless --tile asks otherwise
+    untiled = bool(getattr(model, "untiled", False))
+    tile = opts.tile or (None if untiled else _auto_tile(x.device))
     margin = int(getattr(model, "receptive_field", 16))
     y = yield from run_tiled(subpixel_twin(model), x, scale, tile, margin,
                              window=int(getattr(model, "window", 1)))

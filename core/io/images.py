@@ -14,6 +14,7 @@ OpenCV cannot store gray + alpha; those are written by :mod:`core.io._codecs` (P
 from __future__ import annotations
 
 import os
+import warnings
 
 os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 
@@ -23,7 +24,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..data import ImageData, Units  # noqa: E402
-from ..errors import FileFormatError, InputError  # noqa: E402
+from ..errors import DataLossWarning, FileFormatError, InputError  # noqa: E402
 from . import _codecs  # noqa: E402
 from ._common import (  # noqa: E402
     check_not_empty,
@@ -270,22 +271,53 @@ def _encode(ext: str, arr: np.ndarray, params: list[int]) -> np.ndarray:
     return buf
 
 
+def data_loss(data: ImageData, units: Units, path: Path) -> str | None:
+    """What writing ``data`` in ``units`` (the format's) loses, in one sentence, or None:
+    float (HDR) data clipped to an integer range and quantised, 16 bits cut to 8."""
+    src, dst = np.dtype(data.units.dtype), np.dtype(units.dtype)
+    name = FORMAT_NAMES[path.suffix.lower()]
+    if src.kind == "f" and dst.kind in "ui":
+        info = np.iinfo(dst)   # the working range [0, 1] maps onto [0, info.max]
+        half = 0.5 / info.max
+        px = data.pixels
+        clipped = float(np.mean((px < -half) | (px > 1.0 + half) | np.isnan(px)))
+        what = (f"{clipped:.1%} of the values lie outside the {info.bits}-bit range and were "
+                f"clipped, the rest quantised to {info.bits} bits" if clipped > 0 else
+                f"quantised to {info.bits} bits")
+        return (f"{path.name}: floating-point data written as {info.bits}-bit {name}: {what}; "
+                "save as .exr, .tif or .npy to keep the values")
+    if src.kind in "ui" and dst.kind in "ui" and src.itemsize > dst.itemsize:
+        return (f"{path.name}: {src.itemsize * 8}-bit data quantised to {dst.itemsize * 8} bits "
+                f"({name} holds {dst.itemsize * 8}); save as .png or .tif to keep "
+                f"{src.itemsize * 8} bits")
+    return None
+
+
+def _write_tiff(values: np.ndarray, alpha: np.ndarray | None, tmp: Path) -> None:
+    """TIFF through tifffile, deflate-compressed with Python's zlib: tifffile, scikit-image
+    and imageio read it without imagecodecs (OpenCV's default LZW needs imagecodecs there)."""
+    import tifffile
+
+    arr = values if alpha is None else np.concatenate([values, alpha], axis=2)
+    gray = values.shape[2] == 1
+    if gray and alpha is None:
+        arr = arr[:, :, 0]
+    # gray + alpha: unassociated alpha (read back by tifffile); RGB + alpha: "unspecified", as
+    # OpenCV's own TIFFs, because OpenCV's reader premultiplies an "unassalpha" sample
+    extras = None if alpha is None else ["unassalpha" if gray else "unspecified"]
+    tifffile.imwrite(tmp, np.ascontiguousarray(arr), photometric="minisblack" if gray else "rgb",
+                     extrasamples=extras, compression="zlib", planarconfig="contig")
+
+
 def _write(ext: str, values: np.ndarray, alpha: np.ndarray | None, tmp: Path) -> None:
     """Write file values (``H x W x C``, RGB order) and optional alpha (``H x W x 1``)."""
+    if ext in _TIFF:
+        _write_tiff(values, alpha, tmp)
+        return
     if alpha is not None and values.shape[2] == 1:
         if ext == ".png":
             tmp.write_bytes(_codecs.encode_png_gray_alpha(values[:, :, 0], alpha[:, :, 0]))
             return
-        if ext in _TIFF:
-            try:
-                import tifffile
-            except ImportError:  # pragma: no cover
-                tifffile = None
-            if tifffile is not None:
-                tifffile.imwrite(tmp, np.concatenate([values, alpha], axis=2),
-                                 photometric="minisblack", extrasamples=["unassalpha"],
-                                 compression="zlib")
-                return
         values = np.repeat(values, 3, axis=2)  # no gray + alpha in this format: store RGBA
     if values.shape[2] == 3:
         arr = values[:, :, ::-1]
@@ -318,6 +350,9 @@ def save_image(
                          f"has {data.channels}; save it as .npy")
     units = _target_units(data, ext, bit_depth)
     check_output(path, data, overwrite=overwrite, allow_input_overwrite=allow_input_overwrite)
+    loss = data_loss(data, units, path) if bit_depth is None else None
+    if loss:
+        warnings.warn(loss, DataLossWarning, stacklevel=3)
 
     values = units.to_file(data.pixels)
     alpha = None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError
+from ..resources import RESOURCES_DIR
 from .archs.interp import Interpolation
 from .checkpoints import LoadedModel, describe_checkpoint, load_checkpoint
 
@@ -28,7 +29,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 #: Where bundled weights and their model cards live.
-WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "weights"
+WEIGHTS_DIR = RESOURCES_DIR / "weights"
 WEIGHT_SUFFIXES = (".pth", ".pt", ".safetensors")
 CHECKPOINT_SUFFIXES = WEIGHT_SUFFIXES + (".pkl", ".ckpt", ".bin", ".tar")
 

@@ -27,7 +27,7 @@ from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
 from .registry import detect_architecture, get_arch, preview_keys
 from .safe_unpickle import SAFE_PICKLE
-from .spandrel_bridge import load_with_spandrel, spandrel_available
+from .spandrel_bridge import load_with_spandrel, spandrel_status
 from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
 
 __all__ = [
@@ -200,12 +200,17 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
     try:
         arch, hp = _arch_for(sd, meta, path.name)
     except CheckpointError as ours:  # no architecture of ours: spandrel's, when installed
-        if not spandrel_available():
+        available, why = spandrel_status()
+        if not available and why.startswith("installed"):  # say why it was not asked
+            raise CheckpointError(f"{ours}; spandrel, which may know it, is {why}") from None
+        if not available:
             raise
         try:
             module = load_with_spandrel(path)
         except CheckpointError as theirs:
-            raise CheckpointError(f"{ours}; {theirs}") from None
+            both = CheckpointError(f"{ours}; {theirs}")
+            both.detail = getattr(theirs, "detail", "")   # all spandrel said, for -v
+            raise both from None
         return LoadedModel(module=module, arch=f"spandrel:{module.arch_name}",
                            hparams=dict(module.hparams), kind="fixed", scale=module.scale,
                            source=path, name=name, meta=meta)

@@ -1,5 +1,7 @@
 """Mesh files: PLY (binary little-endian, with normals and 8-bit colours), OBJ (text, with
-``vn`` normals and per-vertex colours as ``v x y z r g b``), STL (binary, facet normals).
+``vn`` normals and per-vertex colours as ``v x y z r g b``), STL (binary, facet normals), all
+three by our own writers (float32 exactly as computed, no Open3D needed, and faster for large
+grids); GLB / glTF and OFF through Open3D's writers and readers (a dependency already).
 
 :func:`load_mesh` reads these back (PLY binary/ASCII with float/int/uchar vertex properties
 and triangle faces, OBJ ``v``/``vn``/``f`` with triangles or polygons fanned, binary or ASCII
@@ -10,19 +12,24 @@ existing file unless ``overwrite``.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FileFormatError, InputError
 from ..io.atomic import atomic_path
-from .mesh import Mesh
+from .mesh import Mesh, to_open3d
 
-__all__ = ["MESH_EXTENSIONS", "save_mesh", "load_mesh"]
+__all__ = ["MESH_EXTENSIONS", "OPEN3D_EXTENSIONS", "save_mesh", "load_mesh"]
 
-MESH_EXTENSIONS: tuple[str, ...] = (".ply", ".obj", ".stl")
+MESH_EXTENSIONS: tuple[str, ...] = (".ply", ".obj", ".stl", ".glb", ".gltf", ".off")
+#: Written and read through Open3D.
+OPEN3D_EXTENSIONS = frozenset({".glb", ".gltf", ".off"})
 _PLY_TYPES = {"char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1", "short": "i2",
               "int16": "i2", "ushort": "u2", "uint16": "u2", "int": "i4", "int32": "i4",
               "uint": "u4", "uint32": "u4", "float": "f4", "float32": "f4", "double": "f8",
@@ -96,6 +103,54 @@ def _write_stl(mesh: Mesh, f) -> None:
     f.write(rec.tobytes())
 
 
+def _write_open3d(mesh: Mesh, tmp: Path) -> None:
+    """glTF/OFF by Open3D (the temp file keeps the extension, which picks the format). GLB:
+    Open3D 0.20 writes GLB files without their binary chunk, so its glTF (one embedded
+    base64 buffer) is packed into a GLB here."""
+    import open3d as o3d
+
+    out = to_open3d(mesh)
+    ext = tmp.suffix.lower()
+    if ext in (".glb", ".gltf") and mesh.normals is None:
+        out.compute_vertex_normals()   # glTF viewers light a mesh by its normals
+    target = tmp.with_suffix(".gltf") if ext == ".glb" else tmp
+    try:
+        if not o3d.io.write_triangle_mesh(str(target), out, write_ascii=False,
+                                          print_progress=False):
+            raise OSError(f"Open3D could not write {ext} files")
+        if ext == ".glb":
+            tmp.write_bytes(_gltf_to_glb(target.read_bytes()))
+    finally:
+        if target != tmp:
+            target.unlink(missing_ok=True)
+
+
+def _gltf_to_glb(gltf: bytes) -> bytes:
+    """A glTF with one ``data:`` URI buffer -> the same as binary glTF (GLB 2.0)."""
+    doc = json.loads(gltf)
+    (buf,) = doc["buffers"]
+    data = base64.b64decode(buf.pop("uri").split(",", 1)[1])
+    payload = json.dumps(doc, separators=(",", ":")).encode()
+    payload += b" " * (-len(payload) % 4)
+    data += b"\0" * (-len(data) % 4)
+    chunks = (struct.pack("<II", len(payload), 0x4E4F534A) + payload
+              + struct.pack("<II", len(data), 0x004E4942) + data)
+    return struct.pack("<III", 0x46546C67, 2, 12 + len(chunks)) + chunks
+
+
+def _read_open3d(path: Path) -> Mesh:
+    import open3d as o3d
+
+    m = o3d.io.read_triangle_mesh(str(path), print_progress=False)
+    if len(m.vertices) == 0:
+        raise FileFormatError(f"{path.name} could not be read as a mesh (Open3D found no vertices)")
+    return Mesh(np.asarray(m.vertices, dtype=np.float32), np.asarray(m.triangles, dtype=np.int32),
+                normals=np.asarray(m.vertex_normals, dtype=np.float32)
+                if m.has_vertex_normals() else None,
+                colors=np.asarray(m.vertex_colors, dtype=np.float32)
+                if m.has_vertex_colors() else None)
+
+
 def save_mesh(mesh: Mesh, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``mesh`` as PLY, OBJ or STL (from the extension), atomically; returns the path.
 
@@ -105,8 +160,12 @@ def save_mesh(mesh: Mesh, path: str | os.PathLike[str], *, overwrite: bool = Fal
     ext = _ext(p)
     if p.exists() and not overwrite:
         raise InputError(f"{p} already exists; pass overwrite=True to replace it")
-    writer = {".ply": _write_ply, ".obj": _write_obj, ".stl": _write_stl}[ext]
     try:
+        if ext in OPEN3D_EXTENSIONS:
+            with atomic_path(p, overwrite=overwrite) as tmp:
+                _write_open3d(mesh, tmp)
+            return p
+        writer = {".ply": _write_ply, ".obj": _write_obj, ".stl": _write_stl}[ext]
         with atomic_path(p, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
             writer(mesh, f)
     except OSError as exc:
@@ -227,6 +286,8 @@ def load_mesh(path: str | os.PathLike[str]) -> Mesh:
     ext = _ext(p)
     if not p.is_file():
         raise InputError(f"{p} does not exist")
+    if ext in OPEN3D_EXTENSIONS:
+        return _read_open3d(p)
     data = p.read_bytes()
     try:
         if ext == ".ply":

@@ -31,6 +31,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import ConfigError
+from ..resources import CONFIGS_DIR, checkout_root
 from ..models.registry import get_arch
 from .data import NORMAL_PARTS
 
@@ -38,8 +39,8 @@ __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig
            "load_config", "config_from_dict", "REPO_ROOT", "ARBITRARY_ARCHS", "FIXED_ARCHS",
            "LOSS_DEFAULTS", "check_ipf_config"]
 
-#: The repository root: relative paths in configs are relative to it.
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The repository root: relative paths in configs are relative to it (installed: the cwd).
+REPO_ROOT = checkout_root() or Path.cwd()
 #: Architectures that can be trained, by kind.
 ARBITRARY_ARCHS = ("liif", "ipf")
 FIXED_ARCHS = ("edsr", "rdn", "rcan", "swinir", "srresnet", "msrresnet", "lrfnet", "srcnn",
@@ -364,6 +365,8 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
 def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
     """Read and validate a YAML training config (see the module docstring for the keys)."""
     p = Path(path)
+    if not p.is_file() and (CONFIGS_DIR / p.name).is_file() and p.parent.name == "configs":
+        p = CONFIGS_DIR / p.name  # configs/NAME.yaml names a bundled config (installed too)
     if not p.is_file():
         raise ConfigError(f"training config {p} not found")
     try:

@@ -43,6 +43,7 @@ from torch.func import functional_call
 from ..engine.device import pick_device, pick_dtype
 from ..errors import CheckpointError, ConfigError, InputError
 from ..jobs import Job
+from ..resources import RESOURCES_DIR, checkout_root
 from .kernels import check_kernel, downscale, upscale
 from .net import ZSSRNet
 from .internal import MIN_SON, ZSSRProgress, back_project
@@ -51,9 +52,10 @@ __all__ = ["MZSRConfig", "load_mzsr_config", "save_mzsr", "load_mzsr",
            "meta_step", "mzsr_adapt", "FORMAT", "BUNDLED_MZSR", "bundled_mzsr"]
 
 FORMAT = "srw-mzsr-1"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Relative paths in MZSR configs and the default run folder: the checkout, else the cwd.
+REPO_ROOT = checkout_root() or Path.cwd()
 #: The bundled x2 meta-weights (a subfolder: the model registry scans weights/*.pth only).
-BUNDLED_MZSR = REPO_ROOT / "resources" / "weights" / "zeroshot" / "mzsr_x2.pth"
+BUNDLED_MZSR = RESOURCES_DIR / "weights" / "zeroshot" / "mzsr_x2.pth"
 
 
 def bundled_mzsr() -> Path | None:

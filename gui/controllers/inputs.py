@@ -9,12 +9,13 @@ prepares the LR / HR for it. Channel files ask for their reading options first
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 from core.app.inputs import detect_kind
 from core.app.plan import check_reference
-from core.errors import SRWError
+from core.errors import DataLossWarning, SRWError
 from core.io import load, save
 from core.io.normals import load_normal_map, to_image_data
 from core.samples import sample_image
@@ -219,11 +220,15 @@ class InputsController:
         if done is not None:
             return done
         try:
-            save(res.image, target, overwrite=target.exists())
+            with warnings.catch_warnings(record=True) as caught:  # clipped / quantised data
+                warnings.simplefilter("always", DataLossWarning)
+                save(res.image, target, overwrite=target.exists())
         except SRWError as exc:
             self.notices.error.emit(str(exc))
             return False
-        self.notices.message.emit(f"Saved {s.label(key)} to {target}")
+        lost = "; ".join(str(w.message) for w in caught if w.category is DataLossWarning)
+        self.notices.message.emit(f"Saved {s.label(key)} to {target}"
+                                  + (f". Warning: {lost}" if lost else ""))
         return True
 
     def save_session(self, path: str | Path) -> bool:

@@ -10,7 +10,7 @@ import pytest
 import core.io as io
 import core.io.images as images
 from core.data import ImageData, Units
-from core.errors import FileFormatError, InputError
+from core.errors import DataLossWarning, FileFormatError, InputError
 from tests.core.io_util import RNG, H, W, file_values, from_raw, raw_image, write_cv2
 
 
@@ -70,7 +70,8 @@ def test_sixteen_bit_to_eight_bit_formats(tmp_path, ext):
     with pytest.raises(InputError, match="8 bits"):
         io.save(data, tmp_path / f"x{ext}", bit_depth=16)
     assert not any(tmp_path.iterdir())
-    back = io.load(io.save(data, tmp_path / f"x{ext}"))  # default: 8-bit
+    with pytest.warns(DataLossWarning, match="16-bit data quantised to 8 bits"):
+        back = io.load(io.save(data, tmp_path / f"x{ext}"))  # default: 8-bit, and says so
     assert back.units.dtype == "uint8"
 
 

@@ -293,7 +293,7 @@ def test_mesh_validation():
     with pytest.raises(InputError):
         Mesh(np.zeros((3, 3), np.float32), np.array([[0, 1, 5]], np.int32))
     with pytest.raises(InputError):
-        save_mesh(Mesh(np.zeros((3, 3), np.float32), np.zeros((0, 3), np.int32)), "x.glb")
+        save_mesh(Mesh(np.zeros((3, 3), np.float32), np.zeros((0, 3), np.int32)), "x.fbx")
 
 
 def test_render_shows_the_surface_and_a_rotation_changes_it():

@@ -256,3 +256,15 @@ def test_channel_data_shows_the_chosen_channel(qtbot, window, tmp_path):
     # the readout speaks the file's units (per-channel min/max undone)
     text = window.grid.panels["LR"].readout(2, 1)
     assert f"{arr[1, 2, 3]:.5g}" in text and "float32" in text
+
+
+def test_saving_16_bit_as_webp_says_so_in_the_status_bar(qtbot, window, tmp_path):
+    import cv2
+
+    src = tmp_path / "in16.png"
+    cv2.imwrite(str(src), np.random.default_rng(0).integers(0, 65536, (48, 48, 3),
+                                                            dtype=np.uint16))
+    degrade_and_run(qtbot, window, ["nearest"], scale=2, sample=None, path=src)
+    assert window.controllers.inputs.save_result("nearest", tmp_path / "sr.webp")
+    msg = window.statusBar().currentMessage()
+    assert "Saved" in msg and "16-bit data quantised to 8 bits" in msg

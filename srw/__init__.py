@@ -1,0 +1,58 @@
+"""The ``srw`` commands: the distribution's own top-level name (entry points, version).
+
+``srw``           no arguments, or image/data files: the window; a subcommand: the command line
+``srw-gui``       always the window
+``python -m srw`` the same as ``srw``
+
+Dispatching sits here, above ``gui`` and ``cli`` (which never import each other); ``main.py``
+in a checkout calls :func:`main` too. Installed, ``srw/resources`` and ``srw/configs`` hold the
+bundled weights, model cards and training configs (package data, see ``core.resources``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from core import __version__
+
+__all__ = ["__version__", "main", "gui_main", "opens_window"]
+
+
+def opens_window(argv: Sequence[str]) -> bool:
+    """True when ``argv`` asks for the window: nothing, or files to open (``lr.png hr.png``).
+
+    Anything else goes to the command line, whose parser answers a subcommand, ``--version``,
+    ``-h``, or an unknown word (exit 2, "did you mean ...") without ever starting Qt.
+    """
+    if not argv:
+        return True
+    first = argv[0]
+    if first.startswith("-"):
+        return False
+    from cli.app import SUBCOMMANDS
+
+    if first in SUBCOMMANDS:
+        return False
+    # a file to open: it exists, or it looks like one (a suffix or a folder part)
+    return Path(first).exists() or bool(Path(first).suffix) or os.sep in first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``srw [SUBCOMMAND ...]``: the window with no subcommand, else the command line."""
+    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if opens_window(args):
+        return gui_main(args)
+    from cli import main as cli_main
+
+    return cli_main(args)
+
+
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """``srw-gui [FILES]``: the window (on a bundled sample when no file is given)."""
+    from gui.app import run_app
+
+    return run_app(list(sys.argv[1:] if argv is None else argv))
