@@ -26,6 +26,7 @@ from ..errors import CheckpointError, short_message
 from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
 from .registry import detect_architecture, get_arch, preview_keys
+from .budget import check_budget
 from .safe_unpickle import SAFE_PICKLE
 from .spandrel_bridge import load_with_spandrel, spandrel_available
 from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
@@ -91,33 +92,43 @@ def _fmt_hp(hp: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in hp.items())
 
 
-def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Mapping[str, Any],
-                 name: str) -> None:
-    own = module.state_dict()
-    mismatched = [(k, tuple(sd[k].shape), tuple(v.shape)) for k, v in own.items()
-                  if k in sd and tuple(sd[k].shape) != tuple(v.shape)]
+def _fit_problem(own: Mapping[str, Any], sd: Mapping[str, Tensor], arch: str,
+                 hp: Mapping[str, Any], name: str) -> CheckpointError | None:
+    """Why ``sd`` does not fit a module whose state dict is ``own`` (shapes by key), or None.
+
+    ``own`` may come from a module built on the ``meta`` device, so this runs before any
+    memory is allocated for the model."""
+    mismatched = [(k, tuple(sd[k].shape), tuple(v)) for k, v in own.items()
+                  if k in sd and tuple(sd[k].shape) != tuple(v)]
     if mismatched:
         k, found, expected = mismatched[0]
         n = len(mismatched) - 1
         more = f" (and {n} more mismatched tensors)" if n else ""
-        raise CheckpointError(f"{name}: tensor '{k}' has shape {found} in the checkpoint but "
-                              f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
+        return CheckpointError(f"{name}: tensor '{k}' has shape {found} in the checkpoint but "
+                               f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
+    missing = [k for k in own if k not in sd]
+    unexpected = [k for k in sd if k not in own]
+    parts = []
+    if missing:
+        parts.append(f"missing {preview_keys(missing)}")
+    if unexpected:
+        parts.append(f"unexpected {preview_keys(unexpected)}")
+    if parts:
+        return CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {'; '.join(parts)}")
+    return None
+
+
+def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Mapping[str, Any],
+                 name: str) -> None:
+    problem = _fit_problem({k: tuple(v.shape) for k, v in module.state_dict().items()}, sd, arch, hp, name)
+    if problem is not None:
+        raise problem
     try:
         module.load_state_dict(sd, strict=True)
-    except RuntimeError as exc:
-        try:
-            result = module.load_state_dict(sd, strict=False)
-        except RuntimeError:  # a value the module refuses (not a key problem)
-            detail = " ".join(str(exc).split("\n", 1)[-1].split())
-            raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
-                                  f"{detail[:200]}") from None
-        parts = []
-        if result.missing_keys:
-            parts.append(f"missing {preview_keys(list(result.missing_keys))}")
-        if result.unexpected_keys:
-            parts.append(f"unexpected {preview_keys(list(result.unexpected_keys))}")
-        detail = "; ".join(parts) or "load failed"
-        raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {detail}") from None
+    except Exception as exc:  # noqa: BLE001 - a value the module refuses (not a key problem)
+        detail = " ".join(str(exc).split("\n", 1)[-1].split())
+        raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
+                              f"{detail[:200]}") from None
 
 
 _SCALE_IN_NAME = re.compile(r"(?:^|[_\-.\s])x(\d{1,2})(?=$|[_\-.\s])", re.IGNORECASE)
@@ -190,6 +201,10 @@ def describe_checkpoint(path: str | Path,
     name = Path(path).name
     arch, hp = _arch_for(sd, meta, name)
     hp = _apply_scale(arch, hp, name, scale)
+    shapes = check_budget(arch, hp, sd, name)
+    problem = _fit_problem(shapes, sd, arch.name, hp, name)
+    if problem is not None:
+        raise problem
     return arch.name, hp, arch.kind, _nominal_scale(arch, hp)
 
 
@@ -210,9 +225,16 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
                            hparams=dict(module.hparams), kind="fixed", scale=module.scale,
                            source=path, name=name, meta=meta)
     hp = _apply_scale(arch, hp, path.name, scale)
+    shapes = check_budget(arch, hp, sd, path.name)
+    problem = _fit_problem(shapes, sd, arch.name, hp, path.name)
+    if problem is not None:
+        raise problem
     try:
         module = arch.build(**hp)
-    except (ValueError, TypeError, KeyError) as exc:
+    except MemoryError:
+        raise CheckpointError(f"{path.name}: not enough memory to build {arch.name} with "
+                              f"{_fmt_hp(hp)}") from None
+    except Exception as exc:  # noqa: BLE001 - every build failure is the file's problem
         raise CheckpointError(f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} "
                               f"({short_message(exc)})") from None
     _strict_load(module, sd, arch.name, hp, path.name)
