@@ -9,6 +9,7 @@ import numpy as np
 
 from ..data import KINDS, ImageData
 from ..errors import InputError, ResourceError
+from .atomic import check_output_path
 
 #: Largest float32 working array (pixels + alpha) a loader accepts, in bytes. Larger inputs
 #: are refused with :class:`ResourceError` before (or right after) decoding.
@@ -101,20 +102,11 @@ def same_file(a: Path, b: Path) -> bool:
 def check_output(
     path: Path, data: ImageData, *, overwrite: bool, allow_input_overwrite: bool
 ) -> None:
-    """Refuse writes over the input file, over folders, and over existing files."""
-    if path.is_dir():
-        raise InputError(f"cannot write {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if not allow_input_overwrite:
-        for src in input_paths(data):
-            if same_file(src, path):
-                raise InputError(
-                    f"refusing to overwrite the input file {path}; choose another name "
-                    "(or pass allow_input_overwrite=True)"
-                )
-    if os.path.lexists(path) and not overwrite:
-        raise InputError(f"{path} already exists; pass overwrite=True to replace it")
+    """Refuse writes over the input file, over folders, devices, FIFOs and sockets, into
+    missing or unwritable folders, and over existing files unless ``overwrite``
+    (:func:`core.io.atomic.check_output_path`)."""
+    inputs = [] if allow_input_overwrite else input_paths(data)
+    check_output_path(path, inputs, overwrite=overwrite, flag="overwrite=True")
 
 
 def source_meta(path: Path, fmt: str, **extra: object) -> dict:

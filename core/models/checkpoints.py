@@ -37,6 +37,7 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "describe_checkpoint",
+    "build_checked",
     "scale_from_name",
     "WRAPPER_KEYS",
     "SAFE_PICKLE",
@@ -190,6 +191,27 @@ def _nominal_scale(arch: Any, hp: Mapping[str, Any]) -> int | None:
     return int(hp.get(_scale_key(hp)) or 2)
 
 
+def build_checked(arch: Any, hp: Mapping[str, Any], sd: Mapping[str, Tensor],
+                  name: str) -> nn.Module:
+    """Build ``arch`` with ``hp`` and load ``sd`` into it (``strict=True``), after checking on
+    the ``meta`` device that the hyperparameters fit the tensors and the memory budget
+    (:func:`core.models.budget.check_budget`). Every failure is a :class:`CheckpointError`."""
+    shapes = check_budget(arch, hp, sd, name)
+    problem = _fit_problem(shapes, sd, arch.name, hp, name)
+    if problem is not None:
+        raise problem
+    try:
+        module = arch.build(**hp)
+    except MemoryError:
+        raise CheckpointError(f"{name}: not enough memory to build {arch.name} with "
+                              f"{_fmt_hp(hp)}") from None
+    except Exception as exc:  # noqa: BLE001 - every build failure is the file's problem
+        raise CheckpointError(f"{name}: cannot build {arch.name} with {_fmt_hp(hp)} "
+                              f"({short_message(exc)})") from None
+    _strict_load(module, sd, arch.name, hp, name)
+    return module
+
+
 def describe_checkpoint(path: str | Path,
                         scale: int | None = None) -> tuple[str, dict[str, Any], str, int | None]:
     """``(arch, hparams, kind, scale)`` of a checkpoint file, without building the model.
@@ -225,19 +247,7 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
                            hparams=dict(module.hparams), kind="fixed", scale=module.scale,
                            source=path, name=name, meta=meta)
     hp = _apply_scale(arch, hp, path.name, scale)
-    shapes = check_budget(arch, hp, sd, path.name)
-    problem = _fit_problem(shapes, sd, arch.name, hp, path.name)
-    if problem is not None:
-        raise problem
-    try:
-        module = arch.build(**hp)
-    except MemoryError:
-        raise CheckpointError(f"{path.name}: not enough memory to build {arch.name} with "
-                              f"{_fmt_hp(hp)}") from None
-    except Exception as exc:  # noqa: BLE001 - every build failure is the file's problem
-        raise CheckpointError(f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} "
-                              f"({short_message(exc)})") from None
-    _strict_load(module, sd, arch.name, hp, path.name)
+    module = build_checked(arch, hp, sd, path.name)
     module.eval()
     full_hp = dict(getattr(module, "hparams", None) or hp)  # every constructor argument, when known
     return LoadedModel(module=module, arch=arch.name, hparams=full_hp, kind=arch.kind,
