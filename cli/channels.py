@@ -21,9 +21,13 @@ from core.channels import (
 from core.errors import InputError
 
 from .options import parse_scale, parse_size, run_options
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 __all__ = ["add_sr_options", "add_parsers", "wants_channels", "cmd_sr_channels", "load_kwargs"]
+
+#: Most values ``channels sample`` generates (checked before anything is allocated).
+MAX_SAMPLE_VALUES = 2**25
 
 _CHANNEL_ONLY = ("axes", "complex", "norm", "percentiles", "var", "rgb_mode", "batch", "gt",
                  "clip", "finetune")
@@ -104,10 +108,9 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     if args.kind not in (None, "channels"):
         raise InputError(f"channel options need --kind channels, not {args.kind!r}")
     inp, out = Path(args.input), Path(args.output)
-    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    check_outputs(args, "output")
+    if args.batch is not None and args.batch < 1:
+        raise InputError(f"--batch must be at least 1, got {args.batch}")
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     kw = load_kwargs(args)
@@ -216,8 +219,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
         sizes = tuple(int(v) for v in args.size.lower().split("x"))
     except ValueError:
         sizes = ()
-    if len(sizes) != 3:
+    if len(sizes) != 3 or min(sizes) < 1:
         raise InputError(f"--size must be HxWxC, e.g. 256x256x150, got {args.size!r}")
+    if sizes[0] * sizes[1] * sizes[2] > MAX_SAMPLE_VALUES:
+        raise InputError(f"--size {args.size} asks for {sizes[0] * sizes[1] * sizes[2]} complex "
+                         f"values; at most {MAX_SAMPLE_VALUES} (256 MiB as complex64)")
+    check_outputs(args, "output")
     ch = multipath_channel(*sizes, paths=args.paths, snr_db=args.snr, domain=args.domain,
                            seed=args.seed)
     path = write_array(ch.h, args.output, var=args.var, overwrite=args.overwrite)
@@ -232,6 +239,7 @@ def cmd_degrade(args: argparse.Namespace) -> int:
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
 
+    check_outputs(args, "output")
     data = load_channels(args.input, **load_kwargs(args))
     out = Path(args.output)
     check_output(out, data, overwrite=args.overwrite, allow_input_overwrite=False)

@@ -12,6 +12,7 @@ from core.provenance import FIELDS as PROVENANCE_FIELDS
 from core.provenance import Provenance, weights_digest
 
 from .options import parse_scale, parse_scales, parse_size
+from .outputs import check_outputs
 from .options import run_options as _options
 from .progress import run_with_bar
 
@@ -33,10 +34,7 @@ def cmd_sr(args: argparse.Namespace) -> int:
     if wants_channels(args):  # channel matrices: per-channel normalisation and SR
         return cmd_sr_channels(args)
     inp, out = Path(args.input), Path(args.output)
-    if out.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    check_outputs(args, "output")  # issue #19: inputs, devices, folders, unwritable places
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     data = load(inp, kind=args.kind)
@@ -73,6 +71,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"LR folder {lr_root} does not exist")
     if args.csv and Path(args.csv).exists():
         raise InputError(f"{args.csv} already exists; choose another CSV file name")
+    check_outputs(args, "csv")  # issue #19: inputs, devices, folders, unwritable places
     if lr_root is not None and args.degrade != "matlab":
         raise InputError("--degrade chooses how LR images are made, but --lr gives them: "
                          "use one or the other")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.errors import Cancelled, InputError
 
+from .outputs import check_outputs
 from .progress import StopFlag, run_with_bar
 from .zeroshot import cmd_mzsr_train
 
@@ -51,6 +52,30 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export_weights)
 
 
+#: A training config is a short YAML file; anything larger is refused before it is read.
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _check_config_file(path: str) -> None:
+    """Refuse a config that is not a small regular file before reading it (``/dev/zero``)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"config file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"{p} is a folder; give a YAML config file")
+    if not p.is_file():
+        raise InputError(f"{p} is not a regular file (a device, FIFO or socket); give a YAML "
+                         f"config file")
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise InputError(f"{p} is {p.stat().st_size} bytes; a config file is at most "
+                         f"{MAX_CONFIG_BYTES} bytes of YAML")
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+
+
 def _is_mzsr_config(path: str) -> bool:
     """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
     # lazy: yaml; keeps CLI start-up at ~250 ms
@@ -68,6 +93,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
 
+    _check_config_file(args.config)
+    if args.out:
+        _check_out_dir(Path(args.out))
     if _is_mzsr_config(args.config):  # issue 9: MZSR trains through the same command
         args.init = None
         return cmd_mzsr_train(args)
@@ -119,6 +147,7 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import export_file
 
+    check_outputs(args, "output")
     path, meta = export_file(args.source, args.output, overwrite=args.overwrite,
                              half=args.half)
     size = path.stat().st_size / 1e6

@@ -114,8 +114,8 @@ def check_output_path(path: str | os.PathLike[str], inputs: Iterable[str | os.Pa
                              f"or socket)")
     for src in inputs:
         if src is not None and _same(Path(src), p):
-            raise InputError(f"refusing to overwrite the input file {p}; choose "
-                             f"another output name")
+            raise InputError(f"refusing to write {p}: it is the input file {src} (the same "
+                             f"file); choose another output name")
     folder = p.parent
     if not folder.is_dir():
         raise InputError(f"cannot write {p}: the folder {folder} does not exist")
