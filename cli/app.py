@@ -15,13 +15,14 @@ from . import normals as normals_cli
 from . import studies as studies_cli
 from . import train as train_cli
 from . import zeroshot as zeroshot_cli
+from .errors import OneLineParser
 from .options import add_run_options, add_scale_hint
 
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # issue #19: argparse errors are one line (cli/errors.py)
         prog="python main.py",
         description="SR Workbench: super-resolution for research. "
                     "Run with no arguments (or with image files) to open the window.")
