@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python main.py",
         description="SR Workbench: super-resolution for research. "
                     "Run with no arguments (or with image files) to open the window.")
+    parser.add_argument("--max-pixels", metavar="N", help="image budget, checked from file "
+                        "headers before decoding (default 100M pixels; allowed anywhere on the "
+                        "line; cli/errors.py)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("sr", help="super-resolve one input file")

@@ -97,6 +97,44 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     return f"error: unexpected {type(exc).__name__}: {one_line(exc) or 'no details'}", 2
 
 
+#: Environment variable through which ``--max-pixels`` reaches core.io (core/io/_common.py).
+MAX_PIXELS_ENV = "SRW_MAX_PIXELS"
+
+
+def take_global_options(args: list[str]) -> list[str]:
+    """Remove the global ``--max-pixels N`` (anywhere on the line: the image budget checked
+    from file headers before decoding; default 100 megapixels) and apply it; returns the
+    remaining arguments. A bad value is an argument error (one line, exit 2)."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            out.extend(args[i:])
+            break
+        if a == "--max-pixels" or a.startswith("--max-pixels="):
+            if "=" in a:
+                text = a.split("=", 1)[1]
+            elif i + 1 < len(args):
+                text = args[i + 1]
+                i += 1
+            else:
+                text = ""
+            try:
+                value = int(float(text.lower().replace("m", "e6")))
+            except (ValueError, OverflowError):
+                value = 0
+            if value < 1:
+                print(f"error: --max-pixels needs a positive number of pixels (e.g. 200000000 "
+                      f"or 200M), got {text!r}", file=sys.stderr)
+                raise SystemExit(2)
+            os.environ[MAX_PIXELS_ENV] = str(value)
+        else:
+            out.append(a)
+        i += 1
+    return out
+
+
 def run_cli(argv: Sequence[str] | None, entry: Callable[[list[str]], int]) -> int:
     """Run ``entry(argv)`` (main.py: imports and runs :func:`cli.app.main`) behind the
     top-level handler; returns the exit code."""
@@ -105,6 +143,7 @@ def run_cli(argv: Sequence[str] | None, entry: Callable[[list[str]], int]) -> in
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            args = take_global_options(args)
             return int(entry(args) or 0)  # entry's imports run inside the handler too
     except SystemExit as exc:  # argparse (-h, errors) and explicit exits
         code = exc.code

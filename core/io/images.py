@@ -35,6 +35,7 @@ from ._common import (  # noqa: E402
     working,
 )
 from .atomic import atomic_path  # noqa: E402
+from .headers import image_header  # noqa: E402
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -135,6 +136,11 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
     if buf.size == 0:
         raise FileFormatError(f"{path.name} is empty (0 bytes), not a {name} image")
 
+    claimed = image_header(bytes(buf[:65536]), ext)  # JPEG, BMP, WebP, EXR
+    if claimed is not None:
+        w0, h0, c0 = claimed
+        check_not_empty(path, (h0, w0))
+        check_working_size(path, h0, w0, c0)
     png = _codecs.read_png_header(buf)
     if png is not None:
         check_not_empty(path, (png.height, png.width))
