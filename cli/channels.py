@@ -90,8 +90,10 @@ def wants_channels(args: argparse.Namespace) -> bool:
 
     if getattr(args, "kind", None) == "channels":
         return True
-    if any(getattr(args, name, None) not in (None, False) for name in _CHANNEL_ONLY):
-        return True
+    for name in _CHANNEL_ONLY:  # identity: 0 == False, and --batch 0 is given (and refused)
+        value = getattr(args, name, None)
+        if value is not None and value is not False:
+            return True
     p = Path(args.input)
     ext = p.suffix.lower()
     if ext in CHANNEL_EXTENSIONS and ext != ".npy":
