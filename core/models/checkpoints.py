@@ -95,7 +95,9 @@ def _fmt_hp(hp: Mapping[str, Any]) -> str:
 
 def _fit_problem(own: Mapping[str, Any], sd: Mapping[str, Tensor], arch: str,
                  hp: Mapping[str, Any], name: str) -> CheckpointError | None:
-    """Why ``sd`` does not fit a module whose state dict is ``own`` (shapes by key), or None.
+    """Why ``sd``'s tensors do not have the shapes of a module whose state dict is ``own``
+    (shapes by key), or None. Missing and unexpected keys are left to the strict load (some
+    architectures drop or compute buffers in their load hooks, e.g. SwinIR's ``attn_mask``).
 
     ``own`` may come from a module built on the ``meta`` device, so this runs before any
     memory is allocated for the model."""
@@ -107,29 +109,27 @@ def _fit_problem(own: Mapping[str, Any], sd: Mapping[str, Tensor], arch: str,
         more = f" (and {n} more mismatched tensors)" if n else ""
         return CheckpointError(f"{name}: tensor '{k}' has shape {found} in the checkpoint but "
                                f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
-    missing = [k for k in own if k not in sd]
-    unexpected = [k for k in sd if k not in own]
-    parts = []
-    if missing:
-        parts.append(f"missing {preview_keys(missing)}")
-    if unexpected:
-        parts.append(f"unexpected {preview_keys(unexpected)}")
-    if parts:
-        return CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {'; '.join(parts)}")
     return None
 
 
 def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Mapping[str, Any],
                  name: str) -> None:
-    problem = _fit_problem({k: tuple(v.shape) for k, v in module.state_dict().items()}, sd, arch, hp, name)
-    if problem is not None:
-        raise problem
     try:
         module.load_state_dict(sd, strict=True)
-    except Exception as exc:  # noqa: BLE001 - a value the module refuses (not a key problem)
-        detail = " ".join(str(exc).split("\n", 1)[-1].split())
-        raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
-                              f"{detail[:200]}") from None
+    except Exception as exc:  # noqa: BLE001 - keys, or a value the module refuses
+        try:
+            result = module.load_state_dict(sd, strict=False)
+        except Exception:  # noqa: BLE001 - not a key problem
+            detail = " ".join(str(exc).split("\n", 1)[-1].split())
+            raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
+                                  f"{detail[:200]}") from None
+        parts = []
+        if result.missing_keys:
+            parts.append(f"missing {preview_keys(list(result.missing_keys))}")
+        if result.unexpected_keys:
+            parts.append(f"unexpected {preview_keys(list(result.unexpected_keys))}")
+        detail = "; ".join(parts) or "load failed"
+        raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): {detail}") from None
 
 
 _SCALE_IN_NAME = re.compile(r"(?:^|[_\-.\s])x(\d{1,2})(?=$|[_\-.\s])", re.IGNORECASE)
