@@ -118,7 +118,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     kw = load_kwargs(args)
     data = load_channels(inp, **kw)
     gt = load_channels(Path(args.gt), **kw) if args.gt else None
-    _describe(data, inp)
+    described = _describe(data, inp, show=False)  # printed once it worked: one error line
     loaded = load_model(args.model or default_model_name())
     module = loaded.module
     if args.finetune:
@@ -138,6 +138,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
     path = save_channels(result.image, out, overwrite=args.overwrite)
     img = result.image
+    print(described, file=sys.stderr)
     print(f"{path}: {img.height}x{img.width}x{img.channels} channels (H x W x C) with "
           f"{loaded.name} on {result.device} ({result.precision}) in {result.seconds:.2f} s",
           file=sys.stderr)
@@ -148,15 +149,19 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(data, path: Path) -> None:
+def _describe(data, path: Path, show: bool = True) -> str:
+    """One line on what was loaded and how (printed to stderr with ``show``)."""
     info = channel_meta(data)
     lay = info.layout
     var = data.meta.get("var")
     bad = info.nonfinite.count if info.nonfinite is not None else 0
-    print(f"{path.name}{f' [{var}]' if var else ''}: {'x'.join(map(str, lay.shape))} "
-          f"{lay.dtype}, axes {lay.axes} -> {data.height}x{data.width}x{data.channels} channels"
-          f"{f' ({lay.complex_mode})' if lay.complex_mode != 'none' else ''}, norm {info.norm}"
-          f"{f', {bad} NaN/Inf masked' if bad else ''}", file=sys.stderr)
+    line = (f"{path.name}{f' [{var}]' if var else ''}: {'x'.join(map(str, lay.shape))} "
+            f"{lay.dtype}, axes {lay.axes} -> {data.height}x{data.width}x{data.channels} "
+            f"channels{f' ({lay.complex_mode})' if lay.complex_mode != 'none' else ''}, norm "
+            f"{info.norm}{f', {bad} NaN/Inf masked' if bad else ''}")
+    if show:
+        print(line, file=sys.stderr)
+    return line
 
 
 def add_parsers(sub) -> None:

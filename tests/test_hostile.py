@@ -181,6 +181,8 @@ def _cases(d: Path) -> dict[str, list[str]]:
     cases.update({
         "channels_batch_0": ["sr", str(d / "chan.npy"), "-s", "2", "-m", "bicubic", "--batch", "0",
                              "-o", str(d / "c.npy")],
+        "channels_bad_model": ["sr", str(d / "chan.npy"), "-s", "2", "-m", str(d / "big.pt"),
+                               "--kind", "channels", "-o", str(d / "c.npy")],
         "all_nan": ["sr", str(d / "nan.npy"), "-s", "2", "-m", "bicubic", "-o", str(d / "c.npy")],
         "all_inf": ["sr", str(d / "inf.npy"), "-s", "2", "-m", "bicubic", "-o", str(d / "c.npy")],
         "surface_empty_K": ["surface", str(d / "n.png"), "--K", str(d / "K.txt"),

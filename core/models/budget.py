@@ -104,8 +104,8 @@ def check_budget(arch: Any, hp: Mapping[str, Any], sd: Mapping[str, Tensor], nam
     have = sum(t.numel() * t.element_size() for t in sd.values())
     if need > MODEL_BYTES_FACTOR * have + MODEL_BYTES_SLACK:
         raise CheckpointError(
-            f"{name}: its hyperparameters describe a {arch.name} of {_mib(need)} but the file "
-            f"holds only {_mib(have)} of weights; expected hyperparameters that match the "
+            f"{name}: its hyperparameters describe {_mib(need)} of {arch.name} weights but "
+            f"the file holds only {_mib(have)}; expected hyperparameters that match the "
             f"tensors")
     free = available_memory()
     if free is not None and need > free:

@@ -11,6 +11,7 @@ atomically. Errors are :class:`~core.errors.CheckpointError` with one readable s
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import OrderedDict
@@ -212,6 +213,26 @@ def build_checked(arch: Any, hp: Mapping[str, Any], sd: Mapping[str, Tensor],
     return module
 
 
+def _one_line_errors(func):
+    """Every failure of a checkpoint load is a :class:`CheckpointError` naming the file."""
+
+    @functools.wraps(func)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return func(path, *args, **kwargs)
+        except CheckpointError:
+            raise
+        except MemoryError:
+            raise CheckpointError(f"{Path(path).name}: not enough memory to load this "
+                                  f"checkpoint") from None
+        except Exception as exc:  # noqa: BLE001 - a hostile or broken file, whatever it holds
+            raise CheckpointError(f"{Path(path).name} cannot be loaded as a model checkpoint "
+                                  f"({type(exc).__name__}: {short_message(exc)})") from None
+
+    return wrapper
+
+
+@_one_line_errors
 def describe_checkpoint(path: str | Path,
                         scale: int | None = None) -> tuple[str, dict[str, Any], str, int | None]:
     """``(arch, hparams, kind, scale)`` of a checkpoint file, without building the model.
@@ -230,6 +251,7 @@ def describe_checkpoint(path: str | Path,
     return arch.name, hp, arch.kind, _nominal_scale(arch, hp)
 
 
+@_one_line_errors
 def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedModel:
     """Build the model in checkpoint file ``path`` (called ``name``; ``scale``: a hint, see
     :func:`core.models.catalog.load_model`), loaded ``strict=True``, in eval mode."""
