@@ -168,7 +168,7 @@ def cmd_study(args: argparse.Namespace) -> int:
                        keep_results=bool(args.gallery))
     res = run_with_bar(job, desc=f"study {args.study}", quiet=args.quiet)
     if args.gallery:
-        _write_galleries(res.results, Path(args.gallery))
+        _write_galleries(res.results, Path(args.gallery), files)
     if res.resumed:
         print(f"resumed {res.resumed} rows from {args.csv}", file=sys.stderr)
     if not res.rows:
@@ -184,12 +184,15 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_galleries(results, folder: Path) -> None:
+def _write_galleries(results, folder: Path, inputs: list[Path]) -> None:
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import save
+    from core.io.atomic import check_output_path
     from core.studies import gallery
 
     for r in results:
         rgb = gallery(r)
         img = ImageData(rgb.astype(np.float32) / 255.0, units=Units.for_dtype("uint8"))
-        save(img, folder / f"{Path(r.image).stem}_{r.study}.png", overwrite=True)
+        target = folder / f"{Path(r.image).stem}_{r.study}.png"
+        check_output_path(target, inputs, overwrite=True)  # never over a study input
+        save(img, target, overwrite=True)
