@@ -195,3 +195,26 @@ def mzsr_payload(path: Path, marker: Path) -> Path:
 
     torch.save({"format": "srw-mzsr-1", "x": Payload(marker)}, path)
     return path
+
+
+def npz_claiming(path: Path, shape: tuple[int, ...]) -> Path:
+    """A .npz whose one member's header claims ``shape``."""
+    import zipfile
+
+    member = path.with_suffix(".member.npy")
+    npy_claiming(member, shape)
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(member, "H.npy")
+    member.unlink()
+    return path
+
+
+def h5_claiming(path: Path, shape: tuple[int, ...]) -> Path | None:
+    """An HDF5 file with a chunked dataset of ``shape`` and no chunk written (a few KB)."""
+    try:
+        import h5py
+    except ImportError:
+        return None
+    with h5py.File(path, "w") as f:
+        f.create_dataset("H", shape=shape, dtype="complex64", chunks=(64, 64, 1))
+    return path

@@ -92,6 +92,12 @@ def _cases(d: Path) -> dict[str, list[str]]:
         "pickle_raw": hb.pickle_payload(d / "evil_raw.pt", marker, zip_format=False),
         "pickle_zip": hb.pickle_payload(d / "evil_zip.pt", marker, zip_format=True),
     }
+    import pickle
+
+    (d / "proto4.pt").write_bytes(pickle.dumps({"weight": [1.0, 2.0]}, protocol=4))
+    (d / "text.pth").write_text("not a checkpoint\n")
+    ck["pickle_protocol4"] = d / "proto4.pt"
+    ck["text_file"] = d / "text.pth"
     sr = ["sr", str(img), "-s", "2"]
     cases = {f"ckpt_{k}": [*sr, "-m", str(p), "-o", str(d / "o.png")] for k, p in ck.items()}
     cases["ckpt_dev_urandom"] = [*sr, "-m", "/dev/urandom", "-o", str(d / "o.png")]
@@ -118,7 +124,9 @@ def _cases(d: Path) -> dict[str, list[str]]:
     bombs = {"jpeg": hb.jpeg_bomb(d / "bomb.jpg"), "png": hb.png_bomb(d / "bomb.png"),
              "bmp": hb.bmp_bomb(d / "bomb.bmp"), "webp": hb.webp_bomb(d / "bomb.webp"),
              "exr": hb.exr_bomb(d / "bomb.exr"),
-             "npy": hb.npy_claiming(d / "bomb.npy", (100000, 100000, 3))}
+             "npy": hb.npy_claiming(d / "bomb.npy", (100000, 100000, 3)),
+             "npz": hb.npz_claiming(d / "bomb.npz", (100000, 100000, 3)),
+             "h5": hb.h5_claiming(d / "bomb.h5", (100000, 100000, 64))}
     for k, p in bombs.items():
         if p is not None:
             cases[f"bomb_{k}"] = ["sr", str(p), "-s", "2", "-m", "bicubic", "-o", str(d / "o.png")]
