@@ -89,13 +89,13 @@ def _is_mzsr_config(path: str) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    _check_config_file(args.config)  # before importing torch: a refusal is instant
+    if args.out:
+        _check_out_dir(Path(args.out))
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
 
-    _check_config_file(args.config)
-    if args.out:
-        _check_out_dir(Path(args.out))
     if _is_mzsr_config(args.config):  # issue 9: MZSR trains through the same command
         args.init = None
         return cmd_mzsr_train(args)
