@@ -218,3 +218,21 @@ def h5_claiming(path: Path, shape: tuple[int, ...]) -> Path | None:
     with h5py.File(path, "w") as f:
         f.create_dataset("H", shape=shape, dtype="complex64", chunks=(64, 64, 1))
     return path
+
+
+def tiff_bomb(path: Path, side: int = 30000) -> Path:
+    """A hand-made TIFF header: one gray strip of ``side`` x ``side`` that is not there."""
+    tags = [(256, 4, side), (257, 4, side), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+            (273, 4, 8), (277, 3, 1), (278, 4, side), (279, 4, side * side)]
+    ifd = struct.pack("<H", len(tags)) + b"".join(
+        struct.pack("<HHI", tag, typ, 1) + (struct.pack("<HH", val, 0) if typ == 3
+                                            else struct.pack("<I", val))
+        for tag, typ, val in tags) + struct.pack("<I", 0)
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd + b"\0" * 64)
+    return path
+
+
+def pgm_bomb(path: Path, side: int = 30000) -> Path:
+    """A PGM header claiming ``side`` x ``side`` (OpenCV decodes PxM whatever the name)."""
+    path.write_bytes(f"P5\n{side} {side}\n255\n".encode() + b"\0" * 64)
+    return path

@@ -125,6 +125,10 @@ def _cases(d: Path) -> dict[str, list[str]]:
              "bmp": hb.bmp_bomb(d / "bomb.bmp"), "webp": hb.webp_bomb(d / "bomb.webp"),
              "exr": hb.exr_bomb(d / "bomb.exr"),
              "npy": hb.npy_claiming(d / "bomb.npy", (100000, 100000, 3)),
+             "tiff": hb.tiff_bomb(d / "bomb.tif"),
+             "tiff_named_png": hb.tiff_bomb(d / "tiffbomb.png"),
+             "pgm_named_png": hb.pgm_bomb(d / "pgmbomb.png"),
+             "jpeg_named_png": hb.jpeg_bomb(d / "jpegbomb.png"),
              "npz": hb.npz_claiming(d / "bomb.npz", (100000, 100000, 3)),
              "h5": hb.h5_claiming(d / "bomb.h5", (100000, 100000, 64))}
     for k, p in bombs.items():

@@ -74,6 +74,7 @@ def _webp(b: bytes) -> tuple[int, int, int] | None:
 def _exr(b: bytes) -> tuple[int, int, int] | None:
     if b[:4] != b"\x76\x2f\x31\x01":
         return None
+    b = b[:65536]  # the header: attributes before the offset table
     i, size, channels = 8, None, 0
     while i < len(b) and b[i] != 0:
         try:
@@ -103,8 +104,9 @@ def _exr(b: bytes) -> tuple[int, int, int] | None:
 def image_header(head: bytes, ext: str) -> tuple[int, int, int] | None:
     """``(width, height, channels)`` claimed by the first bytes of an image file, or None.
 
-    ``head`` should hold the first 64 KB (JPEG metadata segments come before the size);
-    ``ext`` is the lower-case extension, used only as a hint: every reader checks its magic.
+    ``head`` should hold the whole file (JPEG metadata segments, EXIF or ICC, can come before
+    the size); ``ext`` is the lower-case extension, used only as a hint: every reader checks
+    its magic. Only the segment headers are visited, so this is cheap for any size.
     """
     for reader in (_jpeg, _bmp, _webp, _exr):
         try:

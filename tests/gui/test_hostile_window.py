@@ -24,6 +24,7 @@ def bad(tmp_path_factory):
         "jpeg_bomb": hb.jpeg_bomb(d / "bomb.jpg"), "png_bomb": hb.png_bomb(d / "bomb.png"),
         "bmp_bomb": hb.bmp_bomb(d / "bomb.bmp"), "webp_bomb": hb.webp_bomb(d / "bomb.webp"),
         "npy_bomb": hb.npy_claiming(d / "bomb.npy", (100000, 100000, 3)),
+        "tiff_bomb": hb.tiff_bomb(d / "bomb.tif"), "pgm_bomb": hb.pgm_bomb(d / "pgm.png"),
         "truncated": hb.truncated_png(d / "trunc.png"), "bad_zlib": hb.bad_zlib_png(d / "z.png"),
         "big_hparams": hb.edsr_checkpoint(d / "big.pt", n_feats=2048, n_resblocks=64),
         "neg_hparams": hb.edsr_checkpoint(d / "neg.pt", n_feats=-4),
@@ -35,7 +36,8 @@ def bad(tmp_path_factory):
     }
 
 
-IMAGES = ["jpeg_bomb", "png_bomb", "bmp_bomb", "webp_bomb", "npy_bomb", "truncated", "bad_zlib"]
+IMAGES = ["jpeg_bomb", "png_bomb", "bmp_bomb", "webp_bomb", "npy_bomb", "tiff_bomb", "pgm_bomb",
+          "truncated", "bad_zlib"]
 CHECKPOINTS = ["big_hparams", "neg_hparams", "huge_nfeats", "expand", "liif_hidden", "payload",
                "folder"]
 
