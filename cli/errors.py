@@ -97,10 +97,6 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     return f"error: unexpected {type(exc).__name__}: {one_line(exc) or 'no details'}", 2
 
 
-#: Environment variable through which ``--max-pixels`` reaches core.io (core/io/_common.py).
-MAX_PIXELS_ENV = "SRW_MAX_PIXELS"
-
-
 def take_global_options(args: list[str]) -> list[str]:
     """Remove the global ``--max-pixels N`` (anywhere on the line: the image budget checked
     from file headers before decoding; default 100 megapixels) and apply it; returns the
@@ -128,7 +124,10 @@ def take_global_options(args: list[str]) -> list[str]:
                 print(f"error: --max-pixels needs a positive number of pixels (e.g. 200000000 "
                       f"or 200M), got {text!r}", file=sys.stderr)
                 raise SystemExit(2)
-            os.environ[MAX_PIXELS_ENV] = str(value)
+            # lazy: core.io pulls OpenCV; only paid when the option is given
+            from core.io import set_max_pixels
+
+            set_max_pixels(value)  # SRW_MAX_PIXELS: read by core.io at each load
         else:
             out.append(a)
         i += 1

@@ -32,14 +32,14 @@ def bad(tmp_path_factory):
         "expand": hb.expanded_tensor(d / "exp.pt", 48000),
         "liif_hidden": hb.liif_wide(d / "liifw.pth"),
         "payload": hb.pickle_payload(d / "evil.pt", d / "MARKER", zip_format=True),
-        "folder": d,
+        "folder": d, "device": "/dev/zero",
     }
 
 
 IMAGES = ["jpeg_bomb", "png_bomb", "bmp_bomb", "webp_bomb", "npy_bomb", "tiff_bomb", "pgm_bomb",
           "truncated", "bad_zlib"]
 CHECKPOINTS = ["big_hparams", "neg_hparams", "huge_nfeats", "expand", "liif_hidden", "payload",
-               "folder"]
+               "folder", "device"]
 
 
 def test_open_and_attach_hostile_images_show_a_dialog(window, dialogs, bad, small_png):
