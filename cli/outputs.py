@@ -1,4 +1,4 @@
-"""The output check every writing subcommand runs before it starts working.
+"""The path checks subcommands run before they start working: outputs, and config inputs.
 
 :func:`check_outputs` takes the parsed arguments and the names of the ones that are output
 paths; every other argument that names an existing file (or folder) is an input of the run,
@@ -13,7 +13,28 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["check_outputs", "run_inputs"]
+from core.errors import InputError
+
+__all__ = ["check_outputs", "run_inputs", "check_config_file", "MAX_CONFIG_BYTES"]
+
+#: A training config is a short YAML file; anything larger is refused before it is read.
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def check_config_file(path: str) -> None:
+    """Refuse a config that is not a small regular file before reading it (``/dev/zero``, a
+    FIFO, a folder, a multi-GB file)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"config file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"{p} is a folder; give a YAML config file")
+    if not p.is_file():
+        raise InputError(f"{p} is not a regular file (a device, FIFO or socket); give a YAML "
+                         f"config file")
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise InputError(f"{p} is {p.stat().st_size} bytes; a config file is at most "
+                         f"{MAX_CONFIG_BYTES} bytes of YAML")
 
 
 def _paths(value: object) -> Iterable[str]:
@@ -64,8 +85,6 @@ def check_outputs(args: argparse.Namespace, *names: str, extra: Iterable[Path] =
         for text in _paths(t):
             real = os.path.realpath(text)
             if real in seen:
-                from core.errors import InputError
-
                 raise InputError(f"{text} is given for two outputs; choose different names")
             seen.add(real)
             check_output_path(text, inputs, overwrite=overwrite)

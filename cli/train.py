@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.errors import Cancelled, InputError
 
-from .outputs import check_outputs
+from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 from .zeroshot import cmd_mzsr_train
 
@@ -52,25 +52,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export_weights)
 
 
-#: A training config is a short YAML file; anything larger is refused before it is read.
-MAX_CONFIG_BYTES = 1 << 20
-
-
-def _check_config_file(path: str) -> None:
-    """Refuse a config that is not a small regular file before reading it (``/dev/zero``)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"config file not found: {p}")
-    if p.is_dir():
-        raise InputError(f"{p} is a folder; give a YAML config file")
-    if not p.is_file():
-        raise InputError(f"{p} is not a regular file (a device, FIFO or socket); give a YAML "
-                         f"config file")
-    if p.stat().st_size > MAX_CONFIG_BYTES:
-        raise InputError(f"{p} is {p.stat().st_size} bytes; a config file is at most "
-                         f"{MAX_CONFIG_BYTES} bytes of YAML")
-
-
 def _check_out_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
@@ -89,7 +70,7 @@ def _is_mzsr_config(path: str) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    _check_config_file(args.config)  # before importing torch: a refusal is instant
+    check_config_file(args.config)  # before importing torch: a refusal is instant
     if args.out:
         _check_out_dir(Path(args.out))
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms

@@ -22,7 +22,7 @@ from core.zeroshot.presets import PRESETS
 
 from . import channels as channels_cli
 from .channels import load_kwargs, wants_channels
-from .outputs import check_outputs
+from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 
 __all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
@@ -140,6 +140,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(int(args.threads))
+    check_config_file(args.config)
     cfg = load_mzsr_config(args.config)
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / cfg.name
     t0 = time.perf_counter()

@@ -176,6 +176,7 @@ def _cases(d: Path) -> dict[str, list[str]]:
         "zssr_over_input": ["zssr", str(img), "-s", "2", "-o", str(img), "--overwrite"],
         "train_dev_zero": ["train", "/dev/zero", "--out", str(d / "trainout")],
         "train_fifo": ["train", str(d / "fifo.png"), "--out", str(d / "trainout")],
+        "mzsr_train_dev_zero": ["mzsr", "train", "/dev/zero"],
         "tile_abc": [*sr, "-m", "bicubic", "-o", str(d / "o.png"), "--tile", "abc"],
         "size_negative": ["surface", str(d / "n.png"), "--size", "-5x10"],
         "channels_sample_huge": ["channels", "sample", "--size", "100000x100000x100",
