@@ -8,14 +8,30 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 
 
-def main(argv: list[str] | None = None) -> int:
-    from srw import main as srw_main
+def _interrupted_early(signum: int, frame: object) -> None:
+    """Ctrl-C before the CLI's handler (cli/errors.py) is in place: one line, no traceback."""
+    sys.stderr.write("interrupted\n")
+    os._exit(130)
 
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_early)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        from srw import main as srw_main
+    except KeyboardInterrupt:  # Ctrl-C before the handler exists
+        print("interrupted", file=sys.stderr)
+        return 130
+    if signal.getsignal(signal.SIGINT) is _interrupted_early:
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # srw installs its own
     return srw_main(argv)
 
 

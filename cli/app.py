@@ -9,7 +9,7 @@ import re
 import sys
 import warnings
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NoReturn, Sequence
 
 from core import __version__
 from core.errors import Cancelled, DataLossWarning, SRWError
@@ -21,17 +21,18 @@ from . import normals as normals_cli
 from . import studies as studies_cli
 from . import train as train_cli
 from . import zeroshot as zeroshot_cli
+from .errors import OneLineParser
 from .options import add_run_options, add_scale_hint
 
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, plus "did you mean ...?" for a mistyped subcommand, choice or option."""
+class Parser(OneLineParser):
+    """argparse with one-line errors (issue #19), plus "did you mean ...?" for a mistyped
+    subcommand, choice or option."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)}\n")
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        super().error(f"{message}{self._suggestion(message)}")
 
     def _suggestion(self, message: str) -> str:
         bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="SR Workbench: super-resolution for research. "
                     "Run with no arguments (or with image files) to open the window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--max-pixels", metavar="N", help="image budget, checked from file "
+                        "headers before decoding (default 100M pixels; allowed anywhere on the "
+                        "line; cli/errors.py)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("sr", help="super-resolve files, folders or globs with one or more models")

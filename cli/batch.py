@@ -89,9 +89,13 @@ def plan_outputs(files: list[Path], models: list[str], output: str | None, *, sc
     """
     out = Path(output) if output else Path(".")
     as_file = (single and len(models) == 1 and output is not None and "{" not in output
-               and not output.endswith(("/", "\\")) and not out.is_dir() and bool(out.suffix))
+               and not output.endswith(("/", "\\")) and not out.is_dir()
+               and (bool(out.suffix) or out.exists()))   # /dev/null: a file, checked as one
     if as_file:
         return [Item(files[0], models[0], out)], True
+    if output and "{" not in out.name and out.exists() and not out.is_dir():
+        raise InputError(f"-o {output} exists and is not a folder; several outputs need a "
+                         f"folder or a name template such as {{stem}}_{{model}}.png")
     if output and "{" in out.name:
         folder, name = out.parent, out.name
     else:

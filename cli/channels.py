@@ -21,9 +21,13 @@ from core.channels import (
 from core.errors import InputError
 
 from .options import parse_scale, parse_size, run_options
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 __all__ = ["add_sr_options", "add_parsers", "wants_channels", "cmd_sr_channels", "load_kwargs"]
+
+#: Most values ``channels sample`` generates (checked before anything is allocated).
+MAX_SAMPLE_VALUES = 2**25
 
 _CHANNEL_ONLY = ("axes", "complex", "norm", "percentiles", "var", "rgb_mode", "batch", "gt",
                  "clip", "finetune")
@@ -86,8 +90,10 @@ def wants_channels(args: argparse.Namespace) -> bool:
 
     if getattr(args, "kind", None) == "channels":
         return True
-    if any(getattr(args, name, None) not in (None, False) for name in _CHANNEL_ONLY):
-        return True
+    for name in _CHANNEL_ONLY:  # identity: 0 == False, and --batch 0 is given (and refused)
+        value = getattr(args, name, None)
+        if value is not None and value is not False:
+            return True
     p = Path(args.input)
     ext = p.suffix.lower()
     if ext in CHANNEL_EXTENSIONS and ext != ".npy":
@@ -104,16 +110,15 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     if args.kind not in (None, "channels"):
         raise InputError(f"channel options need --kind channels, not {args.kind!r}")
     inp, out = Path(args.input), Path(args.output)
-    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    check_outputs(args, "output")
+    if args.batch is not None and args.batch < 1:
+        raise InputError(f"--batch must be at least 1, got {args.batch}")
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     kw = load_kwargs(args)
     data = load_channels(inp, **kw)
     gt = load_channels(Path(args.gt), **kw) if args.gt else None
-    _describe(data, inp)
+    described = _describe(data, inp, show=False)  # printed once it worked: one error line
     loaded = load_model(args.model or default_model_name())
     module = loaded.module
     if args.finetune:
@@ -133,6 +138,7 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     result = run_with_bar(job, desc=loaded.name, quiet=args.quiet)
     path = save_channels(result.image, out, overwrite=args.overwrite)
     img = result.image
+    print(described, file=sys.stderr)
     print(f"{path}: {img.height}x{img.width}x{img.channels} channels (H x W x C) with "
           f"{loaded.name} on {result.device} ({result.precision}) in {result.seconds:.2f} s",
           file=sys.stderr)
@@ -143,15 +149,19 @@ def cmd_sr_channels(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(data, path: Path) -> None:
+def _describe(data, path: Path, show: bool = True) -> str:
+    """One line on what was loaded and how (printed to stderr with ``show``)."""
     info = channel_meta(data)
     lay = info.layout
     var = data.meta.get("var")
     bad = info.nonfinite.count if info.nonfinite is not None else 0
-    print(f"{path.name}{f' [{var}]' if var else ''}: {'x'.join(map(str, lay.shape))} "
-          f"{lay.dtype}, axes {lay.axes} -> {data.height}x{data.width}x{data.channels} channels"
-          f"{f' ({lay.complex_mode})' if lay.complex_mode != 'none' else ''}, norm {info.norm}"
-          f"{f', {bad} NaN/Inf masked' if bad else ''}", file=sys.stderr)
+    line = (f"{path.name}{f' [{var}]' if var else ''}: {'x'.join(map(str, lay.shape))} "
+            f"{lay.dtype}, axes {lay.axes} -> {data.height}x{data.width}x{data.channels} "
+            f"channels{f' ({lay.complex_mode})' if lay.complex_mode != 'none' else ''}, norm "
+            f"{info.norm}{f', {bad} NaN/Inf masked' if bad else ''}")
+    if show:
+        print(line, file=sys.stderr)
+    return line
 
 
 def add_parsers(sub) -> None:
@@ -216,8 +226,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
         sizes = tuple(int(v) for v in args.size.lower().split("x"))
     except ValueError:
         sizes = ()
-    if len(sizes) != 3:
+    if len(sizes) != 3 or min(sizes) < 1:
         raise InputError(f"--size must be HxWxC, e.g. 256x256x150, got {args.size!r}")
+    if sizes[0] * sizes[1] * sizes[2] > MAX_SAMPLE_VALUES:
+        raise InputError(f"--size {args.size} asks for {sizes[0] * sizes[1] * sizes[2]} complex "
+                         f"values; at most {MAX_SAMPLE_VALUES} (256 MiB as complex64)")
+    check_outputs(args, "output")
     ch = multipath_channel(*sizes, paths=args.paths, snr_db=args.snr, domain=args.domain,
                            seed=args.seed)
     path = write_array(ch.h, args.output, var=args.var, overwrite=args.overwrite)
@@ -232,6 +246,7 @@ def cmd_degrade(args: argparse.Namespace) -> int:
     from core.io._common import check_output
     from core.io.channels import array_source, load_channels, write_array
 
+    check_outputs(args, "output")
     data = load_channels(args.input, **load_kwargs(args))
     out = Path(args.output)
     check_output(out, data, overwrite=args.overwrite, allow_input_overwrite=False)

@@ -14,6 +14,7 @@ from core.provenance import Provenance, weights_digest
 
 from .options import parse_scale, parse_scales, parse_size
 from .options import run_options as _options
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 
@@ -70,10 +71,7 @@ def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: d
     if wants_channels(one):  # channel matrices: per-channel normalisation and SR
         cmd_sr_channels(one)
         return {"summary": "channel data"}
-    if out.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    check_outputs(one, "output")  # issue #19: inputs, devices, folders, unwritable places
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     data = load(inp, kind=args.kind)
@@ -118,6 +116,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError(f"LR folder {lr_root} does not exist")
     if args.csv and Path(args.csv).exists():
         raise InputError(f"{args.csv} already exists; choose another CSV file name")
+    check_outputs(args, "csv")  # issue #19: inputs, devices, folders, unwritable places
     if lr_root is not None and args.degrade != "matlab":
         raise InputError("--degrade chooses how LR images are made, but --lr gives them: "
                          "use one or the other")

@@ -19,6 +19,7 @@ from core.errors import InputError
 from core.provenance import weights_digest
 
 from .options import add_run_options, parse_scale
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "parse_window", "cmd_lam"]
@@ -73,9 +74,7 @@ def cmd_lam(args: argparse.Namespace) -> int:
     from core.resize import degrade
 
     out = Path(args.output)
-    for path in (out, Path(args.npy) if args.npy else None):
-        if path is not None and path.exists() and not args.overwrite:
-            raise InputError(f"{path} already exists; pass --overwrite to replace it")
+    check_outputs(args, "output", "npy")
     if not 0.0 <= args.alpha <= 1.0:
         raise InputError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch is not None and args.batch < 1:

@@ -21,6 +21,7 @@ from core.data import Region
 from core.errors import InputError
 
 from .options import parse_scale, parse_size, run_options
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "add_sr_options", "cmd_sr_normals", "cmd_split", "cmd_error",
@@ -117,21 +118,14 @@ def _load(path: str, args: argparse.Namespace, mask: str | None = None):
     return nmap
 
 
-def _check_new(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; pass --overwrite to replace it")
-
-
 def cmd_sr_normals(args: argparse.Namespace) -> int:
     """``sr --kind normals``: split (or naive) SR of a normal map."""
     # lazy: cv2, scipy; keeps CLI start-up at ~250 ms
     from core.io.normals import save_normal_map
     from core.normals import super_resolve_normals
 
-    inp, out = Path(args.input), Path(args.output)
-    if out.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    _check_new(out, args.overwrite)
+    out = Path(args.output)
+    check_outputs(args, "output")
     scale = parse_scale(args.scale) if args.scale else None
     size = parse_size(args.size) if args.size else None
     nmap = _load(args.input, args, getattr(args, "mask", None))
@@ -163,8 +157,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     stem = Path(args.input).stem
     paths = {k: folder / f"{stem}_{k}.png" for k in ("shape", "detail")}
-    for p in paths.values():
-        _check_new(p, args.overwrite)
+    check_outputs(args, extra=paths.values(), folders=("output",))
     parts = split(nmap, args.sigma)
     exact = np.nanmax(angular_error_map(recombine(parts.shape, parts.detail), nmap))
     for key, part in (("shape", parts.shape), ("detail", parts.detail)):
@@ -231,8 +224,9 @@ def cmd_surface(args: argparse.Namespace) -> int:
         raise InputError(f"--depth must be a .npy file, got {args.depth}")
     if args.render and Path(args.render).suffix.lower() != ".png":
         raise InputError(f"--render must be a .png file, got {args.render}")
-    for p in outputs:
-        _check_new(Path(p), args.overwrite)
+    check_outputs(args, "output", "depth", "render")
+    if args.render and not 16 <= args.size <= 8192:
+        raise InputError(f"--size must be between 16 and 8192 pixels, got {args.size}")
     method = args.method or DEFAULT_METHOD
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")

@@ -17,6 +17,7 @@ from core.data import ImageData, Region, Units
 from core.errors import InputError, SRWError
 
 from .options import add_run_options
+from .outputs import check_outputs
 from .progress import run_with_bar
 
 __all__ = ["add_parsers", "cmd_study", "parse_ints", "parse_region"]
@@ -158,6 +159,8 @@ def cmd_study(args: argparse.Namespace) -> int:
                          "(or run on a folder, where the next image is used)")
     if args.gallery and not Path(args.gallery).is_dir():
         raise InputError(f"--gallery folder {args.gallery} does not exist")
+    if args.csv:  # resumable: an existing CSV is appended to, but never an input or a device
+        check_outputs(args, "csv", folders=("gallery",), overwrite=True)
     models = [load_model(m) for m in args.models]
     options = st.StudyOptions(scale=args.scale, y_channel=not args.rgb, device=args.device,
                               precision=args.precision, keep_regions=bool(args.gallery))
@@ -165,14 +168,15 @@ def cmd_study(args: argparse.Namespace) -> int:
                        keep_results=bool(args.gallery))
     res = run_with_bar(job, desc=f"study {args.study}", quiet=args.quiet)
     if args.gallery:
-        _write_galleries(res.results, Path(args.gallery))
+        _write_galleries(res.results, Path(args.gallery), files)
     if res.resumed:
         print(f"resumed {res.resumed} rows from {args.csv}", file=sys.stderr)
+    if not res.rows:
+        first = f" (first: {res.skipped[0][0]}: {res.skipped[0][1]})" if res.skipped else ""
+        raise InputError(f"nothing could be processed: {len(res.skipped)} of {len(files)} "
+                         f"image(s) skipped{first}")
     for name, why in res.skipped:
         print(f"skipped {name}: {why}", file=sys.stderr)
-    if not res.rows:
-        print("no results", file=sys.stderr)
-        return 1
     channel = "RGB" if args.rgb else "Y"
     print(f"study {args.study}, x{args.scale}, PSNR on {channel} (dB), "
           f"{len({r['image'] for r in res.rows})} image(s)")
@@ -180,12 +184,15 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_galleries(results, folder: Path) -> None:
+def _write_galleries(results, folder: Path, inputs: list[Path]) -> None:
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import save
+    from core.io.atomic import check_output_path
     from core.studies import gallery
 
     for r in results:
         rgb = gallery(r)
         img = ImageData(rgb.astype(np.float32) / 255.0, units=Units.for_dtype("uint8"))
-        save(img, folder / f"{Path(r.image).stem}_{r.study}.png", overwrite=True)
+        target = folder / f"{Path(r.image).stem}_{r.study}.png"
+        check_output_path(target, inputs, overwrite=True)  # never over a study input
+        save(img, target, overwrite=True)

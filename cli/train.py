@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.errors import Cancelled, InputError
 
+from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 from .zeroshot import cmd_mzsr_train
 
@@ -51,6 +52,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export_weights)
 
 
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+
+
 def _is_mzsr_config(path: str) -> bool:
     """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
     # lazy: yaml; keeps CLI start-up at ~250 ms
@@ -64,6 +70,9 @@ def _is_mzsr_config(path: str) -> bool:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_config_file(args.config)  # before importing torch: a refusal is instant
+    if args.out:
+        _check_out_dir(Path(args.out))
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import load_config, train
     from core.training.loop import TrainProgress, default_out_dir
@@ -119,6 +128,7 @@ def cmd_export_weights(args: argparse.Namespace) -> int:
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.training import export_file
 
+    check_outputs(args, "output")
     path, meta = export_file(args.source, args.output, overwrite=args.overwrite,
                              half=args.half)
     size = path.stat().st_size / 1e6

@@ -22,6 +22,7 @@ from core.zeroshot.presets import PRESETS
 
 from . import channels as channels_cli
 from .channels import load_kwargs, wants_channels
+from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 
 __all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
@@ -93,11 +94,8 @@ def add_parsers(sub) -> None:
     r.set_defaults(func=cmd_mzsr_sr)
 
 
-def _check_out(inp: Path, out: Path, overwrite: bool) -> None:
-    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
-        raise InputError(f"the output {out} is the input file; choose another name")
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+def _check_out(args: argparse.Namespace) -> None:
+    check_outputs(args, "output")
 
 
 def cmd_zssr(args: argparse.Namespace) -> int:
@@ -106,7 +104,7 @@ def cmd_zssr(args: argparse.Namespace) -> int:
     from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
 
     inp, out = Path(args.input), Path(args.output)
-    _check_out(inp, out, args.overwrite)
+    _check_out(args)
     for name in ("iters", "crop"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be at least 1")
@@ -142,6 +140,7 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(int(args.threads))
+    check_config_file(args.config)
     cfg = load_mzsr_config(args.config)
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / cfg.name
     t0 = time.perf_counter()
@@ -188,7 +187,7 @@ def cmd_mzsr_sr(args: argparse.Namespace) -> int:
     from core.zeroshot.mzsr import load_mzsr, mzsr_adapt
 
     inp, out = Path(args.input), Path(args.output)
-    _check_out(inp, out, args.overwrite)
+    _check_out(args)
     if args.steps < 0 or args.bp < 0:
         raise InputError("--steps and --bp must be >= 0")
     net, info = load_mzsr(mzsr_weights(args.weights))

@@ -82,6 +82,20 @@ class Settings:
         self.q.setValue("run/tile", int(v or 0))
 
     @property
+    def max_megapixels(self) -> int:
+        """Image budget in megapixels, checked from file headers before decoding (issue #19);
+        0 = the default of core.io (100)."""
+        try:
+            v = int(self.q.value("io/max_megapixels", 0))
+        except (TypeError, ValueError):
+            v = 0
+        return max(0, v)
+
+    @max_megapixels.setter
+    def max_megapixels(self, v: int) -> None:
+        self.q.setValue("io/max_megapixels", int(v))
+
+    @property
     def theme(self) -> str:
         return self._choice("ui/theme", THEMES, "dark")
 

@@ -46,6 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if opens_window(args):
         return gui_main(args)
+    from cli.errors import run_cli  # stdlib only: the CLI's one top-level handler
+
+    return run_cli(args, _cli)   # imports, parsing, signals, errors: one line each
+
+
+def _cli(args: list[str]) -> int:
+    """The command line, imported inside :func:`cli.errors.run_cli` (so that an import error or
+    a Ctrl-C during the imports is one line too)."""
     from cli import main as cli_main
 
     return cli_main(args)

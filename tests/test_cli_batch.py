@@ -107,3 +107,13 @@ def test_eval_json_and_save_sr(folder, tmp_path, capsys):
     assert doc["scales"][0]["scale"] == 2 and len(doc["images_scores"]) == 2
     assert sorted(p.name for p in (tmp_path / "sr").iterdir()) == ["a_x2.png", "b_x2.png"]
     assert csv.read_text().splitlines()[0].startswith("image,scale,psnr,ssim,")
+
+
+def test_one_file_into_an_existing_folder_uses_the_template(folder, tmp_path, capsys):
+    """``-o EXISTING_DIR`` was refused as 'already exists' (issue #19 case 8); with the batch
+    command line (issue #18) a folder output takes the template names."""
+    out = tmp_path / "odir"
+    out.mkdir()
+    src = sorted(p for p in folder.iterdir() if p.suffix == ".png")[0]
+    assert cli_main(["sr", str(src), "-m", "bicubic", "-s", "2", "-o", str(out), "-q"]) == 0
+    assert [p.name for p in out.iterdir()] == [f"{src.stem}_bicubic_x2.png"]

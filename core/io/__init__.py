@@ -21,7 +21,14 @@ from pathlib import Path  # noqa: E402
 
 from ..data import ImageData  # noqa: E402
 from ..errors import InputError  # noqa: E402
-from ._common import as_path, check_kind_name, check_readable  # noqa: E402
+from ._common import (  # noqa: E402
+    DEFAULT_MAX_PIXELS,
+    as_path,
+    check_kind_name,
+    check_readable,
+    max_pixels,
+    set_max_pixels,
+)
 from .arrays import ARRAY_EXTENSIONS, load_npy, save_npy  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 from .channels import (  # noqa: E402
@@ -40,6 +47,9 @@ from .images import (  # noqa: E402
 )
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "max_pixels",
+    "set_max_pixels",
     "SUPPORTED_EXTENSIONS",
     "IMAGE_EXTENSIONS",
     "ARRAY_EXTENSIONS",

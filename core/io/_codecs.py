@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import struct
+import sys
 import threading
 import zlib
 from contextlib import contextmanager
@@ -68,16 +70,51 @@ _log_lock = threading.Lock()
 _log_depth = 0
 _log_saved: int | None = None
 _tifffile_log_saved = False
+_stderr_saved: int | None = None
+
+
+def _mute_fd2() -> int | None:
+    """Point file descriptor 2 at /dev/null (libpng, libjpeg and libtiff print their own
+    'libpng error: ...' there, before our one-line error); returns the saved descriptor."""
+    try:
+        sys.stderr.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
+    try:
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return None
+    try:
+        os.dup2(null, 2)
+    except OSError:
+        os.close(saved)
+        return None
+    finally:
+        os.close(null)
+    return saved
+
+
+def _unmute_fd2(saved: int | None) -> None:
+    if saved is None:
+        return
+    try:
+        os.dup2(saved, 2)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(saved)
 
 
 @contextmanager
 def quiet_decoders() -> Iterator[None]:
-    """Silence OpenCV's and tifffile's own logging while decoding/encoding.
+    """Silence OpenCV's and tifffile's own logging, and the C libraries' own messages on
+    file descriptor 2, while decoding/encoding.
 
     The caller raises a clear error instead; the raw library messages would only be noise on
     stderr. Nested and concurrent uses are counted, the levels are restored by the last one.
     """
-    global _log_depth, _log_saved, _tifffile_log_saved
+    global _log_depth, _log_saved, _tifffile_log_saved, _stderr_saved
     try:
         import cv2
 
@@ -93,6 +130,7 @@ def quiet_decoders() -> Iterator[None]:
                 log.setLogLevel(log.LOG_LEVEL_SILENT)
             _tifffile_log_saved = tif_logger.disabled
             tif_logger.disabled = True
+            _stderr_saved = _mute_fd2()
         _log_depth += 1
     try:
         yield
@@ -103,3 +141,5 @@ def quiet_decoders() -> Iterator[None]:
                 if log is not None and _log_saved is not None:
                     log.setLogLevel(_log_saved)
                 tif_logger.disabled = _tifffile_log_saved
+                _unmute_fd2(_stderr_saved)
+                _stderr_saved = None

@@ -9,10 +9,42 @@ import numpy as np
 
 from ..data import KINDS, ImageData
 from ..errors import InputError, ResourceError
+from .atomic import check_output_path
 
 #: Largest float32 working array (pixels + alpha) a loader accepts, in bytes. Larger inputs
 #: are refused with :class:`ResourceError` before (or right after) decoding.
 MAX_WORKING_BYTES: int = int(1.5 * 2**30)
+
+#: Default pixel budget of one input image (width x height), checked from the file's header
+#: before decoding: 100 megapixels (e.g. 12000 x 8000). Override with the environment
+#: variable ``SRW_MAX_PIXELS`` (the CLI's ``--max-pixels N`` sets it; the window's
+#: preferences too) or :func:`set_max_pixels`.
+DEFAULT_MAX_PIXELS: int = 100_000_000
+MAX_PIXELS_ENV = "SRW_MAX_PIXELS"
+
+
+def max_pixels() -> int:
+    """The pixel budget in force: ``SRW_MAX_PIXELS`` when set to a positive integer, else
+    :data:`DEFAULT_MAX_PIXELS`."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    try:
+        value = int(float(text)) if text else 0
+    except ValueError:
+        value = 0
+    return value if value > 0 else DEFAULT_MAX_PIXELS
+
+
+def set_max_pixels(value: int | None) -> None:
+    """Set (``None``: reset to the default) the pixel budget for this process and its
+    children."""
+    if value is None:
+        os.environ.pop(MAX_PIXELS_ENV, None)
+        return
+    value = int(value)
+    if value < 1:
+        raise InputError(f"the pixel budget must be a positive number of pixels, got {value}")
+    os.environ[MAX_PIXELS_ENV] = str(value)
+
 
 #: Channel counts a forced kind needs (``None``: any).
 KIND_CHANNELS: dict[str, int | None] = {"rgb": 3, "gray": 1, "normals": 3, "channels": None}
@@ -63,7 +95,15 @@ def detect_kind(channels: int) -> str:
 
 
 def check_working_size(path: Path, height: int, width: int, channels: int) -> None:
-    """Refuse inputs whose float32 working copy would exceed :data:`MAX_WORKING_BYTES`."""
+    """Refuse inputs above the pixel budget (:func:`max_pixels`) or whose float32 working copy
+    would exceed :data:`MAX_WORKING_BYTES`; called with the size a header claims, before
+    decoding."""
+    pixels, budget = int(height) * int(width), max_pixels()
+    if pixels > budget:
+        raise ResourceError(
+            f"{path.name} claims {width} x {height} pixels ({pixels / 1e6:.1f} megapixels), "
+            f"above the budget of {budget / 1e6:.1f} megapixels; raise it with --max-pixels "
+            f"(or in Preferences) if the image is real")
     limit = MAX_WORKING_BYTES  # module global, read at call time
     need = int(height) * int(width) * int(channels) * 4
     if need > limit:
@@ -101,20 +141,11 @@ def same_file(a: Path, b: Path) -> bool:
 def check_output(
     path: Path, data: ImageData, *, overwrite: bool, allow_input_overwrite: bool
 ) -> None:
-    """Refuse writes over the input file, over folders, and over existing files."""
-    if path.is_dir():
-        raise InputError(f"cannot write {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if not allow_input_overwrite:
-        for src in input_paths(data):
-            if same_file(src, path):
-                raise InputError(
-                    f"refusing to overwrite the input file {path}; choose another name "
-                    "(or pass allow_input_overwrite=True)"
-                )
-    if os.path.lexists(path) and not overwrite:
-        raise InputError(f"{path} already exists; pass overwrite=True to replace it")
+    """Refuse writes over the input file, over folders, devices, FIFOs and sockets, into
+    missing or unwritable folders, and over existing files unless ``overwrite``
+    (:func:`core.io.atomic.check_output_path`)."""
+    inputs = [] if allow_input_overwrite else input_paths(data)
+    check_output_path(path, inputs, overwrite=overwrite, flag="overwrite=True")
 
 
 def source_meta(path: Path, fmt: str, **extra: object) -> dict:

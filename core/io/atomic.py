@@ -10,19 +10,124 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
+import stat
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import InputError
 
-__all__ = ["atomic_path", "temp_name"]
+__all__ = ["atomic_path", "temp_name", "check_output_path", "remove_stale_temps",
+           "STALE_TEMP_SECONDS"]
+
+#: A temp file of ours without a live writer is removed by the next write to its folder;
+#: one whose writer cannot be told (older name pattern) once it is this old.
+STALE_TEMP_SECONDS = 3600
+_TEMP_RE = re.compile(r"^\..+\.tmp-(?:(\d+)-)?[0-9a-f]{8}(?:\.[^.]*)?$")
 
 
 def temp_name(final: Path) -> Path:
-    """A hidden sibling of ``final`` that keeps its extension: ``.name.tmp-1a2b3c4d.png``."""
-    return final.with_name(f".{final.stem}.tmp-{secrets.token_hex(4)}{final.suffix}")
+    """A hidden sibling of ``final`` that keeps its extension and names its writer's process:
+    ``.name.tmp-4242-1a2b3c4d.png``."""
+    return final.with_name(f".{final.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+                           f"{final.suffix}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove temp files of ours (``.NAME.tmp-PID-XXXXXXXX.ext``) left in ``folder`` by a
+    killed run: their process is gone (or, without a PID, they are older than
+    :data:`STALE_TEMP_SECONDS`). Returns what was removed; never raises."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for e in entries:
+        m = _TEMP_RE.match(e.name)
+        if not m:
+            continue
+        try:
+            if not e.is_file(follow_symlinks=False):
+                continue
+            pid = m.group(1)
+            if pid is not None:
+                if int(pid) == os.getpid() or _pid_alive(int(pid)):
+                    continue
+            elif now - e.stat(follow_symlinks=False).st_mtime < STALE_TEMP_SECONDS:
+                continue
+            os.unlink(e.path)
+            removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+        if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+            return True
+    except OSError:
+        pass
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except OSError:  # pragma: no cover
+        return False
+
+
+def check_output_path(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (),
+                      *, overwrite: bool = False, flag: str = "--overwrite",
+                      probe: bool = True) -> Path:
+    """Refuse an output path before any work is done; the one check every writer uses.
+
+    Refused, whatever ``overwrite`` says: a folder, a device, FIFO or socket, any path that is
+    one of ``inputs`` (same device + inode, or same resolved path: hard links, symlinks and
+    ``../`` spellings included), a missing or unwritable folder (``probe`` creates and removes
+    a temp file there). Refused unless ``overwrite``: an existing file. Returns the path.
+    """
+    p = Path(path).expanduser()
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"cannot write {p}: {exc.strerror or exc}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"cannot write {p}: it is a folder; give a file name (inside it)")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"refusing to write {p}: it is not a regular file (a device, FIFO "
+                             f"or socket)")
+    for src in inputs:
+        if src is not None and _same(Path(src), p):
+            raise InputError(f"refusing to write {p}: it is the input file {src} (the same "
+                             f"file); choose another output name")
+    folder = p.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot write {p}: the folder {folder} does not exist")
+    if os.path.lexists(p) and not overwrite:
+        raise InputError(f"{p} already exists; pass {flag} to replace it")
+    if probe:
+        try:
+            tmp = _create_temp(p)
+        except OSError as exc:
+            raise InputError(f"cannot write {p}: {exc.strerror or exc}") from None
+        _remove_quietly(tmp)
+    return p
 
 
 def _create_temp(final: Path) -> Path:
@@ -72,7 +177,21 @@ def _exists_error(final: Path) -> InputError:
     return InputError(f"{final} already exists; pass overwrite=True to replace it")
 
 
+def _check_target(final: Path) -> None:
+    """Never replace a folder, device, FIFO or socket (``os.replace`` would swap the node)."""
+    try:
+        st = os.stat(final)
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write {final}: it is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"refusing to write {final}: it is not a regular file (a device, FIFO "
+                         f"or socket)")
+
+
 def _commit(tmp: Path, final: Path, overwrite: bool) -> None:
+    _check_target(final)
     if overwrite:
         os.replace(tmp, final)
         return
@@ -107,9 +226,12 @@ def atomic_path(final_path: str | os.PathLike[str], *, overwrite: bool = True) -
     folder = final.parent
     if not folder.is_dir():
         raise InputError(f"cannot write {final}: the folder {folder} does not exist")
-    if final.is_dir():
-        raise InputError(f"cannot write {final}: it is a folder")
-    tmp = _create_temp(final)
+    _check_target(final)
+    remove_stale_temps(folder)
+    try:
+        tmp = _create_temp(final)
+    except OSError as exc:
+        raise InputError(f"cannot write {final}: {exc.strerror or exc}") from None
     try:
         yield tmp
         _fsync_file(tmp)

@@ -36,6 +36,7 @@ from ._common import (  # noqa: E402
     working,
 )
 from .atomic import atomic_path  # noqa: E402
+from .headers import image_header  # noqa: E402
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -136,14 +137,27 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
     if buf.size == 0:
         raise FileFormatError(f"{path.name} is empty (0 bytes), not a {name} image")
 
+    claimed = image_header(buf.tobytes(), ext)  # JPEG, BMP, WebP, EXR (by their magic)
+    if claimed is not None:
+        w0, h0, c0 = claimed
+        check_not_empty(path, (h0, w0))
+        check_working_size(path, h0, w0, c0)
     png = _codecs.read_png_header(buf)
     if png is not None:
         check_not_empty(path, (png.height, png.width))
         check_working_size(path, png.height, png.width, png.channels)
-    tiff = _tiff_header(path) if ext in _TIFF else None
+    is_tiff = ext in _TIFF or bytes(buf[:4]) in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+    tiff = _tiff_header(path) if is_tiff else None
     if tiff is not None:
         check_not_empty(path, (tiff["height"], tiff["width"]))
         check_working_size(path, tiff["height"], tiff["width"], tiff["spp"])
+    if claimed is None and png is None and tiff is None:
+        # Only what we can size before decoding is decoded: OpenCV also reads PxM, HDR,
+        # Sun raster, JPEG 2000..., whose size would be known only after the allocation.
+        raise FileFormatError(
+            f"{path.name} could not be decoded as {name}: the file is corrupt, truncated "
+            "or not an image (its header is not one of PNG, JPEG, TIFF, BMP, WebP, EXR)"
+        )
 
     arr = _decode(buf)
     del buf

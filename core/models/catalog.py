@@ -183,7 +183,7 @@ def load_model(path_or_name: Any, scale: int | None = None) -> LoadedModel:
     else:
         text = str(path_or_name)
         p = Path(text).expanduser()
-        if not _is_catalog_name(text) and p.is_file():
+        if not _is_catalog_name(text) and p.exists():  # folders, devices: refused there
             return load_checkpoint(p, p.stem, scale)
         entry = resolve(text)
     if entry.kind == "interp":

@@ -11,6 +11,7 @@ atomically. Errors are :class:`~core.errors.CheckpointError` with one readable s
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from ..errors import CheckpointError, short_message
 from ..io.atomic import atomic_path
 from .contracts import ArbitraryScaleSR
 from .registry import detect_architecture, get_arch, preview_keys
+from .budget import check_budget
 from .safe_unpickle import SAFE_PICKLE
 from .spandrel_bridge import load_with_spandrel, spandrel_status
 from .state_dict_io import WRAPPER_KEYS, load_state_dict_file
@@ -36,6 +38,7 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "describe_checkpoint",
+    "build_checked",
     "scale_from_name",
     "WRAPPER_KEYS",
     "SAFE_PICKLE",
@@ -91,23 +94,33 @@ def _fmt_hp(hp: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in hp.items())
 
 
-def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Mapping[str, Any],
-                 name: str) -> None:
-    own = module.state_dict()
-    mismatched = [(k, tuple(sd[k].shape), tuple(v.shape)) for k, v in own.items()
-                  if k in sd and tuple(sd[k].shape) != tuple(v.shape)]
+def _fit_problem(own: Mapping[str, Any], sd: Mapping[str, Tensor], arch: str,
+                 hp: Mapping[str, Any], name: str) -> CheckpointError | None:
+    """Why ``sd``'s tensors do not have the shapes of a module whose state dict is ``own``
+    (shapes by key), or None. Missing and unexpected keys are left to the strict load (some
+    architectures drop or compute buffers in their load hooks, e.g. SwinIR's ``attn_mask``).
+
+    ``own`` may come from a module built on the ``meta`` device, so this runs before any
+    memory is allocated for the model."""
+    mismatched = [(k, tuple(sd[k].shape), tuple(v)) for k, v in own.items()
+                  if k in sd and tuple(sd[k].shape) != tuple(v)]
     if mismatched:
         k, found, expected = mismatched[0]
         n = len(mismatched) - 1
         more = f" (and {n} more mismatched tensors)" if n else ""
-        raise CheckpointError(f"{name}: tensor '{k}' has shape {found} in the checkpoint but "
-                              f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
+        return CheckpointError(f"{name}: tensor '{k}' has shape {found} in the checkpoint but "
+                               f"{arch} ({_fmt_hp(hp)}) expects {expected}{more}")
+    return None
+
+
+def _strict_load(module: nn.Module, sd: Mapping[str, Tensor], arch: str, hp: Mapping[str, Any],
+                 name: str) -> None:
     try:
         module.load_state_dict(sd, strict=True)
-    except RuntimeError as exc:
+    except Exception as exc:  # noqa: BLE001 - keys, or a value the module refuses
         try:
             result = module.load_state_dict(sd, strict=False)
-        except RuntimeError:  # a value the module refuses (not a key problem)
+        except Exception:  # noqa: BLE001 - not a key problem
             detail = " ".join(str(exc).split("\n", 1)[-1].split())
             raise CheckpointError(f"{name} does not fit {arch} ({_fmt_hp(hp)}): "
                                   f"{detail[:200]}") from None
@@ -179,6 +192,47 @@ def _nominal_scale(arch: Any, hp: Mapping[str, Any]) -> int | None:
     return int(hp.get(_scale_key(hp)) or 2)
 
 
+def build_checked(arch: Any, hp: Mapping[str, Any], sd: Mapping[str, Tensor],
+                  name: str) -> nn.Module:
+    """Build ``arch`` with ``hp`` and load ``sd`` into it (``strict=True``), after checking on
+    the ``meta`` device that the hyperparameters fit the tensors and the memory budget
+    (:func:`core.models.budget.check_budget`). Every failure is a :class:`CheckpointError`."""
+    shapes = check_budget(arch, hp, sd, name)
+    problem = _fit_problem(shapes, sd, arch.name, hp, name)
+    if problem is not None:
+        raise problem
+    try:
+        module = arch.build(**hp)
+    except MemoryError:
+        raise CheckpointError(f"{name}: not enough memory to build {arch.name} with "
+                              f"{_fmt_hp(hp)}") from None
+    except Exception as exc:  # noqa: BLE001 - every build failure is the file's problem
+        raise CheckpointError(f"{name}: cannot build {arch.name} with {_fmt_hp(hp)} "
+                              f"({short_message(exc)})") from None
+    _strict_load(module, sd, arch.name, hp, name)
+    return module
+
+
+def _one_line_errors(func):
+    """Every failure of a checkpoint load is a :class:`CheckpointError` naming the file."""
+
+    @functools.wraps(func)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return func(path, *args, **kwargs)
+        except CheckpointError:
+            raise
+        except MemoryError:
+            raise CheckpointError(f"{Path(path).name}: not enough memory to load this "
+                                  f"checkpoint") from None
+        except Exception as exc:  # noqa: BLE001 - a hostile or broken file, whatever it holds
+            raise CheckpointError(f"{Path(path).name} cannot be loaded as a model checkpoint "
+                                  f"({type(exc).__name__}: {short_message(exc)})") from None
+
+    return wrapper
+
+
+@_one_line_errors
 def describe_checkpoint(path: str | Path,
                         scale: int | None = None) -> tuple[str, dict[str, Any], str, int | None]:
     """``(arch, hparams, kind, scale)`` of a checkpoint file, without building the model.
@@ -190,9 +244,14 @@ def describe_checkpoint(path: str | Path,
     name = Path(path).name
     arch, hp = _arch_for(sd, meta, name)
     hp = _apply_scale(arch, hp, name, scale)
+    shapes = check_budget(arch, hp, sd, name)
+    problem = _fit_problem(shapes, sd, arch.name, hp, name)
+    if problem is not None:
+        raise problem
     return arch.name, hp, arch.kind, _nominal_scale(arch, hp)
 
 
+@_one_line_errors
 def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedModel:
     """Build the model in checkpoint file ``path`` (called ``name``; ``scale``: a hint, see
     :func:`core.models.catalog.load_model`), loaded ``strict=True``, in eval mode."""
@@ -215,12 +274,7 @@ def load_checkpoint(path: Path, name: str, scale: int | None = None) -> LoadedMo
                            hparams=dict(module.hparams), kind="fixed", scale=module.scale,
                            source=path, name=name, meta=meta)
     hp = _apply_scale(arch, hp, path.name, scale)
-    try:
-        module = arch.build(**hp)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CheckpointError(f"{path.name}: cannot build {arch.name} with {_fmt_hp(hp)} "
-                              f"({short_message(exc)})") from None
-    _strict_load(module, sd, arch.name, hp, path.name)
+    module = build_checked(arch, hp, sd, path.name)
     module.eval()
     full_hp = dict(getattr(module, "hparams", None) or hp)  # every constructor argument, when known
     return LoadedModel(module=module, arch=arch.name, hparams=full_hp, kind=arch.kind,

@@ -180,11 +180,40 @@ def _strip_prefixes(sd: dict[str, Tensor]) -> tuple[dict[str, Tensor], str]:
     return sd, stripped
 
 
+def _check_storage(sd: Mapping[str, Tensor], name: str, file_bytes: int) -> None:
+    """Refuse tensors that claim more elements than their storage holds (zero-stride /
+    ``expand``-ed tensors: a 2 KB file can describe a 9 GB tensor), without materialising them."""
+    total = 0
+    for key, t in sd.items():
+        shape = tuple(int(s) for s in t.shape)
+        logical = t.numel() * t.element_size()
+        try:
+            stored = t.untyped_storage().nbytes()
+        except Exception:  # noqa: BLE001 - exotic tensors: judged by their logical size
+            stored = logical
+        expanded = any(st == 0 and n > 1 for st, n in zip(t.stride(), shape))
+        if expanded or logical > stored:
+            raise CheckpointError(
+                f"{name}: tensor '{key}' claims shape {shape} ({logical / 2**20:.0f} MiB) but "
+                f"stores only {stored} bytes (an expanded/zero-stride tensor); expected a "
+                f"plain state dict of weights")
+        total += logical
+    if total > 4 * file_bytes + 2**20:
+        raise CheckpointError(
+            f"{name}: its tensors claim {total / 2**20:.0f} MiB but the file is only "
+            f"{file_bytes / 2**20:.1f} MiB; expected a plain state dict of weights")
+
+
 def _check_finite(sd: Mapping[str, Tensor], name: str) -> None:
+    """Refuse NaN/Inf weights; works in place on each tensor's own storage (no copies of
+    expanded views: :func:`_check_storage` runs first)."""
     for key, t in sd.items():
         if t.is_floating_point() or t.is_complex():
-            bad = int((~torch.isfinite(t)).sum())
-            if bad:
+            if t.numel() == 0:
+                continue
+            flat = t.detach()
+            if not bool(torch.isfinite(flat).all()):
+                bad = int((~torch.isfinite(flat)).sum())
                 raise CheckpointError(f"{name}: tensor '{key}' contains {bad} NaN/Inf value"
                                       f"{'s' if bad > 1 else ''}, so the weights are broken "
                                       f"(training probably diverged)")
@@ -228,6 +257,9 @@ def load_state_dict_file(path: str | Path) -> tuple[dict[str, Tensor], dict[str,
         raise CheckpointError(f"checkpoint file not found: {p}")
     if p.is_dir():
         raise CheckpointError(f"{p} is a folder, not a checkpoint file")
+    if not p.is_file():
+        raise CheckpointError(f"{p} is not a regular file (a device, FIFO or socket), "
+                              f"not a checkpoint file")
     size = p.stat().st_size
     if size == 0:
         raise CheckpointError(f"{p.name} is empty (0 bytes), not a checkpoint")
@@ -248,6 +280,7 @@ def load_state_dict_file(path: str | Path) -> tuple[dict[str, Tensor], dict[str,
     sd, stripped = _strip_prefixes(sd)
     if stripped:
         meta["stripped_prefix"] = stripped
+    _check_storage(sd, p.name, size)
     _check_finite(sd, p.name)
     meta["source"] = p
     return sd, meta

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import CheckpointError, InputError
+from ..errors import CheckpointError, InputError, short_message
 from ..io.atomic import atomic_path
 from ..models.archs.ipf import ipf_from_spec
 from ..models.archs.liif import liif_from_spec
 from ..models.catalog import load_model
-from ..models.checkpoints import save_checkpoint
+from ..models.checkpoints import build_checked, save_checkpoint
 from ..models.registry import get_arch
 
 __all__ = ["TRAIN_FORMAT", "rng_state", "set_rng_state", "save_state", "load_state",
@@ -114,6 +114,29 @@ def model_from_state(model_info: dict[str, Any]) -> nn.Module:
     return get_arch(model_info["arch"]).build(**model_info["hparams"])
 
 
+def _checked_state_model(obj: dict, src: Path) -> nn.Module:
+    """The model of a training state, built only after its description was checked against
+    its tensors (:func:`core.models.checkpoints.build_checked`); one-line errors."""
+    info, sd = obj.get("model_info"), obj.get("model")
+    if not isinstance(info, dict) or not ("spec" in info or "arch" in info):
+        raise CheckpointError(f"{src.name} is a training state without 'model_info' (the model "
+                              f"description); expected a last.pt written by 'train'")
+    if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor)
+                                                     for v in sd.values()):
+        raise CheckpointError(f"{src.name} is a training state without model weights ('model'); "
+                              f"expected a last.pt written by 'train'")
+    try:
+        if "spec" in info:
+            spec = dict(info["spec"])
+            arch, hp = get_arch(str(spec.get("name"))), {"spec": spec}
+        else:
+            arch, hp = get_arch(str(info["arch"])), dict(info.get("hparams") or {})
+    except (CheckpointError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{src.name}: its model description is unusable "
+                              f"({short_message(exc)})") from None
+    return build_checked(arch, hp, sd, src.name)
+
+
 def export_weights(module: nn.Module, model_info: dict[str, Any], out: Path,
                    meta: dict[str, Any] | None = None, half: bool = False) -> Path:
     """Write ``module`` as loadable weights (:func:`core.models.save_checkpoint`): float32,
@@ -154,13 +177,13 @@ def export_file(src: str | Path, out: str | Path, overwrite: bool = False,
     except Exception:
         obj = None
     if isinstance(obj, dict) and obj.get("format") == TRAIN_FORMAT:
-        info = obj["model_info"]
-        if "mzsr" in info:  # meta-weights are not a registry model: they adapt per image
+        info = obj.get("model_info")
+        if isinstance(info, dict) and "mzsr" in info:  # meta-weights adapt per image
             raise CheckpointError(f"{src} is an MZSR run; its weights are {src.parent / 'mzsr.pt'}"
                                   f", used with 'python main.py mzsr sr -w'")
-        module = model_from_state(info)
-        module.load_state_dict(obj["model"])
-        meta = {"step": obj["step"], "run": obj["config"].get("name"), "source": "last.pt"}
+        module = _checked_state_model(obj, src)
+        config = obj.get("config") if isinstance(obj.get("config"), dict) else {}
+        meta = {"step": obj.get("step"), "run": config.get("name"), "source": "last.pt"}
         if obj.get("best_psnr") is not None:
             meta["best_val_psnr_so_far"] = obj["best_psnr"]
     else:

@@ -41,7 +41,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..engine.device import pick_device, pick_dtype
-from ..errors import CheckpointError, ConfigError, InputError
+from ..errors import CheckpointError, ConfigError, InputError, short_message
 from ..jobs import Job
 from ..resources import RESOURCES_DIR, checkout_root
 from .kernels import check_kernel, downscale, upscale
@@ -219,12 +219,27 @@ def load_mzsr(path: str | Path) -> tuple[ZSSRNet, dict[str, Any]]:
         raise CheckpointError(f"MZSR checkpoint not found: {p}")
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt or foreign file
-        raise CheckpointError(f"cannot read {p.name} as an MZSR checkpoint: {exc}") from None
+    except Exception:  # corrupt, foreign or hostile file; torch's advice to drop
+        # weights_only would be wrong here, so its message is not quoted
+        raise CheckpointError(f"cannot read {p.name} as an MZSR checkpoint: it is not a "
+                              f"weights-only PyTorch file ({FORMAT})") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise CheckpointError(f"{p.name} is not an MZSR checkpoint ({FORMAT})")
-    net = ZSSRNet(int(ck["channels"]), int(ck["width"]), int(ck["depth"]))
-    net.load_state_dict(ck["state_dict"])
+    sizes = {k: ck.get(k) for k in ("channels", "width", "depth")}
+    limits = {"channels": 64, "width": 1024, "depth": 64}
+    for k, v in sizes.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= limits[k]:
+            raise CheckpointError(f"{p.name}: MZSR '{k}' is {v!r}; expected an integer in "
+                                  f"1..{limits[k]}")
+    sd = ck.get("state_dict")
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise CheckpointError(f"{p.name}: its 'state_dict' is not a mapping of tensors")
+    net = ZSSRNet(sizes["channels"], sizes["width"], sizes["depth"])
+    try:
+        net.load_state_dict(sd)
+    except Exception as exc:  # noqa: BLE001 - missing keys, wrong shapes
+        raise CheckpointError(f"{p.name} does not fit the MZSR net it describes "
+                              f"({short_message(exc)})") from None
     return net, {k: v for k, v in ck.items() if k != "state_dict"}
 
 

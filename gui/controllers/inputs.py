@@ -15,8 +15,9 @@ from typing import Any
 
 from core.app.inputs import detect_kind
 from core.app.plan import check_reference
-from core.errors import DataLossWarning, SRWError
-from core.io import load, save
+from core.errors import DataLossWarning, SRWError, short_message
+from core.io import load, save, set_max_pixels
+from core.io.atomic import check_output_path
 from core.io.normals import load_normal_map, to_image_data
 from core.samples import sample_image
 from core.session import Session, SessionState
@@ -52,6 +53,7 @@ class InputsController:
         with the chosen convention (a photo gets the offer to open it as an image). With no
         ``kind``, an image whose vectors are unit length opens as a normal map (``detect``)."""
         p = Path(path)
+        self._apply_budget()
         opts: dict = {}
         lay = self.session.state.layout
         if isinstance(lay.get("normals"), dict) and lay["normals"].get("mask") and \
@@ -76,6 +78,9 @@ class InputsController:
             return False
         except MemoryError:
             self.notices.error.emit(f"{p.name} is too large to open in the free memory")
+            return False
+        except Exception as exc:  # noqa: BLE001 - issue #19: a dialog, never a dead window
+            self.notices.error.emit(f"cannot open {p.name}: {short_message(exc)}")
             return False
         if data.kind == "normals":
             verdict = self.normals.check_source(data, p)
@@ -138,8 +143,15 @@ class InputsController:
             return False
         return self.open_input(p, "channels", channel_options=opts)
 
+    def _apply_budget(self) -> None:
+        """The image budget of Preferences (megapixels; 0: core.io's default) for the next
+        load."""
+        mp = getattr(self.settings, "max_megapixels", 0) if self.settings is not None else 0
+        set_max_pixels(int(mp) * 1_000_000 if isinstance(mp, int) and mp > 0 else None)
+
     def attach_hr(self, path: str | Path) -> bool:
         s = self.session
+        self._apply_budget()
         try:
             if self.channels.data_mode():   # the ground truth is read the way the input was
                 opts = self.channels.options_for_reference(Path(path))
@@ -150,6 +162,9 @@ class InputsController:
                 data = load(path, kind=s.source.kind if self.normals.mode() else None)
         except SRWError as exc:
             self.notices.error.emit(str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - MemoryError included: a dialog, not a crash
+            self.notices.error.emit(f"cannot attach {Path(path).name}: {short_message(exc)}")
             return False
         if s.source is not None and data.channels != s.source.channels:
             self.notices.error.emit(f"{Path(path).name} has {data.channels} channels but the "
@@ -210,12 +225,13 @@ class InputsController:
         if res is None:
             self.notices.error.emit("nothing to save yet: run a model first")
             return False
-        target = Path(path).resolve()
-        for p in (s.state.input_path, s.state.hr_path):
-            if p and Path(p).resolve() == target:
-                self.notices.error.emit(f"{target.name} is an input of this session; choose "
-                                        "another name")
-                return False
+        target = Path(path).expanduser().absolute()
+        try:  # inputs (same inode or path), folders, devices, FIFOs, unwritable places
+            check_output_path(target, [p for p in (s.state.input_path, s.state.hr_path) if p],
+                              overwrite=True)
+        except SRWError as exc:
+            self.notices.error.emit(str(exc))
+            return False
         done = self.normals.save_result(key, target)   # normal maps keep their encoding
         if done is not None:
             return done
@@ -225,6 +241,9 @@ class InputsController:
                 save(res.image, target, overwrite=target.exists())
         except SRWError as exc:
             self.notices.error.emit(str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a full disk, a vanished folder: a dialog
+            self.notices.error.emit(f"cannot save {target.name}: {short_message(exc)}")
             return False
         lost = "; ".join(str(w.message) for w in caught if w.category is DataLossWarning)
         self.notices.message.emit(f"Saved {s.label(key)} to {target}"

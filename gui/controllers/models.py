@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.errors import SRWError
+from core.errors import SRWError, short_message
 from core.models import default_model_name, list_models, resolve
 from core.models.catalog import CHECKPOINT_SUFFIXES
 from core.session import Session
@@ -77,6 +77,9 @@ class ModelsController:
             entry = resolve(Path(key))
         except SRWError as exc:
             self.notices.error.emit(str(exc))
+            return None
+        except Exception as exc:  # noqa: BLE001 - issue #19: a dialog, the list unchanged
+            self.notices.error.emit(f"cannot add {Path(key).name}: {short_message(exc)}")
             return None
         st = self.session.state
         if key not in st.checkpoints:

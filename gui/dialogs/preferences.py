@@ -30,6 +30,13 @@ class PreferencesDialog(QDialog):
         self.tile.setSingleStep(64)
         self.tile.setSpecialValueText("auto")
         self.tile.setValue(settings.tile or 0)
+        self.max_mp = QSpinBox()
+        self.max_mp.setRange(0, 100000)
+        self.max_mp.setSuffix(" MP")
+        self.max_mp.setSpecialValueText("default (100 MP)")
+        self.max_mp.setValue(settings.max_megapixels)
+        self.max_mp.setToolTip("Images whose header claims more pixels are refused before "
+                               "decoding")
         self.theme = QComboBox()
         self.theme.addItems(THEMES)
         self.theme.setCurrentText(settings.theme)
@@ -49,6 +56,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Default device", self.device)
         form.addRow("Default precision", self.precision)
         form.addRow("Default tile size", self.tile)
+        form.addRow("Image budget", self.max_mp)
         form.addRow("Theme", self.theme)
         form.addRow("Checkpoint folders", folder_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -78,6 +86,7 @@ class PreferencesDialog(QDialog):
         s = self.settings
         s.device = self.device.currentText()
         s.precision = self.precision.currentText()
+        s.max_megapixels = self.max_mp.value()
         s.tile = self.tile.value() or None
         s.theme = self.theme.currentText()
         s.checkpoint_folders = self.folder_list()
