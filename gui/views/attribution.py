@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from core.session import Session
 from core.app.analysis import lam_caption
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.lam import LamController
 

@@ -37,7 +37,7 @@ from core.session import Session
 from ..controllers.channels import ChannelsController
 from ..controllers.finetune import FinetuneController
 from .channel_browser_finetune import FinetuneBar
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
 
 __all__ = ["ChannelBrowser", "COLORMAPS"]
 

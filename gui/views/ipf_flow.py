@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from core.models.ipf_flow import flow_to_color
 from core.session import Session
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.ipf import IpfController
 
