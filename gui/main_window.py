@@ -20,7 +20,7 @@ from core.io import SUPPORTED_EXTENSIONS
 from core.models.catalog import CHECKPOINT_SUFFIXES
 
 from .controllers import AppController
-from .dialogs import PreferencesDialog, ask_yes_no, show_error
+from .dialogs import FigureDialog, PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
 from .startup import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.roi_box.draw_toggled.connect(self.set_draw_mode)
         self.grid.roi_changed.connect(self._on_view_roi)
         self.grid.hovered.connect(self.readout.setText)
+        self.grid.figure_requested.connect(self.figure_dialog)
         self.metrics.options_changed.connect(lambda y, s: c.metrics.set_options(y, s))
         self.metrics.export_requested.connect(self.export_metrics_dialog)
         self.lam_view.hovered.connect(self.readout.setText)
@@ -283,6 +284,16 @@ class MainWindow(QMainWindow):
                                               "PNG (*.png);;JPEG (*.jpg)")
         if path:
             self.save_screenshot(path)
+
+    def figure_dialog(self) -> FigureDialog | None:
+        """Export figure (from the compare grid), or why not yet."""
+        why = self.controllers.figure.unavailable()
+        if why:
+            self.show_error(f"No figure yet: {why}")
+            return None
+        dlg = FigureDialog(self.controllers.figure, self.session, self)
+        dlg.open()
+        return dlg
 
     def export_metrics(self, path: str | Path) -> bool:
         try:

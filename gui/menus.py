@@ -59,6 +59,7 @@ def build_menus(w: QMainWindow) -> None:
     f.addAction(w.save_action)
     f.addAction(make_action(w, "Save &screenshot of the view…", w.screenshot_dialog))
     f.addAction(make_action(w, "&Export metrics CSV…", w.export_metrics_dialog))
+    f.addAction(make_action(w, "Export &figure…", w.figure_dialog, "Ctrl+Shift+F"))
     f.addSeparator()
     f.addAction(make_action(w, "&Preferences…", w.preferences_dialog,
                         QKeySequence.StandardKey.Preferences))

@@ -2,6 +2,7 @@
 
 from .app import AppController
 from .channels import ChannelsController
+from .figure import FigureController
 from .finetune import FinetuneController
 from .inputs import InputsController
 from .ipf import IpfController
@@ -15,7 +16,7 @@ from .surface import SurfaceController
 from .zeroshot import ZeroShotController
 from .zoom import ZoomController
 
-__all__ = ["AppController", "ChannelsController", "FinetuneController", "InputsController",
+__all__ = ["AppController", "ChannelsController", "FigureController", "FinetuneController", "InputsController",
            "IpfController", "LamController", "MetricsController", "ModelsController",
            "NormalsController", "RunController", "StudyController", "SurfaceController",
            "ZeroShotController", "ZoomController"]

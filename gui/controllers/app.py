@@ -12,6 +12,7 @@ controller reaches another through ``self``.
     metrics   MetricsController    region, metric options, PSNR/SSIM/...    (jobs)
     inputs    InputsController     open/attach/kind/sample, save, sessions
     finetune  FinetuneController   fine-tune on channel data                (run.jobs, shared)
+    figure    FigureController     the paper figure of the results (metrics' options, cache)
     zoom, lam, study, ipf, surface, zeroshot: one tab each                  (jobs)
 """
 
@@ -25,6 +26,7 @@ from core.session import Session
 
 from ..jobs import JobPool, Notices
 from .channels import ChannelsController
+from .figure import FigureController
 from .finetune import FinetuneController
 from .inputs import InputsController
 from .ipf import IpfController
@@ -59,6 +61,7 @@ class AppController(QObject):
         self.channels = ChannelsController(s, n, p)
         self.run = RunController(s, n, p, self.models, self.normals, self.channels, parent=self)
         self.metrics = MetricsController(s, n, p, self.normals, self.channels, parent=self)
+        self.figure = FigureController(s, n, self.metrics)
         self.inputs = InputsController(s, n, self.models, self.channels, self.normals, self.run,
                                        settings)
         self.finetune = FinetuneController(s, n, self.models, self.channels, self.run)

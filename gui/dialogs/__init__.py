@@ -1,6 +1,7 @@
-"""Dialogs: messages and preferences."""
+"""Dialogs: messages, preferences, the figure export."""
 
+from .figure import FigureDialog
 from .messages import ask_yes_no, show_error
 from .preferences import PreferencesDialog
 
-__all__ = ["show_error", "ask_yes_no", "PreferencesDialog"]
+__all__ = ["show_error", "ask_yes_no", "PreferencesDialog", "FigureDialog"]

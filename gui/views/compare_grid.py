@@ -103,6 +103,7 @@ class CompareGrid(QWidget):
 
     hovered = Signal(str)
     roi_changed = Signal(object, bool)
+    figure_requested = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -126,7 +127,13 @@ class CompareGrid(QWidget):
         self.tiles_button.setMenu(self.tiles_menu)
         self.bar = QHBoxLayout()
         self.bar.setContentsMargins(2, 0, 2, 0)
+        self.figure_button = QToolButton()
+        self.figure_button.setText("Export figure…")
+        self.figure_button.setToolTip("The paper figure: the HR with the region, a zoomed crop "
+                                      "per result with its region PSNR/SSIM (PNG, PDF, SVG)")
+        self.figure_button.clicked.connect(self.figure_requested)
         self.bar.addWidget(self.tiles_button)
+        self.bar.addWidget(self.figure_button)
         self.bar.addStretch(1)
         self.bar.addWidget(self.legend)
         self.area = QWidget()
