@@ -251,7 +251,6 @@ class CompareGrid(QWidget):
         for key in keys:
             self._panel(key)
         self._arrange()
-        self.legend.setVisible(any(k.startswith("diff:") for k in keys))
         self.refresh()
 
     def refresh(self) -> None:
@@ -314,6 +313,9 @@ class CompareGrid(QWidget):
                                 + ("\n" + "\n".join(r0.notes) if r0.notes else ""))
                 panel.set_image(res.display, readout=lambda c, r, d=img: value_text(d, c, r))
         self.legend.set_range(hi, s.hr)
+        # no made-up "0 … 1e-06" scale before a difference map exists
+        self.legend.setVisible(any(k.startswith("diff:") for k in self._keys)
+                               and any(r.diff is not None for r in s.results.values()))
         self.sync_roi()
         geometry = (out, s.lr.shape if s.lr is not None else None)
         if geometry != self._geometry and s.lr is not None:
