@@ -23,6 +23,7 @@ from .menus import make_action
 from .views.channel_browser import ChannelBrowser
 from .views.ipf_flow import IpfFlowView
 from .views.normal_parts import NormalPartsView
+from .views.profile import ProfileView
 from .views.surface3d import Surface3DView
 from .views.zeroshot import ZeroShotView
 from .widgets.kind_boxes import ChannelBox, NormalsBox
@@ -153,6 +154,8 @@ def install_extras(w: QMainWindow) -> None:
     w.tabs.addTab(w.ipf_flow, "IPF flow")
     w.zeroshot = ZeroShotView(c.zeroshot, s)
     w.tabs.addTab(w.zeroshot, "Zero-shot")
+    w.profile = ProfileView(s)
+    w.tabs.addTab(w.profile, "Profile")
     w.normal_parts.hovered.connect(w.readout.setText)
     w.ipf_flow.hovered.connect(w.readout.setText)
     w.normals_box.options_chosen.connect(lambda changes: c.normals.set_options(**changes))

@@ -105,6 +105,8 @@ class PlotMessage(QObject):
         for side in ("left", "bottom"):
             item.hideAxis(side)
         item.vb.setVisible(False)
+        if getattr(item, "legend", None) is not None:   # no empty legend frame either
+            item.legend.setVisible(False)
 
     def clear(self) -> None:
         """Data arrived: axes back, message away."""
@@ -113,6 +115,8 @@ class PlotMessage(QObject):
         for side in ("left", "bottom"):
             item.showAxis(side)
         item.vb.setVisible(True)
+        if getattr(item, "legend", None) is not None:
+            item.legend.setVisible(True)
 
 
 def legend_outside(plot: pg.PlotWidget) -> pg.LegendItem:

@@ -3,6 +3,9 @@ beside the data, categories as points, plain dB axes, colour bars with units, no
 
 from __future__ import annotations
 
+import numpy as np
+
+from core.app.profile import line_profile
 from core.app.surface import HEIGHT_CMAP
 from tests.gui.normal_maps import save_dome
 from tests.gui.test_studies import _run, _setup
@@ -87,3 +90,32 @@ def test_height_colouring_is_perceptual_with_units(qtbot, window, tmp_path):
     pane = window.surface3d
     assert pane.legend_lo.text().startswith("height ") and pane.legend_hi.text().endswith(" px")
     assert "low" not in pane.legend_lo.text() and "Input:" in pane.legend_bar.toolTip()
+
+
+def test_profile_and_histogram_of_every_result(qtbot, window):
+    view = window.profile
+    assert view.profile_message.shown and view.hist_message.shown     # nothing open yet
+    degrade_and_run(qtbot, window, ["nearest", "bicubic"])
+    window.tabs.setCurrentWidget(view)
+    s = window.session
+    assert [view.image_box.itemText(i) for i in range(view.image_box.count())] == \
+        ["HR", "nearest", "bicubic", "LR"]
+    view.set_line((100, 200), (300, 260))
+    assert view.endpoints() == ((100, 200), (300, 260))
+    items = view.profile.getPlotItem().listDataItems()
+    assert [it.name() for it in items] == ["HR", "nearest", "bicubic", "LR"]
+    _d, want = line_profile(s.results["bicubic"].image.pixels, (100, 200), (300, 260), "Y")
+    assert np.allclose(items[2].getData()[1], want)
+    assert len(view.profile_legend.items) == 4
+    qtbot.wait(50)                                  # the plot's layout settles
+    assert _disjoint(view.profile_legend, view.profile.getPlotItem().vb)
+    view.channel.setCurrentText("R")
+    _d, want = line_profile(s.hr.pixels, (100, 200), (300, 260), "R")
+    assert np.allclose(view.profile.getPlotItem().listDataItems()[0].getData()[1], want)
+    hist = view.hist.getPlotItem().listDataItems()
+    assert [it.name() for it in hist] == ["R", "G", "B"]
+    assert sum(hist[0].getData()[1]) == s.hr.width * s.hr.height
+    view.hist_mode.setCurrentText("Y")
+    assert [it.name() for it in view.hist.getPlotItem().listDataItems()] == ["Y"]
+    window.controllers.metrics.set_roi((40, 50, 100, 20))
+    assert view.endpoints() == ((40.0, 60.0), (139.0, 60.0))
