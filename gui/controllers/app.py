@@ -13,6 +13,7 @@ controller reaches another through ``self``.
     inputs    InputsController     open/attach/kind/sample, save, sessions
     finetune  FinetuneController   fine-tune on channel data                (run.jobs, shared)
     figure    FigureController     the paper figure of the results (metrics' options, cache)
+    folder    FolderController     a folder: every ticked model on every image, one table (jobs)
     zoom, lam, study, ipf, surface, zeroshot: one tab each                  (jobs)
 """
 
@@ -27,6 +28,7 @@ from core.session import Session
 from ..jobs import JobPool, Notices
 from .channels import ChannelsController
 from .figure import FigureController
+from .folder import FolderController
 from .finetune import FinetuneController
 from .inputs import InputsController
 from .ipf import IpfController
@@ -64,6 +66,7 @@ class AppController(QObject):
         self.figure = FigureController(s, n, self.metrics)
         self.inputs = InputsController(s, n, self.models, self.channels, self.normals, self.run,
                                        settings)
+        self.folder = FolderController(s, n, p, self.inputs, parent=self)
         self.finetune = FinetuneController(s, n, self.models, self.channels, self.run)
         self.zoom = ZoomController(s, n, p, parent=self)
         self.lam = LamController(s, n, p, parent=self)
