@@ -138,7 +138,7 @@ class FolderView(QWidget):
             self.table.setColumnCount(0)
             self.mean.setColumnCount(0)
             return
-        headers = ["Image"] + [f"{m} {what}" for m in table.models
+        headers = ["Image"] + [f"{m}\n{what}" for m in table.models
                                for what in ("PSNR (dB)", "SSIM")]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
@@ -164,7 +164,7 @@ class FolderView(QWidget):
         """The text of ``image``'s ``model`` ``what`` (psnr / ssim) cell."""
         headers = [self.table.horizontalHeaderItem(c).text()
                    for c in range(self.table.columnCount())]
-        col = headers.index(f"{model} {'PSNR (dB)' if what == 'psnr' else 'SSIM'}")
+        col = headers.index(f"{model}\n{'PSNR (dB)' if what == 'psnr' else 'SSIM'}")
         for r in range(self.table.rowCount()):
             if self.table.item(r, 0).text() == image:
                 return self.table.item(r, col).text()
