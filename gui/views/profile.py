@@ -83,6 +83,7 @@ class ProfileView(QWidget):
         lay.addLayout(bar)
         lay.addWidget(body, 1)
         self._shape: tuple | None = None
+        self._stale = False
 
         self.image_box.activated.connect(lambda _i: self.refresh())
         self.channel.currentTextChanged.connect(lambda _t: self.refresh_profile())
@@ -140,7 +141,8 @@ class ProfileView(QWidget):
         else:
             name = self.image_box.currentText()
             px, (sx, sy) = images[name]
-            shown = np.clip(px[:, :, :3] if px.shape[2] >= 3 else px[:, :, 0], 0, 1)
+            shown = np.clip(np.nan_to_num(px[:, :, :3] if px.shape[2] >= 3 else px[:, :, 0]),
+                            0, 1)
             self.panel.set_title(f"{name}: drag the line's ends")
             self.panel.set_image((shown * 255 + 0.5).astype(np.uint8), (sx, sy))
             self.line.show()
@@ -194,9 +196,18 @@ class ProfileView(QWidget):
 
     def _on_session(self, topic: str) -> None:
         if topic in ("inputs", "results", "all", "models"):
-            self.refresh()
+            if self.isVisible():
+                self.refresh()
+            else:
+                self._stale = True        # drawn when the tab is shown
         elif topic == "roi" and self._shape is not None:
             self.line_from_region()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         self._unsubscribe()
