@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox, QPushButton
 
 from gui.views.compare_grid import grid_columns
 
@@ -95,3 +95,24 @@ def test_tiles_menu_hides_and_shows(qtbot, window, small_png):
     assert grid.panels["diff:bicubic"].isVisible()
     grid.set_tile_shown("diff:nearest", True)
     assert grid.panels["diff:nearest"].isVisible()
+
+
+def test_every_tab_shows_its_combo_and_button_texts_at_1366(qtbot, window):
+    """No clipped "Y (BT.60", "ZSS", "Background sw": each visible combo box and button of
+    every tab is as wide as its text."""
+    window.resize(1366 - 4, 768 - 4)
+    c = window.controllers
+    assert c.inputs.open_sample("astronaut")
+    c.inputs.set_reference("degrade")
+    window.model_list.set_checked(list(c.session.catalog))
+    wait_idle(qtbot, c)
+    clipped = []
+    for i in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(i)
+        qtbot.wait(20)
+        for w in window.findChildren(QComboBox) + window.findChildren(QPushButton):
+            text = w.currentText() if isinstance(w, QComboBox) else w.text()
+            if w.isVisible() and text and \
+                    w.width() < w.fontMetrics().horizontalAdvance(text) + 12:
+                clipped.append((window.tabs.tabText(i), text, w.width()))
+    assert not clipped, clipped
