@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.app.folder import FolderRequest, FolderTable, folder_images, folder_job
 from core.engine.run import SROptions
@@ -40,6 +40,36 @@ class FolderController(QObject):
         self.files: list[Path] = []
         self.index = -1
         self.table: FolderTable | None = None
+        self._cache: dict[str, tuple[tuple, dict]] = {}   # image path -> (signature, results)
+        self._pending: str | None = None
+        session.subscribe(self._on_session)
+
+    # -- results cached per image while stepping -----------------------------------------------
+    def _signature(self) -> tuple:
+        """What a result depends on besides the image: equal signatures reuse results."""
+        st = self.session.state
+        return (st.reference, st.scale, st.size, tuple(st.models), st.device, st.precision,
+                st.tile, str(self.hr_folder))
+
+    def _remember(self) -> None:
+        path, res = self.session.state.input_path, self.session.results
+        if path and res:
+            self._cache[path] = (self._signature(), dict(res))
+
+    def _on_session(self, topic: str) -> None:
+        s = self.session
+        if topic == "inputs" and self._pending and s.lr is not None \
+                and s.state.input_path == self._pending:
+            self._pending = None
+            QTimer.singleShot(0, self._restore)     # after the run controller has seen it
+
+    def _restore(self) -> None:
+        path = self.session.state.input_path
+        signature, results = self._cache.get(path or "", ((), {}))
+        if results and signature == self._signature() and not self.session.results:
+            for key, res in results.items():
+                self.session.add_result(key, res)
+            self.notices.message.emit(f"{Path(path).name}: {len(results)} cached results")
 
     def set_folder(self, folder: str | Path, hr_folder: str | Path | None = None,
                    open_first: bool = True) -> bool:
@@ -93,13 +123,16 @@ class FolderController(QObject):
                f"{self.jobs.elapsed():.1f} s"
 
     def step(self, delta: int) -> bool:
-        """Open the next (``+1``) or previous (``-1``) image of the folder in the window."""
+        """Open the next (``+1``) or previous (``-1``) image of the folder in the window; the
+        results of an image seen before come back without a run when nothing else changed."""
         if not self.files:
             return False
         index = min(max(self.index + delta, 0), len(self.files) - 1)
         if index == self.index:
             return False
         path = self.files[index]
+        self._remember()
+        self._pending = str(path.resolve())
         if self.hr_folder is None:
             ok = self.inputs.open_input(path)
             if ok and self.session.state.reference == "none":

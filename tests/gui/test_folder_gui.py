@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cli import main as cli_main
+from core.io import save
 from tests.helpers import shared_datasets
 
 from .util import wait_idle
@@ -73,3 +74,27 @@ def test_folder_refuses_a_fractional_scale(window, tmp_path, small_png):
     assert not c.folder.run()
     assert "whole-number scale" in window.errors[-1]
     assert not c.folder.set_folder(tmp_path / "missing")
+
+
+def test_stepping_back_brings_the_results_of_an_image_back(qtbot, window, tmp_path, astronaut):
+    for i, name in enumerate(("a.png", "b.png")):
+        crop = astronaut.pixels[40 * i:40 * i + 64, 100:164]
+        save(astronaut.with_pixels(crop.copy()), tmp_path / name)
+    c, s = window.controllers, window.session
+    c.run.set_scale(2.0)
+    window.model_list.set_checked(["bicubic"])
+    assert c.folder.set_folder(tmp_path)
+    wait_idle(qtbot, c)
+    assert s.state.reference == "degrade"          # an image of a folder is its own HR
+    window.run_box.run_button.click()
+    wait_idle(qtbot, c)
+    first = s.results["bicubic"]
+    assert c.folder.step(1) and s.state.input_path.endswith("b.png")
+    wait_idle(qtbot, c)
+    qtbot.wait(20)
+    assert not s.results                            # b.png was never run
+    assert c.folder.step(-1)
+    qtbot.waitUntil(lambda: "bicubic" in s.results, timeout=10000)
+    assert s.results["bicubic"] is first            # the cached result, no new run
+    wait_idle(qtbot, c)
+    assert window.metrics.text_for("bicubic", "PSNR image (dB)") not in ("", "-")
