@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         if topic == "all":
             lay = self.session.state.layout
             self.tabs.setCurrentIndex(int(lay.get("tab", 0)))
+            self.grid.hidden = set(lay.get("hidden_tiles", []))
             self.grid.set_show_diff(bool(lay.get("show_diff", True)))
             self.show_diff_action.setChecked(self.grid.show_diff)
             self._pending_view = lay.get("view")
@@ -345,6 +346,7 @@ class MainWindow(QMainWindow):
         lay = self.session.state.layout
         lay["tab"] = self.tabs.currentIndex()
         lay["show_diff"] = self.grid.show_diff
+        lay["hidden_tiles"] = sorted(self.grid.hidden)
         lay["view"] = self.grid.view_rect()
         lay["swipe"] = list(self.swipe._want)
         lay["zoom"] = {"model": self.live.key(), "scale": self.live.scale.value()}
