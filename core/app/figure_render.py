@@ -8,17 +8,19 @@ No pyplot (no GUI backend is ever selected): a bare :class:`matplotlib.figure.Fi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from core.errors import InputError
+from core.jobs import Job, Progress
 
-from .figure import REGION_COLOURS, FigureContent, FigureLayout, FigureOptions, layout_figure, \
-    zoom_nearest
+from .figure import REGION_COLOURS, FigureContent, FigureLayout, FigureOptions, \
+    figure_content, layout_figure, zoom_nearest
 
-__all__ = ["FIGURE_FORMATS", "draw_figure", "save_figure", "figure_labels"]
+__all__ = ["FIGURE_FORMATS", "draw_figure", "save_figure", "figure_labels", "figure_job"]
 
 FIGURE_FORMATS = (".png", ".pdf", ".svg")
 RC = {"svg.fonttype": "none", "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
@@ -80,4 +82,15 @@ def save_figure(content: FigureContent, options: FigureOptions, path: str | Path
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=options.dpi, facecolor="white",
                     metadata={"Creator": "SR Workbench"} if ext != ".png" else None)
+    return out
+
+
+def figure_job(content: dict[str, Any], options: FigureOptions, path: str | Path) -> Job[Path]:
+    """Measure (:func:`figure_content` with the keyword arguments ``content``), lay out and
+    write the figure; returns the path. The window runs it on a worker."""
+    yield Progress(0, 2, "figure: measuring the regions")
+    made = figure_content(**content)
+    yield Progress(1, 2, "figure: drawing")
+    out = save_figure(made, options, path)
+    yield Progress(2, 2, f"figure written: {Path(out).name}")
     return out

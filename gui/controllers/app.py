@@ -12,7 +12,7 @@ controller reaches another through ``self``.
     metrics   MetricsController    region, metric options, PSNR/SSIM/...    (jobs)
     inputs    InputsController     open/attach/kind/sample, save, sessions
     finetune  FinetuneController   fine-tune on channel data                (run.jobs, shared)
-    figure    FigureController     the paper figure of the results (metrics' options, cache)
+    figure    FigureController     the paper figure of the results (metrics' options)  (jobs)
     folder    FolderController     a folder: every ticked model on every image, one table (jobs)
     zoom, lam, study, ipf, surface, zeroshot: one tab each                  (jobs)
 """
@@ -63,7 +63,7 @@ class AppController(QObject):
         self.channels = ChannelsController(s, n, p)
         self.run = RunController(s, n, p, self.models, self.normals, self.channels, parent=self)
         self.metrics = MetricsController(s, n, p, self.normals, self.channels, parent=self)
-        self.figure = FigureController(s, n, self.metrics)
+        self.figure = FigureController(s, n, p, self.metrics, parent=self)
         self.inputs = InputsController(s, n, self.models, self.channels, self.normals, self.run,
                                        settings)
         self.folder = FolderController(s, n, p, self.inputs, parent=self)

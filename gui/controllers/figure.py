@@ -8,27 +8,33 @@ options as the metrics table (and its whole-image cache), so they are the table'
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
 
 from core.app.display import is_channel_data
 from core.app.figure import FigureContent, FigureOptions, figure_content
-from core.app.figure_render import save_figure
+from core.app.figure_render import figure_job
 from core.data import Region
 from core.errors import SRWError
 from core.session import Session
 
-from ..jobs import Notices
+from ..jobs import JobPool, Notices
 from .metrics import MetricsController
 
 __all__ = ["FigureController"]
 
 
-class FigureController:
-    """Builds and writes the figure of the session's results."""
+class FigureController(QObject):
+    """Builds and writes the figure of the session's results (on its own job handle)."""
 
-    def __init__(self, session: Session, notices: Notices, metrics: MetricsController):
+    def __init__(self, session: Session, notices: Notices, pool: JobPool,
+                 metrics: MetricsController, parent: QObject | None = None):
+        super().__init__(parent)
         self.session = session
         self.notices = notices
         self.metrics = metrics
+        self.jobs = pool.handle("figure", notices, parent=self)
 
     def unavailable(self) -> str:
         """Why there is no figure to make yet ("" when there is one)."""
@@ -45,29 +51,41 @@ class FigureController:
             return "draw a region first (the figure zooms into it)"
         return ""
 
-    def content(self, keys: list[str] | None = None, extra: list[Region] | None = None,
-                base: str = "HR") -> FigureContent:
-        """The figure of ``keys`` (default: every result) for the region and ``extra`` ones."""
+    def arguments(self, keys: list[str] | None = None, extra: list[Region] | None = None,
+                  base: str = "HR") -> dict[str, Any]:
+        """:func:`core.app.figure.figure_content`'s arguments for ``keys`` (default: every
+        result), the region and ``extra`` ones, frozen from the session (the arrays are never
+        written to; the whole-image metrics cache is copied)."""
         s = self.session
         why = self.unavailable()
         if why:
             raise SRWError(why)
         keys = [k for k in (keys or list(s.results)) if k in s.results]
         res = {k: s.results[k] for k in keys}
-        return figure_content(
-            s.hr, {k: (s.label(k), r.image) for k, r in res.items()},
-            [s.roi_region(), *(extra or [])], y_channel=s.state.y_channel, shave=s.shave(),
-            provenance={k: r.provenance for k, r in res.items()}, lr=s.lr, base=base,
-            hr_display=s.hr_display, lr_display=s.lr_display,
-            displays={k: r.display for k, r in res.items()}, cache=self.metrics.cache)
+        return dict(hr=s.hr, results={k: (s.label(k), r.image) for k, r in res.items()},
+                    regions=[s.roi_region(), *(extra or [])], y_channel=s.state.y_channel,
+                    shave=s.shave(), provenance={k: r.provenance for k, r in res.items()},
+                    lr=s.lr, base=base, hr_display=s.hr_display, lr_display=s.lr_display,
+                    displays={k: r.display for k, r in res.items()},
+                    cache=dict(self.metrics.cache))
+
+    def content(self, keys: list[str] | None = None, extra: list[Region] | None = None,
+                base: str = "HR") -> FigureContent:
+        """The figure's content, measured now (on the calling thread)."""
+        return figure_content(**self.arguments(keys, extra, base))
 
     def export(self, path: str | Path, options: FigureOptions, keys: list[str] | None = None,
                extra: list[Region] | None = None) -> bool:
-        """Write the figure (PNG/PDF/SVG by extension); errors go to the notices."""
+        """Write the figure (PNG/PDF/SVG by extension) on a worker; False (with the reason)
+        when there is nothing to draw. Errors of the job go to the notices."""
         try:
-            out = save_figure(self.content(keys, extra, options.base), options, path)
-        except (SRWError, OSError) as exc:
+            args = self.arguments(keys, extra, options.base)
+        except SRWError as exc:
             self.notices.error.emit(f"could not make the figure: {exc}")
             return False
-        self.notices.message.emit(f"Figure saved to {out}")
+        self.jobs.submit(figure_job(args, options, path), on_done=self._done)
         return True
+
+    def _done(self, out: Path) -> str:
+        self.notices.message.emit(f"Figure saved to {out}")
+        return f"figure saved to {Path(out).name}"

@@ -41,6 +41,7 @@ def test_figure_labels_equal_the_metrics_table(qtbot, window, small_png, dialogs
     out = tmp_path / "fig.svg"
     dialogs.save_file = str(out)
     dlg.accept()
+    wait_idle(qtbot, c)                                  # written on a worker
     assert out.exists(), window.errors
     texts = _svg_texts(out)
     for model in ("nearest", "bicubic"):
@@ -56,5 +57,6 @@ def test_figure_labels_equal_the_metrics_table(qtbot, window, small_png, dialogs
     dlg2.dpi.setValue(120)
     dialogs.save_file = str(png)
     dlg2.accept()
+    wait_idle(qtbot, c)
     with Image.open(png) as im:
         assert round(im.info["dpi"][0]) == 120 and im.width == round(7 * 120)
