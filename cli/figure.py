@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from core.errors import InputError
+from core.provenance import Provenance
 
 from .options import add_run_options, parse_scale
 from .options import run_options as _options
@@ -53,12 +54,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_figure(args: argparse.Namespace) -> int:
-    # lazy: torch (the models), matplotlib (~0.4 s); keeps CLI start-up at ~250 ms
+    # lazy: torch and cv2 (models, io), matplotlib (~0.4 s); keeps CLI start-up at ~250 ms
     from core.app.figure import (FigureOptions, degrade_and_run_job, figure_content,
                                  parse_roi)
     from core.app.figure_render import FIGURE_FORMATS, save_figure
     from core.io import load
-    from core.provenance import Provenance
 
     out = Path(args.output)
     if out.suffix.lower() not in FIGURE_FORMATS:
