@@ -23,7 +23,7 @@ from .controllers import AppController
 from .dialogs import FigureDialog, PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
-from .startup import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
+from .startup import apply_theme, configure_pyqtgraph, fit_to_screen, leave_a_core_for_the_ui
 from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
 from .widgets import InputBox, ModelList, RoiBox, RunBox
 from .window_extras import install_extras
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 900)
+        fit_to_screen(self)        # never larger than the screen it opens on
 
     def _connect(self) -> None:
         c = self.controllers

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QApplication, QComboBox, QPushButton
+from PySide6.QtWidgets import QApplication, QComboBox, QPushButton, QWidget
 
+from gui.startup import fit_to_screen
 from gui.views.compare_grid import grid_columns
 
 from .util import wait_idle
@@ -116,3 +117,14 @@ def test_every_tab_shows_its_combo_and_button_texts_at_1366(qtbot, window):
                     w.width() < w.fontMetrics().horizontalAdvance(text) + 12:
                 clipped.append((window.tabs.tabText(i), text, w.width()))
     assert not clipped, clipped
+
+
+def test_a_window_larger_than_its_screen_is_brought_inside(qtbot):
+    w = QWidget()                     # (the main window calls fit_to_screen when it opens)
+    qtbot.addWidget(w)
+    w.show()
+    avail = w.screen().availableGeometry()
+    w.move(avail.x() + 300, avail.y() + 200)
+    w.resize(avail.width() + 900, avail.height() + 700)   # e.g. saved on a big monitor
+    fit_to_screen(w)
+    assert avail.contains(w.frameGeometry()), (avail, w.frameGeometry())
