@@ -30,13 +30,14 @@ def test_studies_plot_no_data_legend_outside_categories_as_points(qtbot, window,
     _run(qtbot, window, "crop")
     assert not view.message.shown and view.plot.getPlotItem().getAxis("left").isVisible()
     vb = view.plot.getPlotItem().vb
-    qtbot.wait(100)
-    assert view.legend.items and _disjoint(view.legend, vb)     # the full-image stars show
+    assert view.legend.items
+    qtbot.waitUntil(lambda: _disjoint(view.legend, vb), timeout=3000)   # layout settled:
+    # the legend sits beside the data, so the full-image stars show
     _run(qtbot, window, "mosaic")
     assert view.curves
     for item in view.curves.values():          # plain / tta / mosaic are not a line
         assert item.opts["pen"] is None and item.opts["symbol"] == "o"
-    assert _disjoint(view.legend, vb)
+    qtbot.waitUntil(lambda: _disjoint(view.legend, vb), timeout=3000)
     notes = " ".join(window.session.study.notes)
     assert "distinct" not in notes and "8 flips/rotations" in notes
 
@@ -107,8 +108,8 @@ def test_profile_and_histogram_of_every_result(qtbot, window):
     _d, want = line_profile(s.results["bicubic"].image.pixels, (100, 200), (300, 260), "Y")
     assert np.allclose(items[2].getData()[1], want)
     assert len(view.profile_legend.items) == 4
-    qtbot.wait(50)                                  # the plot's layout settles
-    assert _disjoint(view.profile_legend, view.profile.getPlotItem().vb)
+    qtbot.waitUntil(lambda: _disjoint(view.profile_legend, view.profile.getPlotItem().vb),
+                    timeout=3000)                   # once the plot's layout has settled
     view.channel.setCurrentText("R")
     _d, want = line_profile(s.hr.pixels, (100, 200), (300, 260), "R")
     assert np.allclose(view.profile.getPlotItem().listDataItems()[0].getData()[1], want)
