@@ -16,6 +16,7 @@ from core.errors import Cancelled, DataLossWarning, SRWError
 
 from . import channels as channels_cli
 from . import commands
+from . import figure as figure_cli
 from . import lam as lam_cli
 from . import normals as normals_cli
 from . import studies as studies_cli
@@ -146,11 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     studies_cli.add_parsers(sub)  # study crop|swap|size|mosaic
     normals_cli.add_parsers(sub)  # normals split|error, surface
     zeroshot_cli.add_parsers(sub)  # zssr, mzsr train|sr
+    figure_cli.add_parsers(sub)  # figure (the paper comparison figure)
     return parser
 
 
 SUBCOMMANDS = ("sr", "eval", "models", "train", "export-weights", "channels", "lam",
-               "normals", "surface", "study", "zssr", "mzsr")
+               "normals", "surface", "study", "zssr", "mzsr", "figure")
 
 
 @contextmanager

@@ -20,10 +20,10 @@ from core.io import SUPPORTED_EXTENSIONS
 from core.models.catalog import CHECKPOINT_SUFFIXES
 
 from .controllers import AppController
-from .dialogs import PreferencesDialog, ask_yes_no, show_error
+from .dialogs import FigureDialog, PreferencesDialog, ask_yes_no, show_error
 from .menus import build_menus
 from .settings import Settings
-from .startup import apply_theme, configure_pyqtgraph, leave_a_core_for_the_ui
+from .startup import apply_theme, configure_pyqtgraph, fit_to_screen, leave_a_core_for_the_ui
 from .views import CompareGrid, LamView, LiveZoomView, MetricsTable, StudiesView, SwipeView
 from .widgets import InputBox, ModelList, RoiBox, RunBox
 from .window_extras import install_extras
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 900)
+        fit_to_screen(self)        # never larger than the screen it opens on
 
     def _connect(self) -> None:
         c = self.controllers
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self.roi_box.draw_toggled.connect(self.set_draw_mode)
         self.grid.roi_changed.connect(self._on_view_roi)
         self.grid.hovered.connect(self.readout.setText)
+        self.grid.figure_requested.connect(self.figure_dialog)
         self.metrics.options_changed.connect(lambda y, s: c.metrics.set_options(y, s))
         self.metrics.export_requested.connect(self.export_metrics_dialog)
         self.lam_view.hovered.connect(self.readout.setText)
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
         if topic == "all":
             lay = self.session.state.layout
             self.tabs.setCurrentIndex(int(lay.get("tab", 0)))
+            self.grid.hidden = set(lay.get("hidden_tiles", []))
             self.grid.set_show_diff(bool(lay.get("show_diff", True)))
             self.show_diff_action.setChecked(self.grid.show_diff)
             self._pending_view = lay.get("view")
@@ -284,6 +287,16 @@ class MainWindow(QMainWindow):
         if path:
             self.save_screenshot(path)
 
+    def figure_dialog(self) -> FigureDialog | None:
+        """Export figure (from the compare grid), or why not yet."""
+        why = self.controllers.figure.unavailable()
+        if why:
+            self.show_error(f"No figure yet: {why}")
+            return None
+        dlg = FigureDialog(self.controllers.figure, self.session, self)
+        dlg.open()
+        return dlg
+
     def export_metrics(self, path: str | Path) -> bool:
         try:
             self.metrics.export(path)
@@ -334,6 +347,7 @@ class MainWindow(QMainWindow):
         lay = self.session.state.layout
         lay["tab"] = self.tabs.currentIndex()
         lay["show_diff"] = self.grid.show_diff
+        lay["hidden_tiles"] = sorted(self.grid.hidden)
         lay["view"] = self.grid.view_rect()
         lay["swipe"] = list(self.swipe._want)
         lay["zoom"] = {"model": self.live.key(), "scale": self.live.scale.value()}

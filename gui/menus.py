@@ -5,11 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from core.app.analysis import STUDIES
 
-__all__ = ["build_menus", "fill_recent", "make_action"]
+from .dialogs import ShortcutsDialog
+
+__all__ = ["build_menus", "fill_recent", "make_action", "shortcut_rows", "show_shortcuts"]
+
+#: Keys that are not menu actions.
+OTHER_KEYS = [("Views", "Shift + drag: draw a region on any image", "Shift+drag"),
+              ("Views", "Wheel: zoom all linked views; drag: pan", "Wheel / drag"),
+              ("Folder tab", "Left / Right: open the previous / next image of the folder",
+               "Left / Right")]
+
+
+def shortcut_rows(w: QMainWindow) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) of every menu action with a shortcut, then :data:`OTHER_KEYS`."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(menu: QMenu, where: str) -> None:
+        for a in menu.actions():
+            if a.menu() is not None:
+                walk(a.menu(), f"{where} > {a.text().replace('&', '')}")
+            elif not a.shortcut().isEmpty():
+                rows.append((where, a.text().replace("&", ""),
+                             a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+
+    for top in w.menuBar().actions():
+        if top.menu() is not None:
+            walk(top.menu(), top.text().replace("&", ""))
+    return rows + OTHER_KEYS
+
+
+def show_shortcuts(w: QMainWindow) -> ShortcutsDialog:
+    dlg = ShortcutsDialog(shortcut_rows(w), w)
+    dlg.open()
+    return dlg
 
 
 def make_action(w: QMainWindow, text: str, slot, shortcut=None,
@@ -59,6 +91,7 @@ def build_menus(w: QMainWindow) -> None:
     f.addAction(w.save_action)
     f.addAction(make_action(w, "Save &screenshot of the view…", w.screenshot_dialog))
     f.addAction(make_action(w, "&Export metrics CSV…", w.export_metrics_dialog))
+    f.addAction(make_action(w, "Export &figure…", w.figure_dialog, "Ctrl+Shift+F"))
     f.addSeparator()
     f.addAction(make_action(w, "&Preferences…", w.preferences_dialog,
                         QKeySequence.StandardKey.Preferences))
@@ -98,6 +131,8 @@ def build_menus(w: QMainWindow) -> None:
     v.addAction(make_action(w, "S&tudies", lambda: w.tabs.setCurrentWidget(w.studies), "Ctrl+5"))
 
     h = bar.addMenu("&Help")
+    w.shortcuts_dialog = lambda: show_shortcuts(w)
+    h.addAction(make_action(w, "&Keyboard shortcuts", lambda: w.shortcuts_dialog(), "F1"))
     h.addAction(make_action(w, "&About", lambda: QMessageBox.about(
         w, "SR Workbench",
         "SR Workbench: super-resolve at any scale, compare models side by side with linked "

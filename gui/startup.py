@@ -10,9 +10,9 @@ import pyqtgraph as pg
 import qdarkstyle
 import torch
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["create_app", "configure_pyqtgraph", "apply_theme", "leave_a_core_for_the_ui",
+__all__ = ["fit_to_screen", "create_app", "configure_pyqtgraph", "apply_theme", "leave_a_core_for_the_ui",
            "collect_garbage_in_the_ui_thread", "garbage_collector"]
 
 _configured = False
@@ -77,3 +77,22 @@ def leave_a_core_for_the_ui() -> None:
     n = os.cpu_count() or 1
     if n > 1 and torch.get_num_threads() > n - 1:
         torch.set_num_threads(n - 1)
+
+
+def fit_to_screen(window: QWidget) -> None:
+    """Keep ``window`` (frame included) on the screen it is on: a geometry saved on a larger
+    monitor, or the default size, is shrunk and moved inside the available area."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    frame = window.frameGeometry()
+    dw, dh = frame.width() - window.width(), frame.height() - window.height()
+    w = min(window.width(), avail.width() - dw)
+    h = min(window.height(), avail.height() - dh)
+    if (w, h) != (window.width(), window.height()):
+        window.resize(w, h)
+    x = min(max(frame.x(), avail.left()), avail.right() + 1 - (w + dw))
+    y = min(max(frame.y(), avail.top()), avail.bottom() + 1 - (h + dh))
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)

@@ -21,8 +21,10 @@ from core.surface import MESH_EXTENSIONS
 from .dialogs.channel_options import ChannelOptionsDialog
 from .menus import make_action
 from .views.channel_browser import ChannelBrowser
+from .views.folder import FolderView
 from .views.ipf_flow import IpfFlowView
 from .views.normal_parts import NormalPartsView
+from .views.profile import ProfileView
 from .views.surface3d import Surface3DView
 from .views.zeroshot import ZeroShotView
 from .widgets.kind_boxes import ChannelBox, NormalsBox
@@ -134,6 +136,40 @@ def _menus(w: QMainWindow) -> None:
                                              c.inputs.reopen_channels))
 
 
+def _folder(w: QMainWindow) -> None:
+    """The Folder tab, its folder dialogs and File > Open folder…."""
+    c = w.controllers
+    w.folder_view = FolderView(c.folder, w.session)
+    w.tabs.addTab(w.folder_view, "Folder")
+
+    def open_folder() -> None:
+        path = QFileDialog.getExistingDirectory(w, "Folder of images", w._last_dir())
+        if path:
+            w.tabs.setCurrentWidget(w.folder_view)
+            c.folder.set_folder(path, c.folder.hr_folder)
+
+    def hr_folder() -> None:
+        path = QFileDialog.getExistingDirectory(w, "HR folder (matched by name)", w._last_dir())
+        if path and c.folder.folder is not None:
+            c.folder.set_folder(c.folder.folder, path)
+        elif path:
+            w.show_error("open the folder of LR images first, then its HR folder")
+
+    def export() -> None:
+        path, _ = QFileDialog.getSaveFileName(w, "Export folder table", "folder.csv",
+                                              "CSV (*.csv);;JSON (*.json)")
+        if path:
+            c.folder.export(path)
+
+    w.folder_view.folder_requested.connect(open_folder)
+    w.folder_view.hr_folder_requested.connect(hr_folder)
+    w.folder_view.export_requested.connect(export)
+    w.open_folder_action = make_action(w, "Open &folder…", open_folder, "Ctrl+Shift+O")
+    for a in w.menuBar().actions():
+        if a.text().replace("&", "") == "File":
+            a.menu().insertAction(w.recent_menu.menuAction(), w.open_folder_action)
+
+
 def install_extras(w: QMainWindow) -> None:
     """Add the normal-map and channel-data boxes, the extra tabs, menus and dialogs to ``w``."""
     c, s = w.controllers, w.session
@@ -153,6 +189,9 @@ def install_extras(w: QMainWindow) -> None:
     w.tabs.addTab(w.ipf_flow, "IPF flow")
     w.zeroshot = ZeroShotView(c.zeroshot, s)
     w.tabs.addTab(w.zeroshot, "Zero-shot")
+    w.profile = ProfileView(s)
+    w.tabs.addTab(w.profile, "Profile")
+    _folder(w)
     w.normal_parts.hovered.connect(w.readout.setText)
     w.ipf_flow.hovered.connect(w.readout.setText)
     w.normals_box.options_chosen.connect(lambda changes: c.normals.set_options(**changes))

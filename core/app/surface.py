@@ -24,7 +24,23 @@ from core.surface import Mesh, Surface, integrate, mesh_from_surface, scalar_col
 from core.jobs import Step
 
 __all__ = ["COLOR_MODES", "SurfaceRequest", "SurfaceView", "surface_job", "vertex_colors",
-           "VIEW_ORDER", "ERROR_MAX_DEG", "MESH_MAX_SIZE", "ERROR_STOPS", "error_rgb"]
+           "VIEW_ORDER", "ERROR_MAX_DEG", "MESH_MAX_SIZE", "ERROR_STOPS", "error_rgb",
+           "HEIGHT_CMAP", "height_range"]
+
+#: The height colouring: perceptual (viridis), never jet or turbo.
+HEIGHT_CMAP = "viridis"
+
+
+def height_range(surface: Surface) -> tuple[float, float, str]:
+    """``(lo, hi, unit)`` the height colouring spans: the 1st and 99th percentile of ``z``
+    inside the mask; ``px`` (orthographic: heights in pixel widths) or ``depth units``
+    (perspective: relative, median depth fixed)."""
+    z = np.asarray(surface.z, dtype=np.float64)
+    ok = np.isfinite(z) & np.asarray(surface.mask, dtype=bool)
+    unit = "px" if surface.projection == "orthographic" else "depth units"
+    if not ok.any():
+        return 0.0, 1.0, unit
+    return float(np.percentile(z[ok], 1)), float(np.percentile(z[ok], 99)), unit
 
 #: Colourings of the 3D views (key -> menu text), in menu order.
 COLOR_MODES: dict[str, str] = {
@@ -106,8 +122,10 @@ def vertex_colors(mesh: Mesh, rgb: np.ndarray) -> np.ndarray:
 def _colors(mesh: Mesh, surf: Surface, nmap: NormalMap, reference: NormalMap | None,
             texture: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], float | None]:
     n = len(mesh.vertices)
+    lo, hi, _unit = height_range(surf)
     out = {"shaded": np.tile(np.asarray(GREY, dtype=np.float32), (n, 1)),
-           "height": vertex_colors(mesh, scalar_colors(surf.z, surf.mask, cmap="turbo")),
+           "height": vertex_colors(mesh, scalar_colors(surf.z, surf.mask, cmap=HEIGHT_CMAP,
+                                                       lo=lo, hi=hi)),
            "normals": vertex_colors(mesh, (nmap.normals + 1.0) * 0.5)}
     if texture is not None:  # any size: area-averaged (or stretched) onto the mesh grid
         out["image"] = vertex_colors(mesh, texture)

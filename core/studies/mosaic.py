@@ -138,6 +138,7 @@ def mosaic_study(models: Sequence[Any] | Any, hr: ImageData | np.ndarray,
             if options.keep_regions:
                 regions[(mname, "method", setting)] = px
         yield Progress(k, total, f"{mname} done")
-    notes = (f"TTA: {tta_passes} passes over the 8 flips/rotations ({len(used)} distinct)",)
+    notes = (f"TTA: the region under each of the 8 flips/rotations, averaged with the weights "
+             f"of {tta_passes} passes (the mosaic's compute: 25 regions)",)
     return StudyResult("mosaic", image, reg, s, tuple(rows), regions, hr_reg,
                        inputs={"mosaic": mosaic}, notes=notes, provenance=made)

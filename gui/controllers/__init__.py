@@ -2,6 +2,8 @@
 
 from .app import AppController
 from .channels import ChannelsController
+from .figure import FigureController
+from .folder import FolderController
 from .finetune import FinetuneController
 from .inputs import InputsController
 from .ipf import IpfController
@@ -15,7 +17,7 @@ from .surface import SurfaceController
 from .zeroshot import ZeroShotController
 from .zoom import ZoomController
 
-__all__ = ["AppController", "ChannelsController", "FinetuneController", "InputsController",
+__all__ = ["AppController", "ChannelsController", "FigureController", "FolderController", "FinetuneController", "InputsController",
            "IpfController", "LamController", "MetricsController", "ModelsController",
            "NormalsController", "RunController", "StudyController", "SurfaceController",
            "ZeroShotController", "ZoomController"]

@@ -12,6 +12,8 @@ controller reaches another through ``self``.
     metrics   MetricsController    region, metric options, PSNR/SSIM/...    (jobs)
     inputs    InputsController     open/attach/kind/sample, save, sessions
     finetune  FinetuneController   fine-tune on channel data                (run.jobs, shared)
+    figure    FigureController     the paper figure of the results (metrics' options)  (jobs)
+    folder    FolderController     a folder: every ticked model on every image, one table (jobs)
     zoom, lam, study, ipf, surface, zeroshot: one tab each                  (jobs)
 """
 
@@ -25,6 +27,8 @@ from core.session import Session
 
 from ..jobs import JobPool, Notices
 from .channels import ChannelsController
+from .figure import FigureController
+from .folder import FolderController
 from .finetune import FinetuneController
 from .inputs import InputsController
 from .ipf import IpfController
@@ -59,8 +63,10 @@ class AppController(QObject):
         self.channels = ChannelsController(s, n, p)
         self.run = RunController(s, n, p, self.models, self.normals, self.channels, parent=self)
         self.metrics = MetricsController(s, n, p, self.normals, self.channels, parent=self)
+        self.figure = FigureController(s, n, p, self.metrics, parent=self)
         self.inputs = InputsController(s, n, self.models, self.channels, self.normals, self.run,
                                        settings)
+        self.folder = FolderController(s, n, p, self.inputs, parent=self)
         self.finetune = FinetuneController(s, n, self.models, self.channels, self.run)
         self.zoom = ZoomController(s, n, p, parent=self)
         self.lam = LamController(s, n, p, parent=self)

@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from core.attribution.render import SEISMIC
 from core.session import Session
 from core.app.analysis import lam_caption
+from .plots import ColourBar
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.lam import LamController
 
@@ -140,9 +142,14 @@ class LamView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         self.notice = notice_label()
+        # the overlay's colours: |attribution| / its maximum, seismic from white (0) to red (1)
+        self.colour_bar = ColourBar("heat map: attribution / its maximum",
+                                    255 * SEISMIC[np.linspace(128, 255, 9).astype(int)])
+        self.colour_bar.set_range(0, 1, "(share of the largest)")
         lay.addLayout(bar)
         lay.addWidget(self.notice)
         lay.addWidget(self.hint)
+        lay.addWidget(self.colour_bar)
         lay.addLayout(self.body, 1)
         self.linker = ViewLinker()
         self.columns: dict[str, LamColumn] = {}
@@ -195,6 +202,7 @@ class LamView(QWidget):
     def refresh(self) -> None:
         """Fill every column from the session."""
         s = self.session
+        self.colour_bar.setVisible(bool(s.lam))
         for key, col in self.columns.items():
             if key == PICK:
                 self._fill_pick(col)

@@ -37,7 +37,8 @@ from core.session import Session
 from ..controllers.channels import ChannelsController
 from ..controllers.finetune import FinetuneController
 from .channel_browser_finetune import FinetuneBar
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
+from .plots import PlotMessage, legend_outside
 
 __all__ = ["ChannelBrowser", "COLORMAPS"]
 
@@ -141,7 +142,12 @@ class ChannelBrowser(QWidget):
         self.nmse.setBackground(QColor(24, 28, 33))
         self.nmse.setLabel("left", "NMSE (dB)")
         self.nmse.setLabel("bottom", "channel")
-        self.nmse.addLegend(offset=(10, -10), brush=(24, 28, 33, 210), pen="#555")
+        for side in ("left", "bottom"):   # plain dB, never "dB (x0.001)"
+            self.nmse.getAxis(side).enableAutoSIPrefix(False)
+            self.hist.getAxis(side).enableAutoSIPrefix(False)
+        self.nmse_legend = legend_outside(self.nmse)   # beside the curves, not over them
+        self.nmse_message = PlotMessage(self.nmse, "no data yet: the NMSE per channel needs "
+                                                   "a ground truth and a run")
         self.nmse_line = pg.InfiniteLine(0, pen=pg.mkPen("#ffcc44", style=Qt.PenStyle.DashLine))
         self.nmse.addItem(self.nmse_line)
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -317,13 +323,18 @@ class ChannelBrowser(QWidget):
                 and m.nmse_db is not None]
         for item in list(self.nmse.listDataItems()):
             self.nmse.removeItem(item)
+        self.nmse_legend.clear()
         for i, m in enumerate(rows):
             y = np.where(np.isfinite(m.nmse_db), m.nmse_db, np.nan)
             self.nmse.plot(np.arange(len(y)), y, pen=_PENS[i % len(_PENS)], name=m.model,
                            symbol="o", symbolSize=4, symbolBrush=_PENS[i % len(_PENS)],
                            connect="finite")
-        self.nmse.setTitle("NMSE per channel" if rows else "NMSE per channel (needs a "
-                           "ground truth)")
+        self.nmse.setTitle("NMSE per channel" if rows else "")
+        if not rows:
+            self.nmse_message.set("no data yet: the NMSE per channel needs a ground truth and "
+                                  "a run")
+        else:
+            self.nmse_message.clear()
         if rows:
             n = max(len(m.nmse_db) for m in rows)
             self.nmse.setXRange(-0.5, n - 0.5, padding=0.02)

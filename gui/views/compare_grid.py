@@ -1,28 +1,54 @@
 """The comparison grid: LR, each model's SR, HR, and |difference| maps, zoomed and panned together.
 
-Top row: LR (drawn with nearest-neighbour blocks), one panel per model, HR. Second row (when
-there is a reference): ``|SR - HR|`` of each model under its SR, all with one shared colour
-scale (0 to the largest 99.5th percentile), whose legend sits under the LR panel. All panels
-live in HR pixel coordinates and are linked to the first one, so zooming or panning any of them
-moves all of them; the ROI is one rectangle shown on every panel.
+Tiles in order: LR (drawn with nearest-neighbour blocks), one per model, HR, then (when there is
+a reference) ``|SR - HR|`` of each model, all with one shared colour scale (0 to the largest
+99.5th percentile) whose legend sits in the bar above the tiles. The tiles are all the same
+size and wrap into as many rows as make the images largest in the space the window gives
+(:func:`grid_columns`); the grid never asks the window for more room. The bar's *Tiles* menu
+hides or shows each tile. All panels live in HR pixel coordinates and are linked, so zooming or
+panning any of them moves all of them; the ROI is one rectangle shown on every panel.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+)
 
 from core.app.normals import normal_keys, options
 from core.data import ImageData
 from core.session import Session
 
 from .image_panel import ImagePanel
+from .linker import ViewLinker
 
-__all__ = ["CompareGrid", "ViewLinker", "value_text", "DIFF_CMAP"]
+__all__ = ["CompareGrid", "ViewLinker", "value_text", "DIFF_CMAP", "grid_columns"]
 
 DIFF_CMAP = "inferno"
+TITLE_H = 22        # a tile's title row (px)
+MIN_TILE = (96, 80)
+
+
+def grid_columns(n: int, width: float, height: float, aspect: float = 1.0,
+                 title_h: float = TITLE_H) -> int:
+    """How many columns make ``n`` equal tiles of images ``aspect`` (w / h) wide show their
+    images largest in ``width`` x ``height`` px (each tile loses ``title_h`` px to its title).
+    Ties go to fewer columns."""
+    if n <= 1:
+        return 1
+    best, best_side = 1, -1.0
+    for ncol in range(1, n + 1):
+        nrow = math.ceil(n / ncol)
+        tw, th = width / ncol, height / nrow - title_h
+        side = min(tw, th * aspect)   # the displayed image width
+        if side > best_side + 1e-9:
+            best, best_side = ncol, side
+    return best
 
 
 def value_text(data: ImageData, col: int, row: int) -> str:
@@ -46,19 +72,16 @@ class DiffLegend(QWidget):
             f"stop:{p:.3f} rgb({c.red()},{c.green()},{c.blue()})"
             for p, c in zip(np.linspace(0, 1, 8), cmap.map(np.linspace(0, 1, 8), mode="qcolor")))
         self.bar = QLabel()
-        self.bar.setFixedHeight(16)
+        self.bar.setFixedSize(140, 14)
         self.bar.setStyleSheet(f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops});"
                                "border: 1px solid #555;")
         self.text = QLabel("")
-        self.text.setWordWrap(True)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay = QVBoxLayout(self)
-        lay.addStretch(1)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("|SR − HR| colour scale")
-        lay.addWidget(self.title, 0, Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.title)
         lay.addWidget(self.bar)
         lay.addWidget(self.text)
-        lay.addStretch(1)
 
     def set_range(self, hi: float, data: ImageData | None) -> None:
         extra = ""
@@ -71,48 +94,8 @@ class DiffLegend(QWidget):
         if data is not None:
             span = float(np.max(np.asarray(data.units.hi) - np.asarray(data.units.lo)))
             if span != 1.0:
-                extra = f"\n(0 – {hi * span:.4g} in file units)"
+                extra = f"  (0 – {hi * span:.4g} in file units)"
         self.text.setText(f"0  …  {hi:.4g}{extra}")
-
-
-class ViewLinker:
-    """One zoom/pan for several ViewBoxes: the *target* rectangle (HR pixels) of the view the
-    user changed is given to all the others. (pyqtgraph's own X/Y links line views up by their
-    screen positions, which suits stacked plots but not a grid of images.) A resize keeps the
-    target rectangle, so it does not spread to the other views."""
-
-    def __init__(self) -> None:
-        self.views: list[pg.ViewBox] = []
-        self.rect: QRectF | None = None
-        self._busy = False
-
-    def add(self, vb: pg.ViewBox) -> None:
-        self.views.append(vb)
-        vb.sigRangeChanged.connect(lambda *_a, v=vb: self._changed(v))
-        if self.rect is not None:
-            self._apply(vb, self.rect)
-
-    def remove(self, vb: pg.ViewBox) -> None:
-        if vb in self.views:
-            self.views.remove(vb)
-
-    def _apply(self, vb: pg.ViewBox, rect: QRectF) -> None:
-        self._busy = True
-        try:
-            vb.setRange(rect=rect, padding=0)
-        finally:
-            self._busy = False
-
-    def _changed(self, vb: pg.ViewBox) -> None:
-        if self._busy:
-            return
-        rect = vb.targetRect()
-        if self.rect is not None and rect == self.rect:
-            return
-        self.rect = QRectF(rect)
-        for other in self.views:
-            if other is not vb:
-                self._apply(other, self.rect)
 
 
 class CompareGrid(QWidget):
@@ -120,28 +103,72 @@ class CompareGrid(QWidget):
 
     hovered = Signal(str)
     roi_changed = Signal(object, bool)
+    figure_requested = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self.panels: dict[str, ImagePanel] = {}
+        self.hidden: set[str] = set()      # tiles the user switched off (Tiles menu)
         self.show_diff = True
         self.draw_mode = False
-        self._layout = QGridLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(4)
+        self.ncol = 1
         self.legend = DiffLegend()
         self.linker = ViewLinker()
         self._geometry: tuple | None = None
+        self._keys: list[str] = []
+        self.tiles_button = QToolButton()
+        self.tiles_button.setText("Tiles ▾")
+        self.tiles_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
+        self.tiles_button.setToolTip("Choose which tiles the grid shows")
+        self.tiles_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.tiles_menu = QMenu(self.tiles_button)
+        self.tiles_menu.aboutToShow.connect(self._fill_tiles_menu)
+        self.tiles_button.setMenu(self.tiles_menu)
+        self.bar = QHBoxLayout()
+        self.bar.setContentsMargins(2, 0, 2, 0)
+        self.figure_button = QToolButton()
+        self.figure_button.setText("Export figure…")
+        self.figure_button.setToolTip("The paper figure: the HR with the region, a zoomed crop "
+                                      "per result with its region PSNR/SSIM (PNG, PDF, SVG)")
+        self.figure_button.clicked.connect(self.figure_requested)
+        self.bar.addWidget(self.tiles_button)
+        self.bar.addWidget(self.figure_button)
+        self.bar.addStretch(1)
+        self.bar.addWidget(self.legend)
+        self.area = QWidget()
+        self.area.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self._layout = QGridLayout(self.area)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        outer.addLayout(self.bar)
+        outer.addWidget(self.area, 1)
         self.master = self._panel("LR")
         self._unsubscribe = session.subscribe(self._on_session)
         self.rebuild()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        """Never more than one small tile: the tiles wrap to the space they are given."""
+        return QSize(MIN_TILE[0] * 2, MIN_TILE[1] * 2 + 30)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(800, 500)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        if self._columns() != self.ncol:
+            self._arrange()
 
     # -- panels -------------------------------------------------------------------------------
     def _panel(self, key: str) -> ImagePanel:
         panel = self.panels.get(key)
         if panel is None:
             panel = ImagePanel(key)
+            panel.setMinimumSize(*MIN_TILE)   # equal tiles share the area; none asks for more
+            panel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             panel.vb.draw_mode = self.draw_mode
             panel.hovered.connect(self.hovered)
             panel.roi_changed.connect(self._panel_roi_changed)
@@ -165,34 +192,65 @@ class CompareGrid(QWidget):
                 keys += [f"diff:{k}" for k in models]
         return keys
 
+    def shown_keys(self) -> list[str]:
+        """The tiles shown: :meth:`keys` less the ones hidden in the Tiles menu."""
+        return [k for k in self.keys() if k not in self.hidden]
+
+    def set_tile_shown(self, key: str, on: bool) -> None:
+        (self.hidden.discard if on else self.hidden.add)(key)
+        self.rebuild()
+
+    def _fill_tiles_menu(self) -> None:
+        self.tiles_menu.clear()
+        for key in self.keys():
+            text = key if key in ("LR", "HR") else (
+                f"|{self.session.label(key[5:])} − HR|" if key.startswith("diff:")
+                else self.session.label(key))
+            act = self.tiles_menu.addAction(text)
+            act.setCheckable(True)
+            act.setChecked(key not in self.hidden)
+            act.toggled.connect(lambda on, k=key: self.set_tile_shown(k, on))
+        if self.hidden:
+            self.tiles_menu.addSeparator()
+            self.tiles_menu.addAction("Show all", lambda: (self.hidden.clear(), self.rebuild()))
+
+    def _aspect(self) -> float:
+        out = self.session.output_hw()
+        return out[1] / out[0] if out else 1.0
+
+    def _columns(self) -> int:
+        n = len(self._keys)
+        size = self.area.size()
+        return grid_columns(n, max(1, size.width()), max(1, size.height()), self._aspect())
+
+    def _arrange(self) -> None:
+        """Equal tiles, row-major, in :meth:`_columns` columns."""
+        while self._layout.count():
+            self._layout.takeAt(0)
+        self.ncol = ncol = self._columns()
+        nrow = max(1, math.ceil(len(self._keys) / ncol))
+        for c in range(max(self._layout.columnCount(), ncol)):
+            self._layout.setColumnStretch(c, 1 if c < ncol else 0)
+        for r in range(max(self._layout.rowCount(), nrow)):
+            self._layout.setRowStretch(r, 1 if r < nrow else 0)
+        for i, key in enumerate(self._keys):
+            self._layout.addWidget(self.panels[key], i // ncol, i % ncol)
+            self.panels[key].show()
+
     def rebuild(self) -> None:
         """Lay the panels out for the current session and fill them."""
-        keys = self.keys()
+        keys = self.shown_keys()
         for key, panel in list(self.panels.items()):
             if key not in keys and key != "LR":
                 self.linker.remove(panel.vb)
                 panel.setParent(None)
                 panel.deleteLater()
                 del self.panels[key]
-        while self._layout.count():
-            self._layout.takeAt(0)
-        models = [k for k in keys if k not in ("LR", "HR") and not k.startswith("diff:")]
-        ncol = len(models) + 1 + ("HR" in keys)
-        for c in range(ncol + 2):
-            self._layout.setColumnStretch(c, 1 if c < ncol else 0)
-        self._layout.addWidget(self._panel("LR"), 0, 0)
-        for i, k in enumerate(models):
-            self._layout.addWidget(self._panel(k), 0, i + 1)
-        if "HR" in keys:
-            self._layout.addWidget(self._panel("HR"), 0, len(models) + 1)
-        diffs = [k for k in keys if k.startswith("diff:")]
-        for i, k in enumerate(diffs):
-            self._layout.addWidget(self._panel(k), 1, i + 1)
-        self.legend.setVisible(bool(diffs))
-        if diffs:
-            self._layout.addWidget(self.legend, 1, 0)
-        for r in range(2):
-            self._layout.setRowStretch(r, 1 if (r == 0 or diffs) else 0)
+        self.panels["LR"].setVisible("LR" in keys)
+        self._keys = keys
+        for key in keys:
+            self._panel(key)
+        self._arrange()
         self.refresh()
 
     def refresh(self) -> None:
@@ -255,10 +313,15 @@ class CompareGrid(QWidget):
                                 + ("\n" + "\n".join(r0.notes) if r0.notes else ""))
                 panel.set_image(res.display, readout=lambda c, r, d=img: value_text(d, c, r))
         self.legend.set_range(hi, s.hr)
+        # no made-up "0 … 1e-06" scale before a difference map exists
+        self.legend.setVisible(any(k.startswith("diff:") for k in self._keys)
+                               and any(r.diff is not None for r in s.results.values()))
         self.sync_roi()
         geometry = (out, s.lr.shape if s.lr is not None else None)
         if geometry != self._geometry and s.lr is not None:
             self._geometry = geometry
+            if self._columns() != self.ncol:     # another aspect ratio may wrap otherwise
+                self._arrange()
             self.fit()
 
     def fit(self) -> None:
@@ -305,11 +368,11 @@ class CompareGrid(QWidget):
 
     def _on_session(self, topic: str) -> None:
         if topic in ("inputs", "models", "all", "params", "normals"):
-            if topic in ("params", "normals") and self.keys() == self._current_keys():
+            if topic in ("params", "normals") and self.shown_keys() == self._current_keys():
                 return
             self.rebuild()
         elif topic == "results":
-            if self.keys() != self._current_keys():
+            if self.shown_keys() != self._current_keys():
                 self.rebuild()
             else:
                 self.refresh()
@@ -317,8 +380,7 @@ class CompareGrid(QWidget):
             self.sync_roi()
 
     def _current_keys(self) -> list[str]:
-        return [self._layout.itemAt(i).widget().key for i in range(self._layout.count())
-                if isinstance(self._layout.itemAt(i).widget(), ImagePanel)]
+        return list(self._keys)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._unsubscribe()

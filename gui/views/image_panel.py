@@ -13,12 +13,12 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen, QTransform
+from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
     QFrame, QGraphicsRectItem, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-__all__ = ["ImagePanel", "RoiViewBox", "ROI_PEN"]
+__all__ = ["ImagePanel", "RoiViewBox", "ROI_PEN", "ElidedLabel"]
 
 ROI_PEN = pg.mkPen(QColor(255, 200, 40), width=2)
 
@@ -52,6 +52,31 @@ class RoiViewBox(pg.ViewBox):
             self._band.show()
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that never asks for more width than it gets: the text is elided in
+    the middle ("dsr_base…x4 512×512") and the full text is the tooltip."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt name
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def elided(self) -> str:
+        """The text as drawn at the current width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
+                                             max(0, self.contentsRect().width()))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.setFont(self.font())
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.elided())
+
+
 class ImagePanel(QFrame):
     """A title, then the image (or a placeholder message when there is nothing to show)."""
 
@@ -63,9 +88,8 @@ class ImagePanel(QFrame):
         super().__init__(parent)
         self.key = key
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(title)
+        self.title = ElidedLabel(title)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
@@ -100,8 +124,10 @@ class ImagePanel(QFrame):
 
     # -- content ------------------------------------------------------------------------------
     def set_title(self, text: str, tooltip: str = "") -> None:
+        """The title (elided to the tile's width) and a tooltip that starts with the whole
+        title, then ``tooltip``'s details."""
         self.title.setText(text)
-        self.title.setToolTip(tooltip or text)
+        self.title.setToolTip(text if not tooltip or tooltip == text else f"{text}\n{tooltip}")
 
     def show_message(self, text: str) -> None:
         """Show a message instead of an image (never an empty black pane)."""

@@ -10,7 +10,7 @@ the tab is on screen and the model, input or output size changed; "Show flow" re
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 from core.models.ipf_flow import flow_to_color
 from core.session import Session
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
+from .plots import ColourBar
 from .image_panel import ImagePanel
 from ..controllers.ipf import IpfController
 
@@ -76,11 +77,16 @@ class IpfFlowView(QWidget):
             panel.hovered.connect(self.hovered)
             self.linker.add(panel.vb)
             row.addWidget(panel, 1)
+        self.conf_bar = ColourBar("confidence c (grey)", "grey")
+        self.conf_bar.set_range(0, 1, "(scales the flow; no unit)")
+        self.conf_bar.setToolTip("IPF multiplies each pixel's flow by c: black = the query stays "
+                                 "on the pixel centre, white = the full offset")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)
         lay.addWidget(self.notice)
         lay.addLayout(row, 1)
+        lay.addWidget(self.conf_bar, 0, Qt.AlignmentFlag.AlignRight)
         self._shown = None
         self._timer = QTimer(self, singleShot=True, interval=80)
         self._timer.timeout.connect(self._auto)
@@ -149,17 +155,20 @@ class IpfFlowView(QWidget):
         failed = c.failure_for(key)
         if reason or (failed and not c.jobs.busy):
             self._shown = None
+            self.conf_bar.hide()
             for p in self.panels.values():
                 p.show_message(reason or f"The flow could not be computed: {failed}")
             return
         if key is None or self.session.lr is None:
             self._shown = None
+            self.conf_bar.hide()
             for p in self.panels.values():
                 p.show_message(NO_MODEL if key is None else "Open an image to see the flow")
             return
         f = c.ipf_flow
         if f is None or f.key != key:
             self._shown = None
+            self.conf_bar.hide()
             for p in self.panels.values():
                 p.show_message("computing…" if c.jobs.busy else "Press Show flow")
             return
@@ -170,6 +179,7 @@ class IpfFlowView(QWidget):
         label = self.session.label(key)
         self.panels["flow"].set_title(f"Flow of {label} (max {f.max_flow:.3f} LR px)")
         self.panels["confidence"].set_title(f"Confidence of {label}")
+        self.conf_bar.show()
 
         def readout(col: int, row: int) -> str:
             dy, dx = f.flow[row, col]

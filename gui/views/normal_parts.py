@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from core.session import Session
 from core.app.normals import PART_NAMES
 from ..widgets.job_widgets import slim_progress, status_label
-from .compare_grid import ViewLinker
+from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.normals import NormalsController
 

@@ -26,6 +26,7 @@ from core.session import Session
 from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
 from core.app.analysis import STUDIES, STUDY_AXES, study_table, study_tiles
+from .plots import PlotMessage, legend_outside
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from ..controllers.study import StudyController
 
@@ -130,7 +131,9 @@ class StudiesView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("left", "region PSNR (dB)")
-        self.legend = self.plot.addLegend(offset=(-10, -10), brush=(20, 24, 28, 200))
+        self.legend = legend_outside(self.plot)   # beside the data, never over a point
+        self.message = PlotMessage(self.plot, "no data yet: run a study to see the region PSNR "
+                                              "per setting, one line per model")
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
@@ -260,9 +263,12 @@ class StudiesView(QWidget):
         self.curves = {}
         axis = self.plot.getAxis("bottom")
         if res is None:
-            self.plot.setTitle("Run a study to see region PSNR per setting, one line per model")
+            self.plot.setTitle("")
             axis.setTicks(None)
+            self.message.set("no data yet: run a study to see the region PSNR per setting, "
+                             "one line per model")
             return
+        self.message.clear()
         label, categorical = STUDY_AXES[res.study]
         r = res.region
         self.plot.setTitle(f"{STUDIES[res.study]} · {res.image} ×{res.scale} · region "
@@ -279,10 +285,12 @@ class StudiesView(QWidget):
                 if res.study == "crop" and g == "full":   # one point: the whole image
                     item = self.plot.plot(x, y, pen=None, symbol="star", symbolSize=14,
                                           symbolBrush=colour, name=f"{m} (full image)")
-                else:
-                    pen = pg.mkPen(colour, width=2, style=styles[j % len(styles)])
+                else:   # categories are points (no line between unrelated settings)
+                    pen = None if categorical else \
+                        pg.mkPen(colour, width=2, style=styles[j % len(styles)])
                     name = f"{m} ({g})" if len(groups) > 1 and res.study != "crop" else m
-                    item = self.plot.plot(x, y, pen=pen, symbol="o", symbolSize=7,
+                    item = self.plot.plot(x, y, pen=pen, symbol="o",
+                                          symbolSize=9 if categorical else 7,
                                           symbolBrush=colour, name=name)
                 self.curves[(m, g)] = item
         if categorical:

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 from core.session import Session
 from core.surface import METHODS
 
-from core.app.surface import COLOR_MODES, ERROR_MAX_DEG, VIEW_ORDER, error_rgb
+from core.app.surface import (
+    COLOR_MODES, ERROR_MAX_DEG, HEIGHT_CMAP, VIEW_ORDER, error_rgb, height_range,
+)
 from ..widgets.job_widgets import slim_progress, status_label
 from .renderers import Open3DRenderer, RendererUnavailable, SoftwareRenderer
 from .surface_canvas import SurfaceCanvas, SurfacePanel
@@ -37,7 +39,8 @@ __all__ = ["Surface3DView", "SurfaceCanvas", "FOLLOW_DELAY_MS"]
 #: Linked views are redrawn this long after the last move of a drag (and at once on release).
 FOLLOW_DELAY_MS = 120
 
-_CMAPS = {"height": ("turbo", "low", "high"), "error": ("error", "0°", f"{ERROR_MAX_DEG:g}°")}
+_CMAPS = {"height": (HEIGHT_CMAP, "", ""),         # the range of the shown surface (px)
+          "error": ("error", "0°", f"{ERROR_MAX_DEG:g}°")}
 
 
 def _gradient(cmap: str) -> str:
@@ -220,6 +223,25 @@ class Surface3DView(QWidget):
             self.legend_bar.setStyleSheet(_gradient(cmap[0]))
             self.legend_lo.setText(cmap[1])
             self.legend_hi.setText(cmap[2])
+            if o["color"] == "height":
+                self._height_legend()
+
+    def _height_legend(self) -> None:
+        """The height colour bar in units: the first view's colour range (each view is
+        coloured over its own 1st-99th percentile; all of them in the tooltip)."""
+        views = [(n, v) for n, v in self.controller.surfaces.items() if v.surface is not None]
+        if not views:
+            self.legend_lo.setText("height: build first")
+            self.legend_hi.setText("")
+            self.legend_bar.setToolTip("")
+            return
+        ranges = [(n, *height_range(v.surface)) for n, v in views]
+        _n, lo, hi, unit = ranges[0]
+        self.legend_lo.setText(f"height {lo:.3g}")
+        self.legend_hi.setText(f"{hi:.3g} {unit}")
+        self.legend_bar.setToolTip("Each view is coloured from its 1st to its 99th height "
+                                   "percentile:\n" + "\n".join(
+                                       f"{n}: {a:.3g} … {b:.3g} {u}" for n, a, b, u in ranges))
 
     def refresh(self) -> None:
         """Lay out one panel per built surface and show them with the current options."""

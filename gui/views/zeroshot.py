@@ -23,10 +23,13 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
+from .plots import PlotMessage
 from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
 from ..controllers.zeroshot import ZeroShotController
 
 __all__ = ["ZeroShotView"]
+
+NO_CURVE = "no data yet: the training loss appears here while ZSSR or MZSR runs"
 
 
 class ZeroShotView(QWidget):
@@ -100,6 +103,7 @@ class ZeroShotView(QWidget):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.curve = self.plot.plot([], [], pen=pg.mkPen((76, 158, 255), width=2),
                                     symbol="o", symbolSize=4, symbolBrush=(76, 158, 255))
+        self.message = PlotMessage(self.plot, NO_CURVE)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         self.notice = notice_label()
@@ -218,6 +222,7 @@ class ZeroShotView(QWidget):
             self.plot.removeItem(line)
         self.drops = []
         self.curve.setData([], [])
+        self.message.set(NO_CURVE)
 
     def add_step(self, p) -> None:
         """A progress item of the job: a training report adds a point (and a learning-rate
@@ -239,4 +244,5 @@ class ZeroShotView(QWidget):
         self.losses.append(max(loss, 1e-12))   # log axis: no zero
         self.lrs.append(lr)
         self.curve.setData(self.xs, self.losses)
+        self.message.clear()
 

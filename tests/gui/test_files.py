@@ -30,6 +30,7 @@ def test_session_save_and_reopen_restores_the_state(qtbot, window, tmp_path, lii
     window.swipe.set_pair("HR", key)
     window.swipe.slider.setValue(300)
     window.grid.panels["HR"].vb.setRange(xRange=(20, 60), yRange=(20, 60), padding=0)
+    window.grid.set_tile_shown("diff:bicubic", False)           # Tiles menu choices are kept
     wait_idle(qtbot, c)
     rows = window.metrics.rows()
     path = tmp_path / "sessions" / "study.json"
@@ -59,6 +60,7 @@ def test_session_save_and_reopen_restores_the_state(qtbot, window, tmp_path, lii
         target = other.grid.panels["HR"].vb.targetRect()
         assert target.center().x() == pytest.approx(40, abs=1)
         assert other.roi_box.value() == (10, 12, 40, 30)
+        assert other.grid.hidden == {"diff:bicubic"} and "diff:bicubic" not in other.grid.panels
     finally:
         other.controllers.shutdown()
 
