@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from core.errors import InputError
 from core.provenance import FIELDS as PROVENANCE_FIELDS
@@ -55,6 +56,7 @@ def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: d
     JSON document say about it (size, device, precision, provenance)."""
     # lazy: torch, cv2, scipy; keeps CLI start-up (--help) at ~250 ms
     from core.app.inputs import detect_kind
+    from core.app.plan import plan_run
     from core.app.run import with_provenance
     from core.engine import super_resolve
     from core.io import load, save
@@ -87,10 +89,14 @@ def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: d
     if key not in cache:
         cache[key] = load_model(model, scale=args.scale_hint)
     loaded = cache[key]
-    job = super_resolve(loaded.module, data, scale=scale, size=size, options=_options(args),
+    # the run plan (as the window's): output geometry, native scale, a resize after the model
+    entry = SimpleNamespace(kind=loaded.kind, scales=(loaded.scale,) if loaded.scale else None)
+    plan = plan_run((data.height, data.width), scale=scale if scale is not None else 1.0,
+                    size=size, models=((model, loaded.name, entry),))
+    job = super_resolve(loaded.module, data, size=plan.out_hw, options=_options(args),
                         name=loaded.name)
     result = run_with_bar(job, desc=loaded.name, quiet=quiet)
-    result = with_provenance(result, Provenance(loaded.name, lr_source="input"), loaded.source)
+    result = with_provenance(result, plan.provenance(model, loaded.name), loaded.source)
     path = save(result.image, out, overwrite=args.overwrite)
     h, w = result.image.height, result.image.width
     if report:

@@ -181,7 +181,8 @@ def _align_reference(lr_hw: tuple[int, int], hr_hw: tuple[int, int], scale: floa
 
 
 def plan_run(src_hw: tuple[int, int], *, reference: str = "none",
-             hr_hw: tuple[int, int] | None = None, scale: float = 4.0,
+             hr_hw: tuple[int, int] | None = None,
+             scale: float | tuple[float, float] = 4.0,
              size: tuple[int, int] | None = None, models: tuple[tuple[str, str, Any], ...] = (),
              resize_reference: bool = False, hr_name: str = "",
              degradation: str = "MATLAB bicubic") -> RunPlan:
@@ -235,7 +236,8 @@ def plan_run(src_hw: tuple[int, int], *, reference: str = "none",
         scales = getattr(entry, "scales", None)
         plans.append(ModelPlan(key, label, kind, native_scale_text(kind, scales),
                                _resample(kind, scales, lr_hw, out_hw)))
-    return RunPlan(reference=reference, scale=float(scale), lr_hw=lr_hw, out_hw=out_hw,
+    scalar = float(scale) if not isinstance(scale, (tuple, list)) else float(scale[0])
+    return RunPlan(reference=reference, scale=scalar, lr_hw=lr_hw, out_hw=out_hw,
                    hr_hw=hr_out, reference_fix=fix,
-                   lr_source=lr_source_text(reference, float(scale), degradation),
+                   lr_source=lr_source_text(reference, scalar, degradation),
                    reference_text=ref_text, models=tuple(plans))
