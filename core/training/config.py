@@ -34,6 +34,7 @@ from ..errors import ConfigError
 from ..resources import CONFIGS_DIR, checkout_root
 from ..models.registry import get_arch
 from .data import NORMAL_PARTS
+from .ipf_config import LOSS_DEFAULTS, check_ipf_config
 
 __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig",
            "load_config", "config_from_dict", "REPO_ROOT", "ARBITRARY_ARCHS", "FIXED_ARCHS",
@@ -380,46 +381,3 @@ def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
         raise ConfigError(f"{p.name} is empty")
     return config_from_dict(raw, name=p.stem, check_paths=check_paths, source=str(p))
 
-
-#: ``train.losses`` keys and defaults (IPF only).
-LOSS_DEFAULTS: dict[str, Any] = {
-    "pixel": 1.0,        # pixel-loss weight (train.loss, times train.loss_scale)
-    "gamma_adv": 0.005,  # adversarial weight (ESRGAN's 5e-3)
-    "perceptual": 0.1,   # VGG or frozen-encoder feature L1
-    "gradient": 0.5,     # gradient-domain L1 (SPSR-style), substitute only unless set with vgg
-    "vgg": None,         # path to a torchvision VGG16/19 state dict, or None (substitute)
-    "vgg_layer": None,   # index in vgg.features of the last conv used (default: last conv)
-    "d_lr": 1.0e-4,      # discriminator learning rate (Adam, same betas)
-    "hr_patch": 48,      # side of the HR query patch per image
-}
-
-
-def check_ipf_config(cfg: Any, check_paths: bool = True) -> None:
-    """Validate the IPF keys of a :class:`TrainConfig` (ConfigError naming the key)."""
-    m, o = cfg.model, cfg.train
-    if not m.init_liif:
-        raise ConfigError("'model.init_liif' is required for arch ipf: the trained LIIF to build "
-                          "on (e.g. runs/liif_edsr_baseline/best.pt or resources/weights/liif.pth)")
-    unknown = sorted(set(m.args) - {"n_resblocks", "n_feats", "flow_hidden", "conf_hidden"})
-    if unknown:
-        raise ConfigError(f"unknown key(s) in 'model.args' for ipf: {', '.join(unknown)} "
-                          f"(known: conf_hidden, flow_hidden, n_feats, n_resblocks)")
-    losses = dict(o.losses or {})
-    unknown = sorted(set(losses) - set(LOSS_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown key(s) in 'train.losses': {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(LOSS_DEFAULTS))})")
-    for key in ("pixel", "gamma_adv", "perceptual", "gradient", "d_lr"):
-        v = losses.get(key, LOSS_DEFAULTS[key])
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-            raise ConfigError(f"'train.losses.{key}' must be a number >= 0, got {v!r}")
-    hp = losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"])
-    if not isinstance(hp, int) or isinstance(hp, bool) or hp < 16 or hp > cfg.data.lr_patch:
-        raise ConfigError(f"'train.losses.hr_patch' must be a whole number in [16, data.lr_patch "
-                          f"= {cfg.data.lr_patch}], got {hp!r}")
-    if check_paths and not cfg.resolve(str(m.init_liif)).is_file():
-        raise ConfigError(f"'model.init_liif' {m.init_liif} does not exist (looked for "
-                          f"{cfg.resolve(str(m.init_liif))}); train LIIF first "
-                          f"(configs/liif_edsr_baseline.yaml)")
-    if check_paths and losses.get("vgg") and not cfg.resolve(str(losses["vgg"])).is_file():
-        raise ConfigError(f"'train.losses.vgg' file {losses['vgg']} does not exist")

@@ -4,7 +4,7 @@ The training loop (:mod:`.loop`) calls four hooks here when ``model.arch`` is ``
 :func:`build_ipf` (a fresh IPF around the LIIF of ``model.init_liif``, LIIF frozen),
 :func:`~.data.sample_ipf_batch` (HR *patches* of queries, so image losses apply),
 :class:`IPFTrainer` (one optimiser step of F/g/C and of the discriminator; its state rides in
-``last.pt``'s ``extra`` so runs resume exactly) and :func:`~.config.check_ipf_config`.
+``last.pt``'s ``extra`` so runs resume exactly) and :func:`~.ipf_config.check_ipf_config`.
 
 Losses (``train.losses``), for both outputs: ``L = L^f + L^d``, each
 ``pixel * L1 * loss_scale + gamma_adv * adversarial + perceptual * L_perc (+ gradient * L_grad)``.
@@ -36,7 +36,7 @@ from ..models.archs.ipf import ipf_from_liif
 from ..models.archs.liif import LIIF
 from ..models.catalog import load_model
 from ..models.state_dict_io import load_state_dict_file
-from .config import LOSS_DEFAULTS
+from .ipf_config import LOSS_DEFAULTS
 from .steps import pixel_loss
 
 __all__ = ["build_ipf", "PatchDiscriminator", "VGGFeatures", "gradient_magnitude", "IPFTrainer"]

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models.registry import get_arch
-from .config import LOSS_DEFAULTS, TrainConfig
+from .config import TrainConfig
+from .ipf_config import LOSS_DEFAULTS
 from .data import ImageSet, batch_rng, sample_fixed_batch, sample_ipf_batch, sample_query_batch
 
 __all__ = ["input_flags", "make_batch", "pixel_loss", "train_step"]
