@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import warnings
-from typing import Callable, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 __all__ = ["OneLineParser", "Terminated", "run_cli", "one_line"]
 
@@ -45,17 +45,44 @@ def one_line(text: object, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
+def _in_import(frame: Any) -> bool:
+    """True while the main thread is inside an import (an importlib frame on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _exit_now(word: str, code: int) -> None:
+    sys.stderr.write(f"{word}\n")
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    # An exception raised while a C++ extension (torch, open3d: pybind11) initialises aborts
+    # the process ("terminate called ... KeyboardInterrupt", exit -6, seen in CI): during an
+    # import nothing of ours needs cleaning up, so leave at once; otherwise unwind.
+    if _in_import(frame):
+        _exit_now("interrupted", 130)
+    raise KeyboardInterrupt
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if _in_import(frame):
+        _exit_now("terminated", 143)
     raise Terminated()
 
 
 def _install_signals() -> tuple[object, object] | None:
     """Make SIGTERM unwind like Ctrl-C does, and Ctrl-C raise KeyboardInterrupt (unless it is
-    ignored); returns the previous handlers (None off the main thread)."""
+    ignored; during an import both exit at once); returns the previous handlers (None off the
+    main thread)."""
     try:
         old_int = signal.getsignal(signal.SIGINT)
         if old_int is not signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, _on_sigint)
         return old_int, signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError, AttributeError):  # not the main thread / no SIGTERM
         return None
