@@ -68,6 +68,10 @@ class ModelConfig:
     #: fine-tuning: weights loaded into the freshly built model (strict names and shapes): a
     #: checkpoint path or a bundled model name (``liif``); see :func:`loop.build_model`
     init_from: str | None = None
+    #: with ``init_from``: load only the tensors whose names and shapes the model shares with
+    #: the file (EDSR x4 from the trained x2: all but the second upsampler conv); the others
+    #: keep their fresh initialisation and are listed when the run starts
+    init_partial: bool = False
 
     @property
     def arbitrary(self) -> bool:
@@ -268,6 +272,11 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         if not isinstance(model.init_from, str) or not model.init_from.strip():
             raise ConfigError(f"'model.init_from' must be a checkpoint path or a model name, "
                               f"got {model.init_from!r}")
+    if not isinstance(model.init_partial, bool):
+        raise ConfigError(f"'model.init_partial' must be true or false, got "
+                          f"{model.init_partial!r}")
+    if model.init_partial and not model.init_from:
+        raise ConfigError("'model.init_partial' needs 'model.init_from'")
     if data.scales is not None:
         if (model.arbitrary or not get_arch(model.arch).any_scale
                 or not isinstance(data.scales, list) or not data.scales):

@@ -102,10 +102,15 @@ def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     return module, info
 
 
-def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
+def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
     """Load the weights of ``model.init_from`` (a checkpoint path, relative to the repository
     root, or a bundled model name such as ``liif``) into ``module``: same parameter names and
-    shapes (strict), else a :class:`ConfigError` naming the difference."""
+    shapes (strict), else a :class:`ConfigError` naming the difference.
+
+    With ``model.init_partial`` only the tensors the two share by name and shape are loaded
+    (EDSR's recipe: x3/x4 start from the trained x2, whose head and body are scale-independent);
+    a shared name with another shape is still an error, and at least half of the model's
+    tensors must come from the file. Returns the names left freshly initialised."""
     src = str(cfg.model.init_from)
     path = cfg.resolve(src)
     try:
@@ -116,6 +121,10 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
     missing, extra = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
     shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}"
               for k in mine if k in theirs and theirs[k].shape != mine[k].shape]
+    partial = cfg.model.init_partial
+    if partial and not shapes and len(missing) <= len(mine) // 2:
+        module.load_state_dict({k: v for k, v in theirs.items() if k in mine}, strict=False)
+        return missing
     if missing or extra or shapes:
         what = "; ".join(x for x in (
             f"missing {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}" if missing
@@ -123,9 +132,12 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> None:
             f"unexpected {', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}" if extra
             else "",
             f"shapes (file vs config) {', '.join(shapes[:3])}" if shapes else "") if x)
+        if partial and not shapes:
+            what = f"only {len(mine) - len(missing)} of {len(mine)} tensors shared ({what})"
         raise ConfigError(f"'model.init_from' {src} ({loaded.arch}) does not fit the model "
                           f"of the config ({cfg.model.arch}): {what}")
     module.load_state_dict(theirs, strict=True)
+    return []
 
 
 def load_training_images(cfg: TrainConfig) -> ImageSet:
@@ -256,7 +268,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    model, model_info = build_model(cfg)
+    model, model_info = _fresh_model(cfg)
+    fresh = init_weights(model, cfg) if cfg.model.init_from else []
     model.to(dev)
     if cfg.train.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -283,6 +296,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         with open(log_path, "w", newline="") as fh:
             csv.writer(fh).writerow(_LOG_HEADER)
 
+    if cfg.model.init_from and not resume:
+        yield TrainProgress(start, total, f"weights from {cfg.model.init_from}" + (
+            f"; fresh: {', '.join(fresh)}" if fresh else ""), event="setup")
     yield TrainProgress(start, total, "loading training images", event="setup")
     images = load_training_images(cfg)
     what = (f"normal-map {cfg.data.part} parts" if cfg.data.kind == "normals" else "images")
