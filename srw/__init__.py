@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Sequence
 
 from core import __version__
+from core.errors import InputError
+from gui.launch import parse_launch  # the window's options: argparse only, no Qt
 
-__all__ = ["__version__", "main", "gui_main", "opens_window"]
+__all__ = ["__version__", "main", "gui_main", "opens_window", "missing_files"]
 
 
 def opens_window(argv: Sequence[str]) -> bool:
@@ -40,11 +42,26 @@ def opens_window(argv: Sequence[str]) -> bool:
     return Path(first).exists() or bool(Path(first).suffix) or os.sep in first
 
 
+def missing_files(argv: Sequence[str]) -> str | None:
+    """The first file argument of a window launch that does not exist, else None. Options the
+    window's parser rejects are left to the window, which shows them (``srw-gui`` never
+    checks here: started from a desktop, its stderr is seen by nobody, the dialog is)."""
+    try:
+        paths = parse_launch(list(argv)).paths
+    except InputError:
+        return None
+    return next((p for p in paths if not Path(p).exists()), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``srw [SUBCOMMAND ...]``: the window with no subcommand, else the command line."""
     os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
     args = list(sys.argv[1:] if argv is None else argv)
     if opens_window(args):
+        missing = missing_files(args)
+        if missing:  # a typo in a terminal: one line there, not a window with a dialog
+            print(f"error: {missing}: no such file or folder", file=sys.stderr)
+            return 2
         return gui_main(args)
     from cli.errors import run_cli  # stdlib only: the CLI's one top-level handler
 

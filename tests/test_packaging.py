@@ -60,6 +60,20 @@ def test_only_files_or_nothing_open_the_window():
     assert not opens_window(["models"])
 
 
+def test_a_missing_file_is_one_line_and_no_window(tmp_path):
+    from srw import missing_files
+
+    real = tmp_path / "lr.png"
+    real.write_bytes(b"")
+    assert missing_files([str(real), "-m", "liif", "-s", "4"]) is None
+    assert missing_files([str(real), str(tmp_path / "hr.png")]) == str(tmp_path / "hr.png")
+    assert missing_files(["--bogus-option"]) is None  # the window shows what it can't parse
+    proc = _run(str(tmp_path / "typo.png"), "-m", "liif")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[0] == f"error: {tmp_path / 'typo.png'}: no such file or folder"
+    assert proc.stderr.strip().endswith("NOQT")
+
+
 def test_the_wheel_holds_every_bundled_file_and_the_commands(tmp_path):
     pytest.importorskip("setuptools", minversion="77")
     # from a copy: an in-tree build/ folder could carry stale files into the wheel
