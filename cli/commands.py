@@ -124,8 +124,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from core.scale.worker import remember_model
 
     from .batch import split_models
-    from .scale import print_failures, run_planned
+    from .scale import check_executor, print_failures, run_planned
 
+    check_executor(args)
     scales = parse_scales(args.scales)
     files = find_images(args.data)
     lr_root = Path(args.lr) if args.lr else None

@@ -10,11 +10,13 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from core.scale import EXECUTORS, Outcome, RunStats, Unit, make_executor, run_units
+from core.errors import InputError
+from core.scale import (EXECUTORS, Outcome, RunStats, Unit, check_available, make_executor,
+                        run_units)
 
 from .progress import run_with_bar
 
-__all__ = ["add_executor_options", "executor_from", "run_planned", "print_failures"]
+__all__ = ["add_executor_options", "check_executor", "executor_from", "run_planned", "print_failures"]
 
 
 def add_executor_options(p: argparse.ArgumentParser, *, resume: bool = True) -> None:
@@ -35,6 +37,16 @@ def add_executor_options(p: argparse.ArgumentParser, *, resume: bool = True) -> 
         g.add_argument("--resume", action="store_true",
                        help="continue an interrupted run: keep the rows already in the output "
                             "file and run only the missing ones")
+
+
+def check_executor(args: argparse.Namespace) -> None:
+    """Refuse ``--executor ray`` without Ray (one line: how to install it), and ``--address``
+    without it, before any output is written."""
+    check_available(args.executor)
+    if args.address and args.executor != "ray":
+        raise InputError("--address joins a Ray cluster: add --executor ray")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
 
 
 def executor_from(args: argparse.Namespace):

@@ -135,8 +135,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     from core.scale.worker import remember_model
     from core.studies.units import ModelRef, plan_units, study_unit
 
-    from .scale import run_planned
+    from .scale import check_executor, run_planned
 
+    check_executor(args)
     if args.scale < 1:
         raise InputError(f"--scale must be a whole number >= 1, got {args.scale}")
     files = st.study_images(args.data)

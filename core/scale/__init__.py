@@ -3,9 +3,9 @@ cluster (:class:`RayExecutor`), with one interface and the same function computi
 so that both give the same rows. Qt-free; ``ray`` is imported only by the Ray executor."""
 
 from .executor import (CLUSTER_HINT, EXECUTORS, Executor, LocalExecutor, Outcome, RayExecutor,
-                       Unit, make_executor)
+                       Unit, check_available, make_executor)
 from .driver import RunStats, run_units
 from .worker import cached_model, execute
 
 __all__ = ["Unit", "Outcome", "Executor", "LocalExecutor", "RayExecutor", "make_executor",
-           "EXECUTORS", "CLUSTER_HINT", "run_units", "RunStats", "cached_model", "execute"]
+           "EXECUTORS", "CLUSTER_HINT", "check_available", "run_units", "RunStats", "cached_model", "execute"]

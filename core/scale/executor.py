@@ -24,7 +24,7 @@ from ..errors import InputError
 from .worker import execute
 
 __all__ = ["Unit", "Outcome", "Executor", "LocalExecutor", "RayExecutor", "make_executor",
-           "EXECUTORS", "CLUSTER_HINT"]
+           "EXECUTORS", "CLUSTER_HINT", "check_available"]
 
 EXECUTORS = ("local", "ray")
 #: The one line shown when ``--executor ray`` finds no Ray.
@@ -188,6 +188,18 @@ class RayExecutor:
         if self._started:
             self._ray.shutdown()
             self._started = False
+
+
+def check_available(kind: str) -> None:
+    """Before any output is touched: InputError (:data:`CLUSTER_HINT`) when ``kind`` is
+    ``ray`` and Ray is not installed, or ``kind`` is unknown."""
+    if kind == "ray":
+        try:
+            import ray  # noqa: F401  # lazy: the optional [cluster] extra
+        except ImportError:
+            raise InputError(CLUSTER_HINT) from None
+    elif kind != "local":
+        raise InputError(f"unknown executor {kind!r}; use one of {', '.join(EXECUTORS)}")
 
 
 def make_executor(kind: str = "local", *, address: str | None = None,
