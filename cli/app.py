@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace OUTPUT if it exists (a batch skips existing outputs without it)")
     add_scale_hint(p)
     add_run_options(p)
+    add_executor_options(p, resume=False)   # a batch already skips existing outputs
     channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
     normals_cli.add_sr_options(p)  # --shape-model --detail-model --sigma ... (--kind normals)
     p.set_defaults(func=commands.cmd_sr)

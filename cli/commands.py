@@ -27,6 +27,9 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from .batch import expand_inputs, json_document, plan_outputs, print_summary, run_batch
     from .batch import split_models
 
+    from .scale import check_executor
+
+    check_executor(args)
     files, single = expand_inputs(args.input)
     models = split_models(args.model, default_model_name())
     items, as_file = plan_outputs(files, models, args.output, scale_text=args.scale or args.size,
@@ -39,8 +42,11 @@ def cmd_sr(args: argparse.Namespace) -> int:
         if args.json:
             print(json_document(items))
         return 0
-    run_batch(items, lambda it: _sr_one(args, it.input, it.output, it.model, cache, quiet=True),
-              overwrite=args.overwrite, quiet=args.quiet)
+    if args.executor == "local":
+        run_batch(items, lambda it: _sr_one(args, it.input, it.output, it.model, cache,
+                                            quiet=True), overwrite=args.overwrite, quiet=args.quiet)
+    else:   # the same _sr_one per (input, model), as Ray tasks (README "Scale out")
+        _sr_units(args, items)
     if args.json:
         print(json_document(items))
         failed = [i for i in items if i.status == "failed"]
@@ -49,6 +55,36 @@ def cmd_sr(args: argparse.Namespace) -> int:
     else:
         print_summary(items)
     return 2 if any(i.status == "failed" for i in items) else 0
+
+
+_WORKER_MODELS: dict = {}   # a worker process's models (sr_unit), loaded once per process
+
+
+def sr_unit(args: argparse.Namespace, inp: Path, out: Path, model: str) -> dict:
+    """One unit of a batch ``sr`` on any executor: :func:`_sr_one` with this process's cache."""
+    return _sr_one(args, Path(inp), Path(out), model, _WORKER_MODELS, quiet=True)
+
+
+def _sr_units(args: argparse.Namespace, items: list) -> None:
+    """A batch ``sr`` as units: skipped/failed items decided here, the rest run remotely."""
+    from core.scale import Unit  # lazy: keeps CLI start-up light
+
+    from .batch import prepare_item
+    from .scale import run_planned
+
+    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
+    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
+    units = [Unit(k, str(it.input), sr_unit, (remote, it.input, it.output, it.model))
+             for k, it in run.items()]
+
+    def arrived(o) -> None:
+        it = items[o.index]
+        if o.error:
+            it.status, it.error = "failed", o.error
+        else:
+            it.info, it.status = o.value, "written"
+
+    run_planned(args, units, arrived, "sr", what="outputs")
 
 
 def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: dict, *,

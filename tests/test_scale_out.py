@@ -164,3 +164,15 @@ def test_without_ray_one_line_says_how_to_install_it(tmp_path, capsys, monkeypat
     assert rc == 2 and len(err) == 1
     assert err[0].startswith("error:") and "pip install 'sr-workbench[cluster]'" in err[0]
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_ray_sr_batch_writes_the_local_files(ray_local, tmp_path, capsys):
+    data = _images(tmp_path / "hr", 2)
+    args = ["sr", str(data), "-m", "bicubic,fsrcnn_x2", "-s", "2", "-q", "--precision", "fp32"]
+    assert entry.main([*args, "-o", str(tmp_path / "l")]) == 0
+    assert entry.main([*args, "-o", str(tmp_path / "r"), "--executor", "ray",
+                       "--workers", "2"]) == 0
+    local = sorted(p.name for p in (tmp_path / "l").iterdir())
+    assert len(local) == 4 and local == sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert all((tmp_path / "l" / n).read_bytes() == (tmp_path / "r" / n).read_bytes()
+               for n in local)
