@@ -228,6 +228,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             table.finish(lambda r: index.get(key(r)))
     if resumed:
         print(f"resumed {resumed} rows from {args.csv}", file=sys.stderr)
+    if not results and stats.failed:   # nothing measured: the (first) reason, one line
+        (label, why), more = stats.failed[0], len(stats.failed) - 1
+        if table is not None and not table.old:
+            table.path.unlink(missing_ok=True)   # no row: leave no file behind
+        raise InputError(f"{label}: {why}" + (f" (and {more} more failures)" if more else ""))
     channel = "Y" if args.y else "RGB"
     lr_from = "LR from --lr" if lr_root is not None else f"LR by {args.degrade} bicubic"
     precision = str(pick_dtype(pick_device(args.device), args.precision)).replace("torch.", "")

@@ -176,3 +176,33 @@ def test_ray_sr_batch_writes_the_local_files(ray_local, tmp_path, capsys):
     assert len(local) == 4 and local == sorted(p.name for p in (tmp_path / "r").iterdir())
     assert all((tmp_path / "l" / n).read_bytes() == (tmp_path / "r" / n).read_bytes()
                for n in local)
+
+
+def test_lam_over_a_folder_on_ray_equals_local(ray_local, tmp_path, capsys):
+    data = _images(tmp_path / "hr", 2)
+    (data / "small.png").write_bytes((data / "im0.png").read_bytes()[:40])   # cut off: bad
+    args = ["lam", str(data), "-m", "bicubic", "-s", "2", "--window", "20,20,8", "-q"]
+    assert entry.main([*args, "-o", str(tmp_path / "l"), "--csv", str(tmp_path / "l.csv")]) == 2
+    local = capsys.readouterr()
+    assert entry.main([*args, "-o", str(tmp_path / "r"), "--csv", str(tmp_path / "r.csv"),
+                       "--executor", "ray", "--workers", "2"]) == 2
+    remote = capsys.readouterr()
+    assert "small.png" in local.err and "small.png" in remote.err
+    lrows = (tmp_path / "l.csv").read_text().splitlines()
+    rrows = (tmp_path / "r.csv").read_text().replace(str(tmp_path / "r"),
+                                                     str(tmp_path / "l")).splitlines()
+    assert len(lrows) == 3 and lrows == rrows
+    assert local.out.replace(str(tmp_path / "l"), "") == remote.out.replace(str(tmp_path / "r"), "")
+    for name in ("im0_lam.png", "im1_lam.png"):
+        assert (tmp_path / "l" / name).read_bytes() == (tmp_path / "r" / name).read_bytes()
+
+
+def test_zssr_over_a_folder(tmp_path, capsys):
+    data = _images(tmp_path / "hr", 2)
+    args = ["zssr", str(data), "-s", "2", "-o", str(tmp_path / "z"), "--iters", "2", "--crop",
+            "16", "--no-ensemble", "--bp", "0", "-q"]
+    assert entry.main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "z").iterdir()) == ["im0_zssr_x2.png",
+                                                                  "im1_zssr_x2.png"]
+    assert "2 written" in capsys.readouterr().out
+    assert entry.main(args) == 0 and "2 skipped" in capsys.readouterr().out
