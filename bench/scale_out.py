@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -29,10 +28,6 @@ from core.scale.worker import remember_model
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets" / "benchmark"
 FULL = "bicubic,fsrcnn_x2,fsrcnn_x3,fsrcnn_x4,espcn_x3,edsr_baseline_x2"
-
-
-def _noop() -> None:
-    return None
 
 
 def plan(models: list[str], data: Path, scales: list[int], images: int | None) -> list[Unit]:
@@ -65,14 +60,7 @@ def run(executor, units: list[Unit]) -> tuple[float, list[dict]]:
 
 
 def overhead_ms(ex: RayExecutor, n: int = 30) -> float:
-    ray = ex._ray  # noqa: SLF001 - the bench measures the executor's own remote function
-    ray.get(ex._remote.remote(_noop, (), ex.threads))  # noqa: SLF001 - warm a worker
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        ray.get(ex._remote.remote(_noop, (), ex.threads))  # noqa: SLF001
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    return 1000 * ex.round_trip(n)
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ def cmd_lam(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():   # one map per image (cli/lam_batch.py)
         from .lam_batch import cmd_lam_folder  # lazy: the folder mode's own module
 
-        return cmd_lam_folder(args)
+        return cmd_lam_folder(args, parse_window(args.window))   # one window for all
     out = Path(args.output)
     check_outputs(args, "output", "npy")
     if not 0.0 <= args.alpha <= 1.0:

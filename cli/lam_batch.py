@@ -36,9 +36,10 @@ def _lam_options(args: argparse.Namespace):
                          if getattr(args, f.name, None) is not None})
 
 
-def lam_unit(args: argparse.Namespace, model: str, digest: str, inp: Path, out: Path,
-             npy: Path | None) -> dict[str, str]:
-    """One image's LAM (overlay or panel written to ``out``); its row of the DI table."""
+def lam_unit(args: argparse.Namespace, window: tuple[int, int, int], model: str, digest: str,
+             inp: Path, out: Path, npy: Path | None) -> dict[str, str]:
+    """One image's LAM for ``window`` (x, y, size in SR pixels; overlay or panel written to
+    ``out``); its row of the DI table."""
     # lazy: torch, cv2, scipy; only a worker that computes imports them
     import numpy as np
 
@@ -50,9 +51,7 @@ def lam_unit(args: argparse.Namespace, model: str, digest: str, inp: Path, out: 
     from core.resize import degrade
     from core.scale.worker import cached_model
 
-    from .lam import parse_window
-
-    x, y, size = parse_window(args.window)
+    x, y, size = window
     scale = parse_scale(args.scale) if args.scale else None
     data = load(Path(inp))
     if args.hr:
@@ -80,7 +79,8 @@ def _drain(job):
     return run_sync(job)
 
 
-def cmd_lam_folder(args: argparse.Namespace) -> int:
+def cmd_lam_folder(args: argparse.Namespace, window: tuple[int, int, int]) -> int:
+    """``lam FOLDER``: ``window`` is ``--window`` as ``cli.lam`` parsed it (x, y, size)."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.evaluate import find_images
     from core.models import load_model
@@ -89,7 +89,6 @@ def cmd_lam_folder(args: argparse.Namespace) -> int:
     from core.scale.rows import RowFile
     from core.scale.worker import remember_model
 
-    from .lam import parse_window
     from .scale import check_executor, print_failures, run_planned
 
     check_executor(args)
@@ -103,7 +102,6 @@ def cmd_lam_folder(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch is not None and args.batch < 1:
         raise InputError(f"--batch must be at least 1, got {args.batch}")
-    parse_window(args.window)   # the same window for every image: checked once
     scale = parse_scale(args.scale) if args.scale else None
     if args.hr and (scale is None or isinstance(scale, tuple)):
         raise InputError("--hr needs one scale (-s), e.g. -s 4")
@@ -133,7 +131,8 @@ def cmd_lam_folder(args: argparse.Namespace) -> int:
             skipped.append(out)
         else:
             npy = npydir / f"{f.stem}.npy" if npydir is not None else None
-            units.append(Unit(i, str(f), lam_unit, (remote, args.model, digest, f, out, npy)))
+            units.append(Unit(i, str(f), lam_unit, (remote, window, args.model, digest, f, out,
+                                                       npy)))
 
     def arrived(o) -> None:
         if not o.error:

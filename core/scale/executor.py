@@ -16,6 +16,8 @@ computes the same value wherever it runs.
 from __future__ import annotations
 
 import os
+import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
@@ -90,6 +92,10 @@ class LocalExecutor:
         self._todo.clear()
 
 
+def _nothing() -> None:
+    return None
+
+
 def _checkout_root() -> str:
     """The folder that holds the ``core`` package (workers of a local Ray import it from
     there when the package is not installed)."""
@@ -151,6 +157,17 @@ class RayExecutor:
     def submit(self, units: Sequence[Unit]) -> None:
         self._queue.extend(units)
         self._fill()
+
+    def round_trip(self, n: int = 30) -> float:
+        """Median seconds of an empty task, one at a time on a warm worker: Ray's own cost
+        per unit (``bench/scale_out.py``)."""
+        self._ray.get(self._remote.remote(_nothing, (), self.threads))   # warm a worker
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            self._ray.get(self._remote.remote(_nothing, (), self.threads))
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
 
     def _fill(self) -> None:
         while self._queue and len(self._pending) < 2 * self._limit:
