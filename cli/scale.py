@@ -29,8 +29,9 @@ def add_executor_options(p: argparse.ArgumentParser, *, resume: bool = True) -> 
                    help="join a running Ray cluster: auto, or the head's HOST:PORT (default: "
                         "start a local Ray for this run with --workers processes)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="Ray worker processes (default: one per CPU core); torch threads per "
-                        "worker = cores / workers")
+                   help="Ray worker processes started for the run (default: one per CPU "
+                        "core; torch threads per worker = cores / workers); with --address: "
+                        "at most N tasks at once (default: the cluster's CPUs)")
     g.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
                    help="GPUs each Ray task reserves (0.5: two tasks share a GPU; default 0)")
     if resume:

@@ -151,8 +151,11 @@ class RayExecutor:
             opts["num_gpus"] = gpus_per_worker
         self._remote = ray.remote(**opts)(execute)
         self._pending: dict[Any, Unit] = {}
-        self._limit = self.workers   # tasks in flight: at most one per worker (a `workers`
-        self._queue: list[Unit] = []  # limit on a shared cluster; Ctrl-C cancels few)
+        self._queue: list[Unit] = []
+        # tasks in flight: two per worker keep a Ray started here busy (its CPUs cap what
+        # runs); on a cluster, --workers N caps the run at N tasks at once. Few in flight
+        # also means Ctrl-C has few to cancel.
+        self._in_flight = workers if (address and workers) else 2 * self.workers
 
     def submit(self, units: Sequence[Unit]) -> None:
         self._queue.extend(units)
@@ -170,7 +173,7 @@ class RayExecutor:
         return statistics.median(times)
 
     def _fill(self) -> None:
-        while self._queue and len(self._pending) < 2 * self._limit:
+        while self._queue and len(self._pending) < self._in_flight:
             u = self._queue.pop(0)
             ref = self._remote.remote(u.fn, u.args, self.threads)
             self._pending[ref] = u
