@@ -6,6 +6,7 @@
 # and in the tests, never hidden by an earlier install.
 #   bash setup.sh           runtime (the app):  .venv/bin/srw
 #   bash setup.sh --test    runtime + test tools: .venv/bin/python -m pytest
+#   bash setup.sh --cluster runtime + Ray (--executor ray)
 #   SRW_VENV=DIR            another place for the environment
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,7 +33,8 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
 fi
 
 target="."
-[ "${1:-}" = "--test" ] && target=".[test]"
+[ "${1:-}" = "--test" ] && target=".[test]"       # the test tools (and Ray: the scale-out tests)
+[ "${1:-}" = "--cluster" ] && target=".[cluster]" # Ray, for --executor ray (README "Scale out")
 venv="${SRW_VENV:-.venv}"
 python3 -m venv --clear "$venv"
 # not editable: the tests run the checkout's code, the commands run what a user's wheel holds

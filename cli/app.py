@@ -24,6 +24,7 @@ from . import train as train_cli
 from . import zeroshot as zeroshot_cli
 from .errors import OneLineParser
 from .options import add_run_options, add_scale_hint
+from .scale import add_executor_options
 
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
 
@@ -109,12 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace OUTPUT if it exists (a batch skips existing outputs without it)")
     add_scale_hint(p)
     add_run_options(p)
+    add_executor_options(p, resume=False)   # a batch already skips existing outputs
     channels_cli.add_sr_options(p)  # --var --axes --complex --norm ... (channel data)
     normals_cli.add_sr_options(p)  # --shape-model --detail-model --sigma ... (--kind normals)
     p.set_defaults(func=commands.cmd_sr)
 
-    p = sub.add_parser("eval", help="PSNR/SSIM of a model on a folder of HR images")
-    p.add_argument("-m", "--model", required=True, help="model name or checkpoint file")
+    p = sub.add_parser("eval", help="PSNR/SSIM of one or more models on a folder of HR images")
+    p.add_argument("-m", "--model", required=True,
+                   help="model name or checkpoint file, or several separated by commas "
+                        "(bicubic,fsrcnn_x2): one table per model")
     p.add_argument("--data", required=True, help="folder of HR images")
     p.add_argument("--scales", default="2,3,4", help="comma-separated integer scales")
     p.add_argument("--lr", default=None,
@@ -122,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: made with degrade()")
     p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
     p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
-    p.add_argument("--csv", default=None, help="also write per-image scores to this CSV file")
+    p.add_argument("--csv", default=None,
+                   help="also write per-image scores to this CSV file (rows written as they "
+                        "arrive; --resume completes an interrupted one)")
     p.add_argument("--save-sr", default=None, metavar="DIR",
                    help="also save each SR image as measured (8-bit PNG NAME_xS.png) in DIR")
     p.add_argument("--json", action="store_true",
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "resized to a multiple of the scale, PIL bicubic)")
     add_scale_hint(p)
     add_run_options(p)
+    add_executor_options(p)
     # bf16 ('auto' on recent CPUs/GPUs) moves benchmark PSNRs by ~0.1 dB: eval measures in fp32
     p.set_defaults(func=commands.cmd_eval, precision="fp32")
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 from core.errors import InputError, SRWError
 
 __all__ = ["DEFAULT_TEMPLATE", "Item", "expand_inputs", "split_models", "plan_outputs",
-           "run_batch", "print_summary", "json_document"]
+           "run_batch", "prepare_item", "print_summary", "json_document"]
 
 #: Output names in a folder: ``photo_liif_x2.png``.
 DEFAULT_TEMPLATE = "{stem}_{model}_x{scale}.{ext}"
@@ -118,6 +118,25 @@ def plan_outputs(files: list[Path], models: list[str], output: str | None, *, sc
     return items, False
 
 
+def prepare_item(item: Item, overwrite: bool) -> bool:
+    """Whether ``item`` is to run: an existing output is skipped (unless ``overwrite``), an
+    output that is the input fails; the output's folder is made. Sets the item's status."""
+    if item.output.exists() and not overwrite:
+        item.status = "skipped"
+        return False
+    try:
+        if item.output.resolve() == item.input.resolve():
+            raise InputError(f"the output {item.output} is the input file")
+        item.output.parent.mkdir(parents=True, exist_ok=True)
+    except SRWError as exc:
+        item.status, item.error = "failed", str(exc)
+        return False
+    except OSError as exc:
+        item.status, item.error = "failed", f"{type(exc).__name__}: {exc}"
+        return False
+    return True
+
+
 def run_batch(items: list[Item], run_one: Callable[[Item], dict[str, Any]], *,
               overwrite: bool, quiet: bool) -> None:
     """Run every item (skipping existing outputs unless ``overwrite``) under one progress
@@ -129,13 +148,8 @@ def run_batch(items: list[Item], run_one: Callable[[Item], dict[str, Any]], *,
     try:
         for item in items:
             bar.set_postfix_str(f"{item.input.name} {item.model}"[:50])
-            if item.output.exists() and not overwrite:
-                item.status = "skipped"
-            else:
+            if prepare_item(item, overwrite):
                 try:
-                    if item.output.resolve() == item.input.resolve():
-                        raise InputError(f"the output {item.output} is the input file")
-                    item.output.parent.mkdir(parents=True, exist_ok=True)
                     item.info = run_one(item)
                     item.status = "written"
                 except SRWError as exc:

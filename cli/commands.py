@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+
+import numpy as np
 
 from core.errors import InputError
 from core.provenance import FIELDS as PROVENANCE_FIELDS
@@ -26,6 +27,9 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from .batch import expand_inputs, json_document, plan_outputs, print_summary, run_batch
     from .batch import split_models
 
+    from .scale import check_executor
+
+    check_executor(args)
     files, single = expand_inputs(args.input)
     models = split_models(args.model, default_model_name())
     items, as_file = plan_outputs(files, models, args.output, scale_text=args.scale or args.size,
@@ -38,8 +42,11 @@ def cmd_sr(args: argparse.Namespace) -> int:
         if args.json:
             print(json_document(items))
         return 0
-    run_batch(items, lambda it: _sr_one(args, it.input, it.output, it.model, cache, quiet=True),
-              overwrite=args.overwrite, quiet=args.quiet)
+    if args.executor == "local":
+        run_batch(items, lambda it: _sr_one(args, it.input, it.output, it.model, cache,
+                                            quiet=True), overwrite=args.overwrite, quiet=args.quiet)
+    else:   # the same _sr_one per (input, model), as Ray tasks (README "Scale out")
+        _sr_units(args, items)
     if args.json:
         print(json_document(items))
         failed = [i for i in items if i.status == "failed"]
@@ -48,6 +55,36 @@ def cmd_sr(args: argparse.Namespace) -> int:
     else:
         print_summary(items)
     return 2 if any(i.status == "failed" for i in items) else 0
+
+
+_WORKER_MODELS: dict = {}   # a worker process's models (sr_unit), loaded once per process
+
+
+def sr_unit(args: argparse.Namespace, inp: Path, out: Path, model: str) -> dict:
+    """One unit of a batch ``sr`` on any executor: :func:`_sr_one` with this process's cache."""
+    return _sr_one(args, Path(inp), Path(out), model, _WORKER_MODELS, quiet=True)
+
+
+def _sr_units(args: argparse.Namespace, items: list) -> None:
+    """A batch ``sr`` as units: skipped/failed items decided here, the rest run remotely."""
+    from core.scale import Unit  # lazy: keeps CLI start-up light
+
+    from .batch import prepare_item
+    from .scale import run_planned
+
+    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
+    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
+    units = [Unit(k, str(it.input), sr_unit, (remote, it.input, it.output, it.model))
+             for k, it in run.items()]
+
+    def arrived(o) -> None:
+        it = items[o.index]
+        if o.error:
+            it.status, it.error = "failed", o.error
+        else:
+            it.info, it.status = o.value, "written"
+
+    run_planned(args, units, arrived, "sr", what="outputs")
 
 
 def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: dict, *,
@@ -112,76 +149,143 @@ def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: d
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from core.evaluate import evaluate, find_images
+    """``eval -m a,b --data DIR --scales 2,3``: one unit per (model, scale, image), run by the
+    executor of ``--executor`` (README "Scale out"); rows in plan order whatever ran them."""
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
+    from core.engine.device import pick_device, pick_dtype
+    from core.evaluate import CSV_FIELDS, EvalSpec, eval_unit, find_images, score_row
     from core.models import load_model
+    from core.scale import Unit
+    from core.scale.rows import RowFile
+    from core.scale.worker import remember_model
 
+    from .batch import split_models
+    from .scale import check_executor, print_failures, run_planned
+
+    check_executor(args)
     scales = parse_scales(args.scales)
     files = find_images(args.data)
     lr_root = Path(args.lr) if args.lr else None
     if lr_root is not None and not lr_root.is_dir():
         raise InputError(f"LR folder {lr_root} does not exist")
-    if args.csv and Path(args.csv).exists():
-        raise InputError(f"{args.csv} already exists; choose another CSV file name")
-    check_outputs(args, "csv")  # issue #19: inputs, devices, folders, unwritable places
+    if args.csv and Path(args.csv).exists() and not args.resume:
+        raise InputError(f"{args.csv} already exists; choose another CSV file name "
+                         f"(or --resume to complete it)")
+    check_outputs(args, "csv", overwrite=bool(args.resume))  # issue #19: inputs, devices, ...
     if lr_root is not None and args.degrade != "matlab":
         raise InputError("--degrade chooses how LR images are made, but --lr gives them: "
                          "use one or the other")
     save_sr = Path(args.save_sr) if args.save_sr else None
     if save_sr is not None:
         save_sr.mkdir(parents=True, exist_ok=True)
-    loaded = load_model(args.model, scale=args.scale_hint)
-    scores: list = []
-    base = Provenance(loaded.name, weights=loaded.source.name if loaded.source else "",
-                      sha256=weights_digest(loaded.source))
-    job = evaluate(loaded.module, files, scales, y_channel=args.y, shave=args.shave,
-                   lr_root=lr_root, options=_options(args), name=loaded.name, scores=scores,
-                   degradation=args.degrade, provenance=base, save_sr=save_sr)
-    rows = run_with_bar(job, desc=f"eval {loaded.name}", quiet=args.quiet)
-    channel = "Y" if args.y else "RGB"
-    from core.engine.device import pick_device, pick_dtype
+    specs = []
+    names = split_models(args.model, args.model)
+    options = _options(args)
+    for m in names:
+        loaded = load_model(m, scale=args.scale_hint)
+        remember_model(m, args.scale_hint, loaded)   # the local executor loads nothing twice
+        digest = weights_digest(loaded.source)
+        base = Provenance(loaded.name, weights=loaded.source.name if loaded.source else "",
+                          sha256=digest)
+        into = save_sr / _label(m) if save_sr is not None and len(names) > 1 else save_sr
+        if into is not None:
+            into.mkdir(parents=True, exist_ok=True)
+        specs.append(EvalSpec(m, args.scale_hint, digest, loaded.name, base, y_channel=args.y,
+                              shave=args.shave, lr_root=lr_root, options=options,
+                              degradation=args.degrade, save_sr=into))
+    plan = [(spec, s, f) for spec in specs for s in scales for f in files]
+    index = {(spec.name, str(s), f.name): i for i, (spec, s, f) in enumerate(plan)}
 
+    def key(row: dict) -> tuple:
+        return (row["model"], row["scale"], row["image"])
+
+    table = RowFile(args.csv, CSV_FIELDS, key, valid=lambda r: float(r["psnr"]) == float(
+        r["psnr"]), what="eval") if args.csv else None
+    results: dict[int, tuple[float, float, object, dict]] = {}
+    if table is not None:
+        for row in table.open():  # --resume: the complete rows already there
+            i = index.get(key(row))
+            if i is not None:
+                results[i] = (float(row["psnr"]), float(row["ssim"]), None, row)
+    resumed = len(results)
+    units = [Unit(i, str(f), eval_unit, (spec, f, s)) for i, (spec, s, f) in enumerate(plan)
+             if i not in results]
+
+    def arrived(out) -> None:
+        if out.error:
+            return
+        sc = out.value
+        row = score_row(sc)
+        results[out.index] = (sc.psnr, sc.ssim, sc.provenance, row)
+        if table is not None:
+            table.append(out.index, [row])
+
+    desc = f"eval {specs[0].name}" if len(specs) == 1 else f"eval {len(specs)} models"
+    try:
+        stats = run_planned(args, units, arrived, desc, what="units")
+    finally:
+        if table is not None:
+            table.finish(lambda r: index.get(key(r)))
+    if resumed:
+        print(f"resumed {resumed} rows from {args.csv}", file=sys.stderr)
+    if not results and stats.failed:   # nothing measured: the (first) reason, one line
+        (label, why), more = stats.failed[0], len(stats.failed) - 1
+        if table is not None and not table.old:
+            table.path.unlink(missing_ok=True)   # no row: leave no file behind
+        raise InputError(f"{label}: {why}" + (f" (and {more} more failures)" if more else ""))
+    channel = "Y" if args.y else "RGB"
     lr_from = "LR from --lr" if lr_root is not None else f"LR by {args.degrade} bicubic"
     precision = str(pick_dtype(pick_device(args.device), args.precision)).replace("torch.", "")
-    if args.csv:
-        _write_eval_csv(Path(args.csv), scores)
+    shave = "scale" if args.shave is None else args.shave
+    runs = []
+    for spec in specs:
+        rows, images = [], []
+        for s in scales:
+            got = [(f, results[index[(spec.name, str(s), f.name)]]) for f in files
+                   if index[(spec.name, str(s), f.name)] in results]
+            images += [(f, s, r) for f, r in got]
+            if got:
+                last = got[-1][1]
+                rows.append((s, float(np.mean([r[0] for _, r in got])),
+                             float(np.mean([r[1] for _, r in got])), len(got), last[2], last[3]))
+        runs.append((spec, rows, images))
     if args.json:
-        print(json.dumps({
-            "model": loaded.name, "data": str(Path(args.data)), "images": len(files),
-            "lr": lr_from, "channel": channel, "precision": precision,
-            "shave": "scale" if args.shave is None else args.shave,
-            "save_sr": str(save_sr) if save_sr else None,
-            "scales": [{"scale": r.scale, "psnr": r.psnr, "ssim": r.ssim, "n": r.n,
-                        "provenance": r.provenance.row() if r.provenance else None}
-                       for r in rows],
-            "images_scores": [{"image": sc.name, "scale": sc.scale, "psnr": sc.psnr,
-                               "ssim": sc.ssim,
-                               "provenance": sc.provenance.row() if sc.provenance else None}
-                              for sc in scores]}, indent=2))
-        return 0
-    print(f"{loaded.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
-          f"shave {'scale' if args.shave is None else args.shave}, {precision})")
-    print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
-    for r in rows:
-        print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")
-    for r in rows:   # below the table, whose rows scripts parse
-        prov = r.provenance
-        if prov is not None and prov.resampled:
-            print(f"note: x{r.scale} is RESAMPLED: the model is {prov.native_scale}, its output "
-                  f"was resized with {prov.resample.method} x{prov.resample.factor:.3g}")
-    return 0
+        docs = [{
+            "model": spec.name, "data": str(Path(args.data)), "images": len(files),
+            "lr": lr_from, "channel": channel, "precision": precision, "shave": shave,
+            "save_sr": str(spec.save_sr) if spec.save_sr else None,
+            "scales": [{"scale": s, "psnr": p, "ssim": q, "n": n, "provenance": _prov_row(pr, row)}
+                       for s, p, q, n, pr, row in rows],
+            "images_scores": [{"image": f.name, "scale": s, "psnr": r[0], "ssim": r[1],
+                               "provenance": _prov_row(r[2], r[3])} for f, s, r in images]}
+            for spec, rows, images in runs]
+        print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, indent=2))
+    else:
+        for spec, rows, _ in runs:
+            print(f"{spec.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
+                  f"shave {shave}, {precision})")
+            print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
+            for s, p, q, *_ in rows:
+                print(f"{'x' + str(s):>5}  {p:7.2f}  {q:6.4f}")
+            for s, *_, prov, _row in rows:   # below the table, whose rows scripts parse
+                if prov is not None and prov.resampled:
+                    print(f"note: x{s} is RESAMPLED: the model is {prov.native_scale}, its "
+                          f"output was resized with {prov.resample.method} "
+                          f"x{prov.resample.factor:.3g}")
+    print_failures(stats)
+    return 2 if stats.failed else 0
 
 
-def _write_eval_csv(path: Path, scores: list) -> None:
-    from core.io.atomic import atomic_path
+def _label(model: str) -> str:
+    """A model's name as a folder name (a checkpoint path -> its stem)."""
+    return Path(model).stem if any(c in model for c in "/\\") or "." in model else model
 
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        # the first four columns are the promised format; how each score was made follows
-        writer.writerow(["image", "scale", "psnr", "ssim", *PROVENANCE_FIELDS])
-        for s in scores:
-            row = s.provenance.row() if s.provenance else {}
-            writer.writerow([s.name, s.scale, f"{s.psnr:.4f}", f"{s.ssim:.6f}",
-                             *(row.get(f, "") for f in PROVENANCE_FIELDS)])
+
+def _prov_row(prov, row: dict) -> dict | None:
+    """A score's provenance as JSON: from the run, or (resumed) from its CSV row."""
+    if prov is not None:
+        return prov.row()
+    return {f: row.get(f, "") for f in PROVENANCE_FIELDS} if row else None
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from core.provenance import weights_digest
 from .options import add_run_options, parse_scale
 from .outputs import check_outputs
 from .progress import run_with_bar
+from .scale import add_executor_options
 
 __all__ = ["add_parsers", "parse_window", "cmd_lam"]
 
@@ -44,7 +45,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the ``lam`` subcommand."""
     p = sub.add_parser("lam", help="Local Attribution Map: which input pixels a window's "
                                    "output depends on (LAM, Gu & Dong 2021)")
-    p.add_argument("input", help="the LR input image (or the HR image with --hr)")
+    p.add_argument("input", help="the LR input image (or the HR image with --hr); a folder: one "
+                                 "map per image into the folder -o, and the DI table")
     p.add_argument("-m", "--model", required=True, help="model name (see 'models') or checkpoint")
     p.add_argument("-s", "--scale", default=None,
                    help="scale factor, e.g. 4 or 2.5 (default: a fixed-scale model's own)")
@@ -61,7 +63,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=None,
                    help="path steps per backward pass (default: automatic)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--csv", default=None, help="folder input: also write the DI table here")
     add_run_options(p)
+    add_executor_options(p)   # folder input (cli/lam_batch.py)
     p.set_defaults(func=cmd_lam)
 
 
@@ -73,6 +77,10 @@ def cmd_lam(args: argparse.Namespace) -> int:
     from core.models import load_model
     from core.resize import degrade
 
+    if Path(args.input).is_dir():   # one map per image (cli/lam_batch.py)
+        from .lam_batch import cmd_lam_folder  # lazy: the folder mode's own module
+
+        return cmd_lam_folder(args, parse_window(args.window))   # one window for all
     out = Path(args.output)
     check_outputs(args, "output", "npy")
     if not 0.0 <= args.alpha <= 1.0:

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from core.data import ImageData, Region, Units
-from core.errors import InputError, SRWError
+from core.errors import InputError
 
 from .options import add_run_options
 from .outputs import check_outputs
-from .progress import run_with_bar
+from .scale import add_executor_options
 
 __all__ = ["add_parsers", "cmd_study", "parse_ints", "parse_region"]
 
@@ -84,59 +84,38 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                            help="TTA passes over the 8 flips/rotations (default 25 = the "
                                 "mosaic's compute)")
         add_run_options(q)
+        add_executor_options(q, resume=False)
+        q.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run (an existing --csv is always resumed: "
+                            "its rows are kept and only the missing ones run)")
         q.set_defaults(func=cmd_study)
 
 
-def _study_fn(args: argparse.Namespace, options):
-    """``study(models, hr, name, index, files) -> Job`` for the chosen study."""
+def _spec(args: argparse.Namespace, options, files: list[Path]):
+    """The :class:`core.studies.units.StudySpec` of the command line."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core import studies as st
-    from core.io import load
+    from core.studies.units import StudySpec
 
     region = parse_region(args.region) if args.region else None
+    kw: dict = {}
     if args.study == "crop":
-        margins = parse_ints(args.margins, "--margins")
-        return lambda m, hr, name, i, files: st.crop_study(m, hr, region, margins, options, name)
-    if args.study == "swap":
-        bgs = []
-        if args.background:
-            for f in st.study_images(args.background):
-                bgs.append((f.stem, load(f).pixels))
-
-        def swap(m, hr, name, i, files):
-            own = [(n, b) for n, b in bgs if n != Path(name).stem]
-            reg = region or st.preset_region(hr.shape[:2], options.scale)
-            return st.swap_study(m, hr, reg, own, not args.no_flips, options, name)
-        return swap
-    if args.study == "size":
-        widths = parse_ints(args.widths, "--widths")
-        modes = [v.strip() for v in args.modes.split(",") if v.strip()]
-        fixed_bg = load(args.background).pixels if args.background else None
-
-        def size(m, hr, name, i, files):
-            if fixed_bg is None and len(files) < 2:
-                raise InputError("the size sweep needs a foreign background: pass "
-                                 "--background FILE (or run on a folder)")
-            bg = fixed_bg if fixed_bg is not None else _next_readable(files, i)
-            return st.size_study(m, hr, bg, region, widths, modes, options, name)
-        return size
-    if args.tta_passes < 1:
-        raise InputError(f"--tta-passes must be at least 1, got {args.tta_passes}")
-    return lambda m, hr, name, i, files: st.mosaic_study(m, hr, region, args.tta_passes,
-                                                         options, name)
-
-
-def _next_readable(files: list[Path], i: int):
-    """The pixels of the first readable image after ``files[i]`` (cyclic): a foreign background."""
-    # lazy: cv2; keeps CLI start-up at ~250 ms
-    from core.io import load
-
-    for k in range(1, len(files)):
-        try:
-            return load(files[(i + k) % len(files)]).pixels
-        except SRWError:
-            continue
-    raise InputError("no other readable image in the folder to use as the foreign background")
+        kw["margins"] = tuple(parse_ints(args.margins, "--margins"))
+    elif args.study == "swap":
+        kw["backgrounds"] = tuple(st.study_images(args.background)) if args.background else ()
+        kw["flips"] = not args.no_flips
+    elif args.study == "size":
+        kw["widths"] = tuple(parse_ints(args.widths, "--widths"))
+        kw["modes"] = tuple(v.strip() for v in args.modes.split(",") if v.strip())
+        kw["background"] = Path(args.background) if args.background else None
+        if kw["background"] is not None and not kw["background"].is_file():
+            raise InputError(f"--background {args.background} is not a file")
+    else:
+        if args.tta_passes < 1:
+            raise InputError(f"--tta-passes must be at least 1, got {args.tta_passes}")
+        kw["tta_passes"] = args.tta_passes
+    return StudySpec(args.study, options, region, keep_results=bool(args.gallery),
+                     files=tuple(files), **kw)
 
 
 def _print_table(table: list[list[str]]) -> None:
@@ -147,10 +126,18 @@ def _print_table(table: list[list[str]]) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
+    """One unit per (image, model), run by ``--executor``; rows in plan order (image-major)."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core import studies as st
     from core.models import load_model
+    from core.provenance import weights_digest
+    from core.scale import Unit
+    from core.scale.worker import remember_model
+    from core.studies.units import ModelRef, plan_units, study_unit
 
+    from .scale import check_executor, run_planned
+
+    check_executor(args)
     if args.scale < 1:
         raise InputError(f"--scale must be a whole number >= 1, got {args.scale}")
     files = st.study_images(args.data)
@@ -161,26 +148,57 @@ def cmd_study(args: argparse.Namespace) -> int:
         raise InputError(f"--gallery folder {args.gallery} does not exist")
     if args.csv:  # resumable: an existing CSV is appended to, but never an input or a device
         check_outputs(args, "csv", folders=("gallery",), overwrite=True)
-    models = [load_model(m) for m in args.models]
     options = st.StudyOptions(scale=args.scale, y_channel=not args.rgb, device=args.device,
                               precision=args.precision, keep_regions=bool(args.gallery))
-    job = st.run_batch(args.study, _study_fn(args, options), files, models, args.csv,
-                       keep_results=bool(args.gallery))
-    res = run_with_bar(job, desc=f"study {args.study}", quiet=args.quiet)
+    spec = _spec(args, options, files)
+    refs = []
+    for m in dict.fromkeys(args.models):
+        loaded = load_model(m)
+        remember_model(m, None, loaded)   # the local executor loads nothing twice
+        refs.append(ModelRef(m, weights_digest(loaded.source), loaded.name))
+    table = st.open_table(Path(args.csv), args.study) if args.csv else None
+    old = table.old if table is not None else []
+    todo, index = plan_units(spec, refs, {(r["image"], r["model"]) for r in old})
+    units = [Unit(k, f.name, study_unit, (spec, m, f, i)) for k, i, f, m in todo]
+    new: dict[int, list[dict[str, str]]] = {}
+    results = []
+
+    def arrived(out) -> None:
+        if out.error:
+            return
+        rows, res = out.value
+        new[out.index] = rows
+        if res is not None:
+            results.append((out.index, res))
+        if table is not None:
+            table.append(out.index, rows)
+
+    def order(r: dict[str, str]):
+        return index.get((r["image"], r["model"]))
+
+    try:
+        stats = run_planned(args, units, arrived, f"study {args.study}", what="units")
+    finally:
+        if table is not None:
+            table.finish(order)
+    rows = list(old) + [r for k in sorted(new) for r in new[k]]
+    rows.sort(key=lambda r: (order(r) is None, order(r) or 0))
     if args.gallery:
-        _write_galleries(res.results, Path(args.gallery), files)
-    if res.resumed:
-        print(f"resumed {res.resumed} rows from {args.csv}", file=sys.stderr)
-    if not res.rows:
-        first = f" (first: {res.skipped[0][0]}: {res.skipped[0][1]})" if res.skipped else ""
-        raise InputError(f"nothing could be processed: {len(res.skipped)} of {len(files)} "
-                         f"image(s) skipped{first}")
-    for name, why in res.skipped:
+        _write_galleries([r for _, r in sorted(results, key=lambda t: t[0])],
+                         Path(args.gallery), files)
+    if old:
+        print(f"resumed {len(old)} rows from {args.csv}", file=sys.stderr)
+    skipped = list(dict.fromkeys(stats.failed))   # one line per image, whatever the models
+    if not rows:
+        first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        raise InputError(f"nothing could be processed: {len({n for n, _ in skipped})} of "
+                         f"{len(files)} image(s) skipped{first}")
+    for name, why in skipped:
         print(f"skipped {name}: {why}", file=sys.stderr)
     channel = "RGB" if args.rgb else "Y"
     print(f"study {args.study}, x{args.scale}, PSNR on {channel} (dB), "
-          f"{len({r['image'] for r in res.rows})} image(s)")
-    _print_table(st.summarize(args.study, res.rows))
+          f"{len({r['image'] for r in rows})} image(s)")
+    _print_table(st.summarize(args.study, rows))
     return 0
 
 

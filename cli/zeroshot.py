@@ -24,8 +24,9 @@ from . import channels as channels_cli
 from .channels import load_kwargs, wants_channels
 from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
+from .scale import add_executor_options
 
-__all__ = ["add_parsers", "cmd_zssr", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
+__all__ = ["add_parsers", "cmd_zssr", "zssr_unit", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -44,7 +45,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub) -> None:
     """Register ``zssr`` and ``mzsr``."""
     p = sub.add_parser("zssr", help="zero-shot SR: train a small CNN on the input itself (ZSSR)")
-    p.add_argument("input", help="image, .npy array or channel matrix")
+    p.add_argument("input", help="image, .npy array or channel matrix; a folder: each of its "
+                                 "files into the folder -o ({stem}_zssr_x{scale}.{ext})")
     p.add_argument("-s", "--scale", required=True, type=float,
                    help="scale factor > 1, e.g. 2, 4, 8")
     p.add_argument("--iters", type=int, default=3000,
@@ -62,6 +64,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--kind", choices=["rgb", "gray", "channels"], default=None)
     _common(p)
     channels_cli._add_load_options(p)
+    add_executor_options(p, resume=False)   # a folder run skips outputs that exist
     p.set_defaults(func=cmd_zssr)
 
     m = sub.add_parser("mzsr", help="meta-transfer zero-shot SR (MZSR): train or apply")
@@ -99,17 +102,33 @@ def _check_out(args: argparse.Namespace) -> None:
 
 
 def cmd_zssr(args: argparse.Namespace) -> int:
-    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
-    from core.io import load, save
-    from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
-
-    inp, out = Path(args.input), Path(args.output)
+    """``zssr IMG -o OUT``, or ``zssr FOLDER -o OUTDIR``: one unit per image (README "Scale
+    out"), existing outputs skipped unless --overwrite, failures listed, exit 2 at the end."""
+    _check_args(args)
+    if Path(args.input).is_dir():
+        return _zssr_folder(args)
     _check_out(args)
+    info = _zssr_one(args, Path(args.input), Path(args.output), quiet=args.quiet)
+    print(info["line"], file=sys.stderr)
+    for note in info["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _check_args(args: argparse.Namespace) -> None:
     for name in ("iters", "crop"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be at least 1")
     if args.bp < 0 or args.zssr_finetune < 0:
         raise InputError("--bp and --zssr-finetune must be >= 0")
+
+
+def _zssr_one(args: argparse.Namespace, inp: Path, out: Path, *, quiet: bool) -> dict:
+    """ZSSR of one input into ``out`` (the single-file command and every folder unit)."""
+    # lazy: torch, cv2; keeps CLI start-up at ~250 ms
+    from core.io import load, save
+    from core.zeroshot import ZSSRConfig, load_kernel, zssr_data
+
     kernel = load_kernel(args.kernel) if args.kernel else None
     if wants_channels(args):
         data = load(inp, kind="channels", **load_kwargs(args))
@@ -120,14 +139,47 @@ def cmd_zssr(args: argparse.Namespace) -> int:
                      ensemble=not args.no_ensemble, seed=args.seed, device=args.device,
                      precision=args.precision)
     image, res = run_with_bar(zssr_data(data, cfg, kernel, args.zssr_finetune), desc="zssr",
-                              quiet=args.quiet)
+                              quiet=quiet)
     path = save(image, out, overwrite=args.overwrite)
-    print(f"{path}: {image.width}x{image.height}x{image.channels} with ZSSR x{args.scale:g}: "
-          f"{res.iterations} iterations, final L1 {res.losses[-1]:.4g}, lr {res.lrs[-1]:.1e}, "
-          f"train {res.train_seconds:.1f} s, SR {res.sr_seconds:.1f} s", file=sys.stderr)
-    for note in res.notes:
-        print(f"note: {note}", file=sys.stderr)
-    return 0
+    summary = (f"{image.width}x{image.height}x{image.channels} with ZSSR x{args.scale:g}: "
+               f"{res.iterations} iterations, final L1 {res.losses[-1]:.4g}, lr "
+               f"{res.lrs[-1]:.1e}, train {res.train_seconds:.1f} s, SR {res.sr_seconds:.1f} s")
+    return {"line": f"{path}: {summary}", "summary": summary, "notes": list(res.notes)}
+
+
+def zssr_unit(args: argparse.Namespace, inp: Path, out: Path) -> dict:
+    """One image of a folder run, on any executor."""
+    info = _zssr_one(args, Path(inp), Path(out), quiet=True)
+    return {"summary": info["summary"], "notes": info["notes"]}
+
+
+def _zssr_folder(args: argparse.Namespace) -> int:
+    """``zssr FOLDER -o OUTDIR``: ``OUTDIR/{stem}_zssr_x{scale}.{ext}`` per image."""
+    # lazy: cv2 (file types), torch on the local executor
+    from core.scale import Unit
+
+    from .batch import expand_inputs, plan_outputs, prepare_item, print_summary
+    from .scale import check_executor, run_planned
+
+    check_executor(args)
+    files, _ = expand_inputs([args.input])
+    items, _ = plan_outputs(files, ["zssr"], args.output, scale_text=f"{args.scale:g}",
+                            ext=None, template=None, single=False)
+    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
+    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
+    units = [Unit(k, str(it.input), zssr_unit, (remote, it.input, it.output))
+             for k, it in run.items()]
+
+    def arrived(o) -> None:
+        it = items[o.index]
+        if o.error:
+            it.status, it.error = "failed", o.error
+        else:
+            it.info, it.status = o.value, "written"
+
+    stats = run_planned(args, units, arrived, "zssr", what="images")
+    print_summary(items)   # the table, then one error line per failure (stderr)
+    return 2 if stats.failed else 0
 
 
 def cmd_mzsr_train(args: argparse.Namespace) -> int:

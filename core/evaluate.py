@@ -18,10 +18,12 @@ from .data import ImageData
 from .errors import InputError
 from .jobs import Job, Progress, sub_job
 from .engine.run import SROptions, SRResult, super_resolve
+from .provenance import FIELDS as PROVENANCE_FIELDS
 from .provenance import Provenance
 
 __all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr", "pil_pair",
-           "quantise", "DEGRADATIONS"]
+           "quantise", "DEGRADATIONS", "score_image", "score_row", "CSV_FIELDS", "EvalSpec",
+           "eval_unit"]
 
 _IMAGE_EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
@@ -113,10 +115,6 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
     and the protocol (LR source, colour space, shave). ``save_sr``: a folder that receives
     each SR image as measured (8-bit PNG, ``NAME_x{scale}.png``; existing files kept).
     """
-    from .io import load, save
-    from .metrics import psnr, ssim
-    from .resize import degrade_pair, modcrop
-
     if degradation not in DEGRADATIONS:
         raise InputError(f"unknown degradation {degradation!r}; use one of "
                          f"{', '.join(DEGRADATIONS)}")
@@ -132,41 +130,104 @@ def evaluate(model: nn.Module, hr_files: list[Path], scales: list[int], *, y_cha
         s = int(s)
         p_list, s_list = [], []
         for f in hr_files:
-            hr = load(f)
-            if hr.kind == "gray":
-                hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
-            if degradation == "pil":
-                hr_px, lr_px = pil_pair(hr.pixels, s)
-            elif lr_root is not None:
-                hr_px = modcrop(hr.pixels[..., :3], s)
-                lr_px = load(find_lr(Path(lr_root), f, s)).pixels[..., :3]
-                if lr_px.shape[0] * s != hr_px.shape[0] or lr_px.shape[1] * s != hr_px.shape[1]:
-                    raise InputError(
-                        f"LR {lr_px.shape[1]}x{lr_px.shape[0]} of {f.name} does not match HR "
-                        f"{hr_px.shape[1]}x{hr_px.shape[0]} at x{s}")
-            else:
-                hr_px, lr_px = degrade_pair(hr.pixels[..., :3], s)
-                lr_px = quantise(lr_px)
-            lr = ImageData(lr_px.astype(np.float32), kind="rgb", units=hr.units)
-            job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
-            res = yield from sub_job(job, k, 1, total, f"x{s} {f.name}: ")
-            sr = quantise(res.image.pixels)
-            if save_sr is not None:
-                save(ImageData(sr.astype(np.float32), kind="rgb"),
-                     Path(save_sr) / f"{f.stem}_x{s}.png", bit_depth=8)
-            border = s if shave is None else shave
-            prov = _provenance(provenance, res, name, s, lr_root, degradation, y_channel, border)
-            p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)
-            q = ssim(sr, hr_px, crop_border=border, test_y_channel=y_channel)
-            p_list.append(p)
-            s_list.append(q)
+            sc = yield from sub_job(
+                score_image(model, f, s, y_channel=y_channel, shave=shave, lr_root=lr_root,
+                            options=options, name=name, degradation=degradation,
+                            provenance=provenance, save_sr=save_sr), k, 1, total, f"x{s} ")
+            p_list.append(sc.psnr)
+            s_list.append(sc.ssim)
             if scores is not None:
-                scores.append(ImageScore(f.name, s, p, q, prov))
+                scores.append(sc)
             k += 1
-            yield Progress(k, total, f"x{s} {f.name}: {p:.2f} dB")
+            yield Progress(k, total, f"x{s} {f.name}: {sc.psnr:.2f} dB")
         rows.append(EvalRow(s, float(np.mean(p_list)), float(np.mean(s_list)), len(p_list),
-                            prov))
+                            sc.provenance))
     return rows
+
+
+def score_image(model: nn.Module, f: Path, s: int, *, y_channel: bool = True,
+                shave: int | None = None, lr_root: Path | None = None,
+                options: SROptions = SROptions(), name: str = "", degradation: str = "matlab",
+                provenance: Provenance | None = None,
+                save_sr: Path | None = None) -> Job[ImageScore]:
+    """The score of one HR file at one scale (the protocol of :func:`evaluate`, which calls
+    it for every file and scale; a batch unit calls it for one)."""
+    # lazy: cv2 and scipy, as core.evaluate imported by the training loop always was
+    from .io import load, save
+    from .metrics import psnr, ssim
+    from .resize import degrade_pair, modcrop
+
+    hr = load(f)
+    if hr.kind == "gray":
+        hr = hr.with_pixels(np.repeat(hr.pixels, 3, axis=2))
+    if degradation == "pil":
+        hr_px, lr_px = pil_pair(hr.pixels, s)
+    elif lr_root is not None:
+        hr_px = modcrop(hr.pixels[..., :3], s)
+        lr_px = load(find_lr(Path(lr_root), f, s)).pixels[..., :3]
+        if lr_px.shape[0] * s != hr_px.shape[0] or lr_px.shape[1] * s != hr_px.shape[1]:
+            raise InputError(
+                f"LR {lr_px.shape[1]}x{lr_px.shape[0]} of {f.name} does not match HR "
+                f"{hr_px.shape[1]}x{hr_px.shape[0]} at x{s}")
+    else:
+        hr_px, lr_px = degrade_pair(hr.pixels[..., :3], s)
+        lr_px = quantise(lr_px)
+    lr = ImageData(lr_px.astype(np.float32), kind="rgb", units=hr.units)
+    job = super_resolve(model, lr, size=hr_px.shape[:2], options=options, name=name)
+    res = yield from sub_job(job, 0, 1, 1, f"{f.name}: ")
+    sr = quantise(res.image.pixels)
+    if save_sr is not None:
+        save(ImageData(sr.astype(np.float32), kind="rgb"),
+             Path(save_sr) / f"{f.stem}_x{s}.png", bit_depth=8)
+    border = s if shave is None else shave
+    prov = _provenance(provenance, res, name, s, lr_root, degradation, y_channel, border)
+    p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)
+    q = ssim(sr, hr_px, crop_border=border, test_y_channel=y_channel)
+    return ImageScore(f.name, s, p, q, prov)
+
+
+#: The columns of ``eval --csv``: the first four are the promised format, then how each score
+#: was made (:data:`core.provenance.FIELDS`).
+CSV_FIELDS = ("image", "scale", "psnr", "ssim", *PROVENANCE_FIELDS)
+
+
+def score_row(sc: ImageScore) -> dict[str, str]:
+    """One ``eval --csv`` row (psnr to 4 decimals, ssim to 6)."""
+    row = sc.provenance.row() if sc.provenance else {}
+    return {"image": sc.name, "scale": str(sc.scale), "psnr": f"{sc.psnr:.4f}",
+            "ssim": f"{sc.ssim:.6f}", **{f: str(row.get(f, "")) for f in PROVENANCE_FIELDS}}
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """How every unit of a batch ``eval`` runs: the model (``model`` as given, its
+    ``scale_hint``, the ``digest`` of its weights, as the driver loaded them) and the protocol
+    (the keyword arguments of :func:`score_image`)."""
+
+    model: str
+    scale_hint: int | None
+    digest: str
+    name: str
+    provenance: Provenance
+    y_channel: bool = True
+    shave: int | None = None
+    lr_root: Path | None = None
+    options: SROptions = SROptions()
+    degradation: str = "matlab"
+    save_sr: Path | None = None
+
+
+def eval_unit(spec: EvalSpec, f: Path, s: int) -> ImageScore:
+    """One unit of a batch ``eval``: the score of file ``f`` at scale ``s`` with the spec's
+    model, loaded once per worker process (:func:`core.scale.cached_model`)."""
+    from .jobs import run_sync  # lazy: keeps the worker entry point self-contained
+    from .scale.worker import cached_model  # lazy: core.scale is only needed by batch units
+
+    loaded = cached_model(spec.model, spec.scale_hint, spec.digest)
+    return run_sync(score_image(loaded.module, Path(f), int(s), y_channel=spec.y_channel,
+                                shave=spec.shave, lr_root=spec.lr_root, options=spec.options,
+                                name=spec.name, degradation=spec.degradation,
+                                provenance=spec.provenance, save_sr=spec.save_sr))
 
 
 def _provenance(base: Provenance | None, res: SRResult, name: str, scale: int,

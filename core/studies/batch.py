@@ -10,9 +10,6 @@ CSV columns: ``image, study, model, group, setting, x, psnr``.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -22,12 +19,12 @@ import numpy as np
 from ..errors import Cancelled, InputError, SRWError
 from ..evaluate import find_images
 from ..io import load
-from ..io.atomic import atomic_path
+from ..scale.rows import RowFile, read_complete
 from ..jobs import Job, Progress, sub_job
 from .common import StudyResult, named_models
 
 __all__ = ["CSV_FIELDS", "BatchResult", "run_batch", "read_rows", "summarize", "study_images",
-           "csv_rows"]
+           "csv_rows", "open_table"]
 
 #: The measurement columns (the first seven, the format before provenance was recorded) ...
 MEASURE_FIELDS = ("image", "study", "model", "group", "setting", "x", "psnr")
@@ -61,32 +58,21 @@ def study_images(path: str | Path) -> list[Path]:
 
 def read_rows(csv_path: Path) -> list[dict[str, str]]:
     """Complete rows of an existing study CSV (a cut-off last line is dropped)."""
-    if not csv_path.is_file():
-        return []
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            return []
-        if tuple(reader.fieldnames) not in (CSV_FIELDS, MEASURE_FIELDS):   # resumes old CSVs
-            raise InputError(f"{csv_path} is not a study CSV (columns {reader.fieldnames}); "
-                             f"choose another file")
-        rows = []
-        for r in reader:
-            if None in r.values() or None in r:
-                continue
-            try:
-                float(r["psnr"])
-            except (TypeError, ValueError):
-                continue
-            rows.append({f: r.get(f, "") for f in CSV_FIELDS})
-    return rows
+    return read_complete(Path(csv_path), CSV_FIELDS, accept=(MEASURE_FIELDS,),  # old CSVs
+                         valid=lambda r: bool(float(r["psnr"]) or True), what="study")
 
 
-def _rewrite(csv_path: Path, rows: list[dict[str, str]]) -> None:
-    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        w.writeheader()
-        w.writerows(rows)
+def _row_key(r: dict[str, str]) -> tuple:
+    return (r["image"], r["model"])
+
+
+def open_table(path: Path, study: str) -> RowFile:
+    """The study CSV at ``path``: its complete rows kept (resumed), the file left clean."""
+    table = RowFile(path, CSV_FIELDS, _row_key, accept=(MEASURE_FIELDS,),
+                    valid=lambda r: bool(float(r["psnr"]) or True), what="study")
+    if any(r["study"] != study for r in table.open()):
+        raise InputError(f"{path} holds rows of another study; choose another CSV file")
+    return table
 
 
 def csv_rows(res: StudyResult) -> list[dict[str, str]]:
@@ -114,13 +100,10 @@ def run_batch(study: str, study_fn: StudyFn, files: Sequence[Path], models: Sequ
     if not files:
         raise InputError("no images to run the study on")
     path = Path(csv_path) if csv_path else None
-    old = read_rows(path) if path else []
-    if any(r["study"] != study for r in old):
-        raise InputError(f"{path} holds rows of another study; choose another CSV file")
+    table = open_table(path, study) if path is not None else None
+    old = table.old if table is not None else []
     done = {(r["image"], r["model"]) for r in old}
     result = BatchResult(rows=list(old), resumed=len(old))
-    if path is not None:
-        _rewrite(path, old)      # a clean file: header, complete rows only
     total = len(files) * 1000
     yield Progress(0, total, f"{study}: {len(files)} image(s)")
     for i, f in enumerate(files):
@@ -142,13 +125,8 @@ def run_batch(study: str, study_fn: StudyFn, files: Sequence[Path], models: Sequ
         result.rows.extend(new)
         if keep_results:
             result.results.append(res)
-        if path is not None:
-            with open(path, "a", newline="", encoding="utf-8") as fh:
-                buf = io.StringIO()
-                csv.DictWriter(buf, fieldnames=CSV_FIELDS).writerows(new)
-                fh.write(buf.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
+        if table is not None:
+            table.append(i, new)
         yield Progress((i + 1) * 1000, total, f"{f.name}: done")
     return result
 
