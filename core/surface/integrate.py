@@ -41,6 +41,8 @@ from ..jobs import Job, Progress, run_sync
 from ..normals.codec import NormalMap, check_mask, normalize
 from .geometry import Surface, equations, finish
 from .rect import dct_poisson, frankot_chellappa
+from .bini import PRECONDITIONERS
+from .bini import bilateral as bilateral_multilevel
 from .sparse import bilateral, masked_lsq
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "integrate", "integrate_sync", "made"]
@@ -53,6 +55,9 @@ METHODS: dict[str, str] = {
     "fc": "Frankot-Chellappa FFT on the rectangle (instant preview)",
 }
 DEFAULT_METHOD = "lsq"
+#: ``bini`` solvers: ``multilevel`` (default: coarse to fine, :mod:`.bini`) and ``reference``
+#: (the published algorithm at full size with a sparse matrix, :func:`.sparse.bilateral`).
+BINI_SOLVERS = ("multilevel", "reference")
 
 def _inputs(normals: NormalMap | np.ndarray,
             mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +88,9 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
         depth_scale: perspective: the median depth given to the result.
         nz_floor: the smallest grazing factor for gradient methods (``fc``, ``dct``, ``lsq``):
             slopes are capped at about ``1 / nz_floor``.
-        **options: method options (``bini``: ``k``, ``max_iter``, ``tol``, ``cg_tol``).
+        **options: method options (``bini``: ``k``, ``max_iter``, ``tol``, ``cg_tol``,
+            ``cg_max_iter``, ``solver`` (:data:`BINI_SOLVERS`), and for the multilevel solver
+            ``levels``, ``precond`` (``ic`` or ``jacobi``), ``device``).
 
     Raises:
         InputError: unknown method, bad options, an empty mask, a bad ``K``.
@@ -111,12 +118,23 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
     elif method == "lsq":
         w, iterations = yield from masked_lsq(eq, m, nz_floor)
     else:
-        allowed = {"k", "max_iter", "tol", "cg_tol", "cg_max_iter"}
+        allowed = {"k", "max_iter", "tol", "cg_tol", "cg_max_iter", "solver", "levels",
+                   "precond", "device"}
         bad = set(options) - allowed
         if bad:
             raise InputError(f"unknown bini option(s) {', '.join(sorted(bad))}; "
                              f"expected {', '.join(sorted(allowed))}")
-        w, iterations = yield from bilateral(eq, m, **options)
+        solver = options.pop("solver", "multilevel")
+        if solver not in BINI_SOLVERS:
+            raise InputError(f"unknown bini solver {solver!r}; expected one of "
+                             f"{', '.join(BINI_SOLVERS)}")
+        if solver == "reference" and set(options) & {"levels", "precond", "device"}:
+            raise InputError("the reference bini solver takes no levels, precond or device")
+        if options.get("precond", "ic") not in PRECONDITIONERS:
+            raise InputError(f"unknown bini preconditioner {options['precond']!r}; expected "
+                             f"one of {', '.join(PRECONDITIONERS)}")
+        run = bilateral if solver == "reference" else bilateral_multilevel
+        w, iterations = yield from run(eq, m, **options)
     return finish(w, m, K=k, step=step, method=method, seconds=time.perf_counter() - t0,
                   iterations=iterations, depth_scale=depth_scale,
                   per_component=method not in ("fc", "dct"))
