@@ -66,6 +66,7 @@ def load_peer(path: str | None):
         sys.modules["pyvista"] = stub
     spec = importlib.util.spec_from_file_location("bini_peer", f)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # numba's cache=True looks the module up by name
     try:
         spec.loader.exec_module(mod)
     except Exception as exc:  # a missing dependency of the peer (numba, tqdm, ...)

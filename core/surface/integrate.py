@@ -130,7 +130,7 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
                              f"{', '.join(BINI_SOLVERS)}")
         if solver == "reference" and set(options) & {"levels", "precond", "device"}:
             raise InputError("the reference bini solver takes no levels, precond or device")
-        if options.get("precond", "ic") not in PRECONDITIONERS:
+        if options.get("precond", "auto") not in PRECONDITIONERS:
             raise InputError(f"unknown bini preconditioner {options['precond']!r}; expected "
                              f"one of {', '.join(PRECONDITIONERS)}")
         run = bilateral if solver == "reference" else bilateral_multilevel

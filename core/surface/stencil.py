@@ -185,30 +185,75 @@ def pcg_start(kind, ce, cs, diag, inv, le, ls, rhs, x, r, zv, p, q):
 
 
 @njit(cache=True, fastmath=True)
+def _matvec_dot(ce, cs, diag, p, q):
+    """``q = M p`` and returns ``p . q`` (one pass)."""
+    h, w = p.shape
+    s = 0.0
+    for i in range(1, h - 1):
+        for j in range(1, w - 1):
+            v = (diag[i, j] * p[i, j] - ce[i, j] * p[i, j + 1] - ce[i, j - 1] * p[i, j - 1]
+                 - cs[i, j] * p[i + 1, j] - cs[i - 1, j] * p[i - 1, j])
+            q[i, j] = v
+            s += p[i, j] * v
+    return s
+
+
+@njit(cache=True, fastmath=True)
 def pcg_steps(kind, ce, cs, diag, inv, le, ls, x, r, zv, p, q, rz, stop2, nsteps):
     """Up to ``nsteps`` preconditioned CG steps (state in ``x r zv p`` and ``rz``); returns
-    ``(steps, rz, done)``; done when ``|r|^2 <= stop2`` (or a breakdown)."""
+    ``(steps, rz, done)``; done when ``|r|^2 <= stop2`` (or a breakdown). Three passes over
+    the grid per Jacobi step (matvec with ``p.q``; ``x``, ``r``, ``zv``, ``r.zv``, ``|r|^2``;
+    ``p``), IC(0) adds its two triangular sweeps. The margin of ``q`` stays 0."""
     h, w = x.shape
+    rr = _dot(r, r)
     for it in range(nsteps):
-        if _dot(r, r) <= stop2 or rz <= 0.0:
+        if rr <= stop2 or rz <= 0.0:
             return it, rz, True
-        matvec(ce, cs, diag, p, q)
-        pq = _dot(p, q)
+        pq = _matvec_dot(ce, cs, diag, p, q)
         if pq <= 0.0:
             return it, rz, True
         alpha = rz / pq
-        for i in range(h):
-            for j in range(w):
-                x[i, j] += alpha * p[i, j]
-                r[i, j] -= alpha * q[i, j]
-        precondition(kind, diag, inv, le, ls, r, zv)
-        rz_new = _dot(r, zv)
-        beta = rz_new / rz
-        for i in range(h):
-            for j in range(w):
-                p[i, j] = zv[i, j] + beta * p[i, j]
+        rr = 0.0
+        rz_new = 0.0
+        if kind == 0:
+            rr, rz_new = _jacobi_update(diag, x, r, zv, p, q, alpha)
+        else:
+            for i in range(1, h - 1):
+                for j in range(1, w - 1):
+                    x[i, j] += alpha * p[i, j]
+                    rv = r[i, j] - alpha * q[i, j]
+                    r[i, j] = rv
+                    rr += rv * rv
+            precondition(kind, diag, inv, le, ls, r, zv)
+            rz_new = _dot(r, zv)
+        _direction(zv, p, rz_new / rz)
         rz = rz_new
-    return nsteps, rz, False
+    return nsteps, rz, rr <= stop2
+
+
+@njit(cache=True, fastmath=True)
+def _jacobi_update(diag, x, r, zv, p, q, alpha):
+    h, w = x.shape
+    rr = 0.0
+    rz = 0.0
+    for i in range(1, h - 1):
+        for j in range(1, w - 1):
+            x[i, j] += alpha * p[i, j]
+            rv = r[i, j] - alpha * q[i, j]
+            r[i, j] = rv
+            zz = rv / diag[i, j]
+            zv[i, j] = zz
+            rr += rv * rv
+            rz += rv * zz
+    return rr, rz
+
+
+@njit(cache=True, fastmath=True)
+def _direction(zv, p, beta):
+    h, w = p.shape
+    for i in range(1, h - 1):
+        for j in range(1, w - 1):
+            p[i, j] = zv[i, j] + beta * p[i, j]
 
 
 @njit(cache=True)
