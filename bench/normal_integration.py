@@ -55,7 +55,7 @@ def load_peer(path: str | None):
         return None, f"peer skipped: {f} not found (clone github.com/xucao-42/" \
                       f"bilateral_normal_integration there; nothing is downloaded)"
     # lazy: only with --peer
-    import importlib.util
+    import importlib
     import types
 
     try:
@@ -64,13 +64,15 @@ def load_peer(path: str | None):
         stub = types.ModuleType("pyvista")
         stub.PolyData = lambda *a, **k: None
         sys.modules["pyvista"] = stub
-    spec = importlib.util.spec_from_file_location("bini_peer", f)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod          # numba's cache=True looks the module up by name
+    # imported by its own name from its folder, as its CLI runs it: numba's cache=True needs an
+    # importable module
+    sys.path.insert(0, str(f.parent))
     try:
-        spec.loader.exec_module(mod)
+        mod = importlib.import_module(f.stem)
     except Exception as exc:  # a missing dependency of the peer (numba, tqdm, ...)
         return None, f"peer skipped: {f} does not load ({type(exc).__name__}: {exc})"
+    finally:
+        sys.path.remove(str(f.parent))
     return mod.bilateral_normal_integration, None
 
 
