@@ -7,6 +7,7 @@ method     what                                            use
 ``dct``    DCT Poisson, Neumann rectangle (Simchony)       instant preview
 ``lsq``    masked least squares, free boundary (sparse)    default: ~0.2 s at 512 px
 ``bini``   bilateral normal integration (IRLS + CG)        accurate, keeps depth jumps
+           (:mod:`.bini`: compiled stencil CG; coarse to fine above 250k pixels)
 =========  ==============================================  ===========================
 
 Orthographic (no ``K``): heights in units of ``step`` per pixel. Perspective (``K`` given, 3 x 3
@@ -17,12 +18,13 @@ pixels outside the mask as flat (zero gradient) and report values only inside th
 Accuracy on DiLiGenT (9 objects, perspective with ``K.txt``, mean absolute depth error in mm
 after scaling by median(gt / estimate) inside the mask, the BiNI protocol), measured with
 ``python -m bench.normal_integration`` on a shared 2-core machine (mean seconds per object,
-512 x 612 maps; the busier the machine, the slower, the errors do not change):
+512 x 612 maps; the busier the machine, the slower, the errors do not change; the bini row:
+``--methods bini,bini-reference --peer PEER`` in one run, published BiNI: 1.504 mm):
 
 =========  ==========  =========  ===============================================
 method     MADE (mm)   seconds    note
 =========  ==========  =========  ===============================================
-``bini``   1.509       2.8        published BiNI (k=2, 100 iterations): 1.504 mm
+``bini``   1.509       1.75       reference solver 3.07 s, official BiNI 2.96 s (1.503 mm)
 ``lsq``    3.128       0.21       conjugate gradients with a DCT preconditioner
 ``dct``    5.465       0.03
 ``fc``     5.601       0.04       wrap-around error on non-periodic maps
