@@ -157,7 +157,7 @@ def test_device_and_solver_options_are_checked():
 
 
 @pytest.mark.slow
-def test_diligent_multilevel_within_0_02_mm_of_the_reference():
+def test_diligent_default_bini_within_0_02_mm_of_the_reference():
     from core.io.normals import load_intrinsics, load_normal_map
 
     d = shared_datasets("normals/diligent")
@@ -170,14 +170,17 @@ def test_diligent_multilevel_within_0_02_mm_of_the_reference():
         assert abs(new - ref) <= 0.02, obj
 
 
-def test_diligent_cat_multilevel_accuracy():
+def test_diligent_cat_default_bini_accuracy():
     from core.io.normals import load_intrinsics, load_normal_map
 
     d = shared_datasets("normals/diligent/cat")
     nmap = load_normal_map(d / "normal_map.png", mask=d / "mask.png")
     K = load_intrinsics(d / "K.txt")
     gt = np.load(d / "depth_gt.npz")["depth_gt"]
-    assert made(integrate_sync(nmap, method="bini", K=K), gt) < 0.0743 + 0.02  # reference: 0.0743
+    assert abs(made(integrate_sync(nmap, method="bini", K=K), gt) - 0.0743) < 0.001  # reference
+    # coarse to fine (the path of maps above 250k pixels) on real data: measured 0.0764 mm
+    coarse = integrate_sync(nmap, method="bini", K=K, levels=3)
+    assert abs(made(coarse, gt) - 0.0743) < 0.02
 
 
 def test_level_helpers_shapes():
