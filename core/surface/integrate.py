@@ -135,6 +135,8 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
         if options.get("precond", "auto") not in PRECONDITIONERS:
             raise InputError(f"unknown bini preconditioner {options['precond']!r}; expected "
                              f"one of {', '.join(PRECONDITIONERS)}")
+        if options.get("device") not in (None, "cpu", "cuda"):
+            raise InputError(f"bini device must be cpu or cuda, got {options['device']!r}")
         run = bilateral if solver == "reference" else bilateral_multilevel
         w, iterations = yield from run(eq, m, **options)
     return finish(w, m, K=k, step=step, method=method, seconds=time.perf_counter() - t0,

@@ -152,6 +152,8 @@ def test_device_and_solver_options_are_checked():
         integrate_sync(n, m, method="bini", solver="magic")
     with pytest.raises(InputError, match="preconditioner"):
         integrate_sync(n, m, method="bini", precond="magic")
+    with pytest.raises(InputError, match="device"):
+        integrate_sync(n, m, method="bini", device="tpu")
     with pytest.raises(InputError, match="reference"):
         integrate_sync(n, m, method="bini", solver="reference", levels=2)
 
