@@ -7,6 +7,7 @@ method     what                                            use
 ``dct``    DCT Poisson, Neumann rectangle (Simchony)       instant preview
 ``lsq``    masked least squares, free boundary (sparse)    default: ~0.2 s at 512 px
 ``bini``   bilateral normal integration (IRLS + CG)        accurate, keeps depth jumps
+           (:mod:`.bini`: compiled stencil CG; coarse to fine above 250k pixels)
 =========  ==============================================  ===========================
 
 Orthographic (no ``K``): heights in units of ``step`` per pixel. Perspective (``K`` given, 3 x 3
@@ -17,12 +18,13 @@ pixels outside the mask as flat (zero gradient) and report values only inside th
 Accuracy on DiLiGenT (9 objects, perspective with ``K.txt``, mean absolute depth error in mm
 after scaling by median(gt / estimate) inside the mask, the BiNI protocol), measured with
 ``python -m bench.normal_integration`` on a shared 2-core machine (mean seconds per object,
-512 x 612 maps; the busier the machine, the slower, the errors do not change):
+512 x 612 maps; the busier the machine, the slower, the errors do not change; the bini row:
+``--methods bini,bini-reference --peer PEER`` in one run, published BiNI: 1.504 mm):
 
 =========  ==========  =========  ===============================================
 method     MADE (mm)   seconds    note
 =========  ==========  =========  ===============================================
-``bini``   1.509       2.8        published BiNI (k=2, 100 iterations): 1.504 mm
+``bini``   1.509       1.75       reference solver 3.07 s, official BiNI 2.96 s (1.503 mm)
 ``lsq``    3.128       0.21       conjugate gradients with a DCT preconditioner
 ``dct``    5.465       0.03
 ``fc``     5.601       0.04       wrap-around error on non-periodic maps
@@ -41,6 +43,8 @@ from ..jobs import Job, Progress, run_sync
 from ..normals.codec import NormalMap, check_mask, normalize
 from .geometry import Surface, equations, finish
 from .rect import dct_poisson, frankot_chellappa
+from .bini import PRECONDITIONERS
+from .bini import bilateral as bilateral_multilevel
 from .sparse import bilateral, masked_lsq
 
 __all__ = ["METHODS", "DEFAULT_METHOD", "integrate", "integrate_sync", "made"]
@@ -53,6 +57,9 @@ METHODS: dict[str, str] = {
     "fc": "Frankot-Chellappa FFT on the rectangle (instant preview)",
 }
 DEFAULT_METHOD = "lsq"
+#: ``bini`` solvers: ``multilevel`` (default: coarse to fine, :mod:`.bini`) and ``reference``
+#: (the published algorithm at full size with a sparse matrix, :func:`.sparse.bilateral`).
+BINI_SOLVERS = ("multilevel", "reference")
 
 def _inputs(normals: NormalMap | np.ndarray,
             mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +90,9 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
         depth_scale: perspective: the median depth given to the result.
         nz_floor: the smallest grazing factor for gradient methods (``fc``, ``dct``, ``lsq``):
             slopes are capped at about ``1 / nz_floor``.
-        **options: method options (``bini``: ``k``, ``max_iter``, ``tol``, ``cg_tol``).
+        **options: method options (``bini``: ``k``, ``max_iter``, ``tol``, ``cg_tol``,
+            ``cg_max_iter``, ``solver`` (:data:`BINI_SOLVERS`), and for the multilevel solver
+            ``levels``, ``precond`` (``ic`` or ``jacobi``), ``device``).
 
     Raises:
         InputError: unknown method, bad options, an empty mask, a bad ``K``.
@@ -111,12 +120,25 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
     elif method == "lsq":
         w, iterations = yield from masked_lsq(eq, m, nz_floor)
     else:
-        allowed = {"k", "max_iter", "tol", "cg_tol", "cg_max_iter"}
+        allowed = {"k", "max_iter", "tol", "cg_tol", "cg_max_iter", "solver", "levels",
+                   "precond", "device"}
         bad = set(options) - allowed
         if bad:
             raise InputError(f"unknown bini option(s) {', '.join(sorted(bad))}; "
                              f"expected {', '.join(sorted(allowed))}")
-        w, iterations = yield from bilateral(eq, m, **options)
+        solver = options.pop("solver", "multilevel")
+        if solver not in BINI_SOLVERS:
+            raise InputError(f"unknown bini solver {solver!r}; expected one of "
+                             f"{', '.join(BINI_SOLVERS)}")
+        if solver == "reference" and set(options) & {"levels", "precond", "device"}:
+            raise InputError("the reference bini solver takes no levels, precond or device")
+        if options.get("precond", "auto") not in PRECONDITIONERS:
+            raise InputError(f"unknown bini preconditioner {options['precond']!r}; expected "
+                             f"one of {', '.join(PRECONDITIONERS)}")
+        if options.get("device") not in (None, "cpu", "cuda"):
+            raise InputError(f"bini device must be cpu or cuda, got {options['device']!r}")
+        run = bilateral if solver == "reference" else bilateral_multilevel
+        w, iterations = yield from run(eq, m, **options)
     return finish(w, m, K=k, step=step, method=method, seconds=time.perf_counter() - t0,
                   iterations=iterations, depth_scale=depth_scale,
                   per_component=method not in ("fc", "dct"))

@@ -4,7 +4,8 @@
   the mask, ``w_j - w_i = (g_i + g_j) / 2`` (trapezoid rule on the gradients ``b / a`` with a
   floor on the grazing factor), so the silhouette is a free boundary. Identical to the DCT
   solution on a full rectangle. Conjugate gradients preconditioned by that DCT solver.
-* :func:`bilateral` -- bilateral normal integration (Cao et al., ECCV 2022): one-sided
+* :func:`bilateral` -- the reference bilateral normal integration (Cao et al., ECCV 2022; the
+  default ``bini`` solver is the faster coarse-to-fine :mod:`.bini`, same energy): one-sided
   equations ``a_i (w_{i+1} - w_i) = b_i`` and ``a_i (w_i - w_{i-1}) = b_i`` in each
   direction, weighted by ``sigmoid(k (d_-^2 - d_+^2))`` and ``1 - ...`` so that each pixel
   trusts the side without a depth jump; iteratively reweighted least squares with a
