@@ -45,7 +45,7 @@ __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_STEPS", "ADAPTIVE_LEVELS", "ADAPTIV
 
 RULES = ("riemann", "gauss", "adaptive")
 #: The rule and node count used when none is given (see the module docstring for how chosen).
-DEFAULT_RULE = "gauss"
+DEFAULT_RULE = "riemann"
 #: Nodes (model passes) per rule when ``steps`` is not given; for ``adaptive`` the budget.
 DEFAULT_STEPS = {"riemann": FOLD, "gauss": 16, "adaptive": 31}
 #: Fejér-2 levels of the adaptive rule (each contains the one before).
