@@ -40,8 +40,8 @@ from ..provenance import Provenance, Resample
 from .forward import WindowPlan, kind_of, plan_window
 from .path import (FOLD, KERNEL_SIZE, SIGMA, diffusion_index, filter_path, gini_index,
                    gradient_magnitude_sum, normalised_map)
-from .quadrature import (ADAPTIVE_DI_TOL, ADAPTIVE_LEVELS, ADAPTIVE_TOL, DEFAULT_RULE, RULES, PathNodes,
-                         adaptive_levels, fejer_nodes, gauss_nodes, riemann_nodes, rule_steps,
+from .quadrature import (ADAPTIVE_DI_TOL, ADAPTIVE_TOL, DEFAULT_RULE, PathNodes,
+                         adaptive_levels, check_rule, fejer_nodes, gauss_nodes, riemann_nodes,
                          rule_text)
 
 __all__ = ["LAMOptions", "LAMResult", "lam", "lam_window", "lam_models"]
@@ -174,23 +174,12 @@ def _probe_batch(plan: WindowPlan, x1: Tensor, net: nn.Module, device: torch.dev
 def _rule_nodes(options: LAMOptions) -> tuple[str, int, list[PathNodes]]:
     """``(rule, budget, levels)``: the node sets to evaluate, one per level (one level except
     for ``adaptive``, whose levels nest: each holds the one before)."""
-    rule = str(options.rule or DEFAULT_RULE).lower()
-    if rule not in RULES:
-        raise InputError(f"unknown LAM rule {options.rule!r}; use one of {', '.join(RULES)}")
-    n = rule_steps(rule, options.steps, options.fold)
-    if n < 1:
-        raise InputError(f"LAM needs at least 1 path step, got {n}")
-    if n > 10_000:
-        raise InputError(f"{n} LAM path steps is more than anyone needs (at most 10000)")
+    rule, n = check_rule(options.rule, options.steps, options.fold)
     sig, size = options.sigma, options.kernel_size
     if rule == "riemann":
         return rule, n, [riemann_nodes(sig, n, size)]
     if rule == "gauss":
         return rule, n, [gauss_nodes(sig, n, size)]
-    if n < ADAPTIVE_LEVELS[1]:
-        raise InputError(f"the adaptive rule compares its levels of {ADAPTIVE_LEVELS[0]} and "
-                         f"{ADAPTIVE_LEVELS[1]} path steps at least: give --steps >= "
-                         f"{ADAPTIVE_LEVELS[1]} (got {n})")
     levels = adaptive_levels(n)
     return rule, levels[-1], [fejer_nodes(sig, m, size) for m in levels]
 

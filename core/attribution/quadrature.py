@@ -37,11 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .path import FOLD, KERNEL_SIZE, SIGMA, gaussian_kernel, path_kernels
 
 __all__ = ["RULES", "DEFAULT_RULE", "DEFAULT_STEPS", "ADAPTIVE_LEVELS", "ADAPTIVE_TOL",
            "ADAPTIVE_DI_TOL", "PathNodes", "riemann_nodes", "gauss_nodes", "fejer_nodes",
-           "adaptive_levels", "rule_steps", "rule_text", "kernel_dt"]
+           "adaptive_levels", "rule_steps", "check_rule", "rule_text", "kernel_dt"]
 
 RULES = ("riemann", "gauss", "adaptive")
 #: The rule and node count used when none is given (see the module docstring for how chosen).
@@ -155,6 +156,23 @@ def rule_steps(rule: str, steps: int | None, fold: int = FOLD) -> int:
     if steps is not None:
         return int(steps)
     return int(fold) if rule == "riemann" else DEFAULT_STEPS[rule]
+
+
+def check_rule(rule: str | None, steps: int | None, fold: int = FOLD) -> tuple[str, int]:
+    """``(rule, steps)`` validated (None: the defaults), or one clear :class:`InputError`."""
+    r = str(rule or DEFAULT_RULE).lower()
+    if r not in RULES:
+        raise InputError(f"unknown LAM rule {rule!r}; use one of {', '.join(RULES)}")
+    n = rule_steps(r, steps, fold)
+    if n < 1:
+        raise InputError(f"LAM needs at least 1 path step, got {n}")
+    if n > 10_000:
+        raise InputError(f"{n} LAM path steps is more than anyone needs (at most 10000)")
+    if r == "adaptive" and n < ADAPTIVE_LEVELS[1]:
+        raise InputError(f"the adaptive rule compares its levels of {ADAPTIVE_LEVELS[0]} and "
+                         f"{ADAPTIVE_LEVELS[1]} path steps at least: give --steps >= "
+                         f"{ADAPTIVE_LEVELS[1]} (got {n})")
+    return r, n
 
 
 def rule_text(rule: str, steps: int, budget: int | None = None) -> str:
