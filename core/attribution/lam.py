@@ -11,9 +11,9 @@ Same algorithm and defaults as the official code (see :mod:`.path`), computed fa
   objective, the path and the accumulation in float32; channels-last memory for convolutions.
 
 The path integral is evaluated with the rule of :mod:`.quadrature` (``options.rule``): the
-official 50-step Riemann sum, Gauss-Legendre in a variable where the blur path is smooth (the
-default: the same map from a third of the model passes), or an adaptive rule that stops when the
-map stops changing. The rule and its steps are in :attr:`LAMResult.provenance`.
+official 50-step Riemann sum (the default), Gauss-Legendre in a variable where the blur path is
+smooth (a close map from 16 model passes), or an adaptive rule that stops when the map stops
+changing. The rule and its steps are in :attr:`LAMResult.provenance`.
 
 The Job yields one :class:`~core.jobs.Progress` per batch of path steps (``done`` counts path
 steps, ``total = steps + 1`` with the SR run for display as the last unit; for the adaptive
@@ -245,7 +245,7 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
         batch = max(1, int(options.batch))
     else:
         batch = _probe_batch(plan, path_batch(levels[0].subset([0]))[0], net, device,
-                             len(levels[0]))
+                             max(len(level) for level in levels))
     done = 0
     # the integrand g * dgamma of every node evaluated so far (adaptive levels reuse them),
     # keyed by the node's sigma; for one-level rules only the weighted sum is kept

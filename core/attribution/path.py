@@ -11,7 +11,8 @@ Everything follows the official LAM code (X-Lowlevel-Vision/LAM_Demo) and its de
 * objective: the sum over a ``window x window`` square of HR (output) pixels, top-left
   ``(x, y)``, of the gradient magnitude ``sqrt(dx^2 + dy^2)`` of every output channel, with
   forward differences (``dy = t[r, c] - t[r + 1, c]``, ``dx = t[r, c] - t[r, c + 1]``).
-* attribution: the mean over path steps of ``d objective / d input * derivative``; the map is
+* attribution: the mean over path steps of ``d objective / d input * derivative`` (other
+  rules for the same path integral: :mod:`.quadrature`); the map is
   ``|sum over channels|`` divided by its maximum, in [0, 1], one value per LR pixel.
 * Gini index of the map (values shifted to be non-negative, plus 1e-7, sorted) and the
   diffusion index ``DI = (1 - Gini) * 100`` (large = the model draws on a wide area).
