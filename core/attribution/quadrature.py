@@ -29,10 +29,10 @@ backward pass of the model, so the number of nodes is the cost.
 A ReLU network's input gradient changes by small jumps along the path (every unit that switches
 on or off), and the objective's gradient magnitude turns direction where an output gradient
 passes near zero, so no rule converges as fast as on a smooth integrand. Measured with the
-bundled EDSR x4 against the 50-step map (``python3 -m bench.lam_speed --fidelity lam,set14``):
+bundled EDSR x4 against the 50-step map (README, ``python3 -m bench.lam_speed --fidelity lam``):
 ``gauss`` 16 keeps correlation >= 0.99 and the diffusion index within 0.06 on the 7 LAM demo
-images and reaches >= 0.999 on most, but not on demo images 1 and 4 (0.996 and 0.995; the
-50-step map itself is only 0.9993 from a 200-step one on image 1, in fp32). The default therefore stays
+images and reaches >= 0.999 on most, but not on demo images 1 and 4 (bf16: 0.990 and 0.995;
+fp32, image 1: 0.996, while the 50-step map itself is only 0.9993 from a 200-step one). The default therefore stays
 the official ``riemann``; ``tests/core/test_lam_rules.py`` holds any other default to the bar
 (correlation >= 0.999, diffusion index within 0.5 on all 7 demo images).
 """
