@@ -23,7 +23,11 @@ from .outputs import check_outputs
 from .progress import run_with_bar
 from .scale import add_executor_options
 
-__all__ = ["add_parsers", "parse_window", "cmd_lam"]
+__all__ = ["add_parsers", "parse_window", "cmd_lam", "LAM_RULES"]
+
+#: The path rules of core.attribution.quadrature.RULES (kept here so --help imports no torch;
+#: tests/test_cli_lam.py checks the two agree).
+LAM_RULES = ("riemann", "gauss", "adaptive")
 
 
 def parse_window(text: str) -> tuple[int, int, int]:
@@ -62,6 +66,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="write SR+window | heat map | overlay side by side instead")
     p.add_argument("--batch", type=int, default=None,
                    help="path steps per backward pass (default: automatic)")
+    p.add_argument("--rule", choices=LAM_RULES, default=None,
+                   help="how the path integral is evaluated: riemann (the official LAM, "
+                        "default), gauss (Gauss-Legendre: a close map from 16 steps), "
+                        "adaptive (stops when the map stops changing)")
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="path steps, one model pass each (default: riemann 50, gauss 16; "
+                        "adaptive: at most N, >= 15)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--csv", default=None, help="folder input: also write the DI table here")
     add_run_options(p)
@@ -72,6 +83,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_lam(args: argparse.Namespace) -> int:
     # lazy: torch, cv2, scipy; keeps CLI start-up at ~250 ms
     from core.attribution import LAMOptions, lam
+    from core.attribution.quadrature import DEFAULT_RULE
     from core.attribution.render import lam_overlay, lam_panel
     from core.io import load, save
     from core.models import load_model
@@ -87,6 +99,8 @@ def cmd_lam(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch is not None and args.batch < 1:
         raise InputError(f"--batch must be at least 1, got {args.batch}")
+    if args.steps is not None and args.steps < 1:
+        raise InputError(f"--steps must be at least 1, got {args.steps}")
     x, y, size = parse_window(args.window)
     scale = parse_scale(args.scale) if args.scale else None
     data = load(Path(args.input))
@@ -95,7 +109,8 @@ def cmd_lam(args: argparse.Namespace) -> int:
             raise InputError("--hr needs one scale (-s), e.g. -s 4")
         data = data.with_pixels(degrade(data.pixels, scale))
     loaded = load_model(args.model)
-    opts = LAMOptions(device=args.device, precision=args.precision, batch=args.batch)
+    opts = LAMOptions(device=args.device, precision=args.precision, batch=args.batch,
+                      steps=args.steps, rule=args.rule or DEFAULT_RULE)
     job = lam(loaded.module, data, Region(x, y, size, size), scale=scale, options=opts,
               name=loaded.name)
     res = run_with_bar(job, desc=f"LAM {loaded.name}", quiet=args.quiet)
@@ -114,8 +129,8 @@ def cmd_lam(args: argparse.Namespace) -> int:
     H, W = res.out_size
     print(f"{loaded.name}: DI {res.diffusion_index:.2f}  Gini {res.gini:.4f}  "
           f"(window {x},{y} size {size} of {W}x{H})")
-    print(f"{path}: {res.seconds:.1f} s on {res.device} ({res.precision}, {res.batch} path "
-          f"steps per pass)", file=sys.stderr)
+    print(f"{path}: {res.seconds:.1f} s on {res.device} ({res.precision}, {res.rule} "
+          f"{res.steps} path steps, {res.batch} per pass)", file=sys.stderr)
     for note in res.notes:
         print(f"note: {note}", file=sys.stderr)
     if res.provenance is not None:

@@ -3,7 +3,9 @@
 A :class:`Provenance` names the model and its weights (file name and the first 12 hex digits
 of its SHA-256), the model's native scale, the resampling step if the output had to be
 resized to reach the requested size, the precision and device, where the LR came from and
-what it is measured against (reference, colour space, shave). The engine fills what it
+what it is measured against (reference, colour space, shave), and the settings of the
+algorithm itself where it has some (``method``: LAM's path rule and steps; shown by
+:meth:`note`, not an export column). The engine fills what it
 knows (:func:`core.engine.super_resolve`); the caller that planned the run adds the rest
 with :meth:`Provenance.with_`. :meth:`note` is the one-line text of tables and tile titles,
 :meth:`row` the columns of CSV/JSON exports (:data:`FIELDS`, in that order).
@@ -58,6 +60,8 @@ class Provenance:
     reference: str = ""                # "" (none), "the input (degrade)", "HR file hr.png"
     color: str = ""                    # "Y (BT.601)" or "RGB" when measured
     shave: int | None = None           # border pixels left out of the metrics
+    method: str = ""                   # the algorithm's own settings, "LAM gauss 16 steps";
+    #                                    in note(), not in FIELDS (export columns unchanged)
 
     @property
     def resampled(self) -> bool:
@@ -89,6 +93,8 @@ class Provenance:
                                          else f"shave {self.shave}") if p)
         if measured:
             parts.append(measured)
+        if self.method:
+            parts.append(self.method)
         return " · ".join(parts)
 
     def row(self) -> dict[str, str]:

@@ -82,6 +82,47 @@ def test_lam_refuses_to_overwrite(tmp_path, capsys):
     assert out.read_bytes() == b"keep"
 
 
+def test_lam_rule_and_steps_reach_the_map_and_its_provenance(tmp_path, tiny_ckpt, capsys):
+    from core.attribution.quadrature import RULES
+    from cli.lam import LAM_RULES
+
+    assert LAM_RULES == RULES          # the parser's copy (no torch at --help) is the core's
+    src = _png(tmp_path / "in.png", 12, 12, seed=3)
+    maps = {}
+    for rule, steps, used in (("riemann", "10", "riemann 10"), ("gauss", "6", "gauss 6"),
+                              ("adaptive", "15", "adaptive")):
+        out, npy = tmp_path / f"{rule}.png", tmp_path / f"{rule}.npy"
+        rc = entry.main(["lam", str(src), "-m", str(tiny_ckpt), "--window", "4,4,8", "-o",
+                         str(out), "--npy", str(npy), "--rule", rule, "--steps", steps,
+                         "--precision", "fp32"])
+        err = capsys.readouterr().err
+        assert rc == 0 and f"{used}" in err            # the summary line
+        assert f"LAM {used}" in err.split("provenance:")[-1]
+        maps[rule] = np.load(npy)
+    # the same integral: the maps agree closely, and they are not the same numbers
+    for rule in ("gauss", "adaptive"):
+        assert np.corrcoef(maps[rule].ravel(), maps["riemann"].ravel())[0, 1] > 0.95
+        assert not np.array_equal(maps[rule], maps["riemann"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--rule", "adaptive", "--steps", "7"], ">= 15")])
+def test_lam_bad_steps_are_one_clear_line(tmp_path, tiny_ckpt, capsys, extra, message):
+    src = _png(tmp_path / "in.png")
+    rc = entry.main(["lam", str(src), "-m", str(tiny_ckpt), "--window", "4,4,8",
+                     "-o", str(tmp_path / "x.png"), "-q"] + extra)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith("error:") and message in err[-1]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_lam_unknown_rule_is_a_usage_error(tmp_path, capsys):
+    rc = entry.main(["lam", "x.png", "-m", "bicubic", "--window", "1,1", "-o",
+                     str(tmp_path / "x.png"), "--rule", "simpson"])
+    assert rc == 2 and "invalid choice" in capsys.readouterr().err
+
+
 # --- python main.py study ... -------------------------------------------------------------
 
 @pytest.fixture

@@ -97,12 +97,16 @@ def lam_job(req: LamRequest) -> Job[dict]:
 
 
 def lam_caption(res: Any) -> str:
-    """What the window writes under a map: ``DI 12.34   Gini 0.8766`` (as the CLI prints),
-    and ``· resampled from x3`` when the model ran at another scale than its own."""
+    """What the window writes under a map: ``DI 12.34   Gini 0.8766   · riemann 50 steps``
+    (the indices as the CLI prints them, then how the path integral was evaluated), and
+    ``· resampled from x3`` when the model ran at another scale than its own."""
     prov = getattr(res, "provenance", None)
     mark = f"   · resampled from {prov.native_scale}" if prov is not None and prov.resampled \
         else ""
-    return f"DI {res.diffusion_index:.2f}   Gini {res.gini:.4f}{mark}"
+    rule = getattr(res, "rule", "")
+    how = (f"   · {rule} {res.steps} steps" + (f" of {res.budget}" if res.steps < res.budget
+                                              else "")) if rule else ""
+    return f"DI {res.diffusion_index:.2f}   Gini {res.gini:.4f}{how}{mark}"
 
 
 def lam_overlay_rgb(res: Any, lr: ImageData, alpha: float, window: bool = True) -> np.ndarray:

@@ -10,9 +10,14 @@ Same algorithm and defaults as the official code (see :mod:`.path`), computed fa
 * bf16 where the hardware runs it fast (``precision='auto'``, the engine's policy), with the
   objective, the path and the accumulation in float32; channels-last memory for convolutions.
 
+The path integral is evaluated with the rule of :mod:`.quadrature` (``options.rule``): the
+official 50-step Riemann sum (the default), Gauss-Legendre in a variable where the blur path is
+smooth (a close map from 16 model passes), or an adaptive rule that stops when the map stops
+changing. The rule and its steps are in :attr:`LAMResult.provenance`.
+
 The Job yields one :class:`~core.jobs.Progress` per batch of path steps (``done`` counts path
-steps, ``total = fold + 1`` with the SR run for display as the last unit), so Cancel stops it
-between batches.
+steps, ``total = steps + 1`` with the SR run for display as the last unit; for the adaptive
+rule ``steps`` is its budget), so Cancel stops it between batches.
 """
 
 from __future__ import annotations
@@ -33,8 +38,11 @@ from ..errors import InputError
 from ..jobs import Job, Progress, sub_job
 from ..provenance import Provenance, Resample
 from .forward import WindowPlan, kind_of, plan_window
-from .path import (FOLD, KERNEL_SIZE, SIGMA, blur_path, diffusion_index,
-                   gini_index, gradient_magnitude_sum, normalised_map, path_kernels)
+from .path import (FOLD, KERNEL_SIZE, SIGMA, diffusion_index, filter_path, gini_index,
+                   gradient_magnitude_sum, normalised_map)
+from .quadrature import (ADAPTIVE_DI_TOL, ADAPTIVE_TOL, DEFAULT_RULE, PathNodes,
+                         adaptive_levels, check_rule, fejer_nodes, gauss_nodes, riemann_nodes,
+                         rule_text)
 
 __all__ = ["LAMOptions", "LAMResult", "lam", "lam_window", "lam_models"]
 
@@ -46,11 +54,13 @@ CPU_MAX_BATCH = 10
 
 @dataclass(frozen=True)
 class LAMOptions:
-    """LAM settings. ``sigma`` (LR pixels), ``fold`` (path steps) and ``kernel_size`` (pixels)
-    are the official defaults; ``batch`` is the path steps per backward pass (None: as many
-    as fit in memory, up to :data:`CPU_MAX_BATCH` on the CPU); ``device``/``precision`` as in
-    :class:`core.engine.SROptions`; ``with_sr`` also super-resolves the whole image for
-    display (:attr:`LAMResult.sr`)."""
+    """LAM settings. ``sigma`` (LR pixels), ``fold`` (path steps of the Riemann rule) and
+    ``kernel_size`` (pixels) are the official defaults; ``rule`` (:data:`.quadrature.RULES`)
+    is how the path integral is evaluated and ``steps`` its model passes (None: the rule's
+    default, ``fold`` for ``riemann``; the budget for ``adaptive``); ``batch`` is the path
+    steps per backward pass (None: as many as fit in memory, up to :data:`CPU_MAX_BATCH` on
+    the CPU); ``device``/``precision`` as in :class:`core.engine.SROptions`; ``with_sr`` also
+    super-resolves the whole image for display (:attr:`LAMResult.sr`)."""
 
     sigma: float = SIGMA
     fold: int = FOLD
@@ -59,6 +69,8 @@ class LAMOptions:
     precision: str = "auto"
     batch: int | None = None
     with_sr: bool = True
+    rule: str = DEFAULT_RULE
+    steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,9 @@ class LAMResult:
         window: the window in SR (output) pixels. out_size: the SR size ``(H, W)``.
         sr: the super-resolved image for display (None unless ``with_sr``).
         batch: path steps per backward pass; seconds: wall time of the whole job.
+        rule: how the path integral was evaluated (``riemann``, ``gauss``, ``adaptive``);
+            steps: the path steps (model passes) it took; budget: the most it could take
+            (``steps`` except for ``adaptive``).
     """
 
     map: np.ndarray
@@ -90,6 +105,9 @@ class LAMResult:
     sr: ImageData | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     provenance: Provenance | None = None   # model, native scale, resampling, precision, device
+    rule: str = "riemann"
+    steps: int = FOLD
+    budget: int = FOLD
 
 
 def lam_window(x: int, y: int, size: int, out_hw: tuple[int, int]) -> Region:
@@ -153,6 +171,25 @@ def _probe_batch(plan: WindowPlan, x1: Tensor, net: nn.Module, device: torch.dev
     return _auto_batch(saved, device, fold)
 
 
+def _rule_nodes(options: LAMOptions) -> tuple[str, int, list[PathNodes]]:
+    """``(rule, budget, levels)``: the node sets to evaluate, one per level (one level except
+    for ``adaptive``, whose levels nest: each holds the one before)."""
+    rule, n = check_rule(options.rule, options.steps, options.fold)
+    sig, size = options.sigma, options.kernel_size
+    if rule == "riemann":
+        return rule, n, [riemann_nodes(sig, n, size)]
+    if rule == "gauss":
+        return rule, n, [gauss_nodes(sig, n, size)]
+    levels = adaptive_levels(n)
+    return rule, levels[-1], [fejer_nodes(sig, m, size) for m in levels]
+
+
+def _batches(n: int, batch: int) -> list[int]:
+    """``n`` path steps in passes of at most ``batch``, as even as possible (12 in 10s: 6+6)."""
+    k = -(-n // max(1, batch))
+    return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+
 def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=None,
         options: LAMOptions = LAMOptions(), name: str = "") -> Job[LAMResult]:
     """LAM of ``model`` on ``data`` (the LR input) for ``window`` (SR pixels) as a Job.
@@ -177,6 +214,7 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
     win = lam_window(window.x, window.y, window.w, out_hw)
     if options.fold < 1 or options.kernel_size < 1 or options.sigma < 0:
         raise InputError("LAM needs fold >= 1, kernel_size >= 1 and sigma >= 0")
+    rule, budget, levels = _rule_nodes(options)
 
     device = pick_device(options.device)
     dtype = pick_dtype(device, options.precision) if kind != "interp" else torch.float32
@@ -184,41 +222,76 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
     plan = plan_window(net, (data.height, data.width), out_hw, win.x, win.y, win.w,
                        data.channels)
     y0, y1, x0, x1 = plan.in_box
-    kernels = path_kernels(options.sigma, options.fold, options.kernel_size)
-    fold = options.fold
-    total = fold + 1
-    acc = torch.zeros(data.channels, y1 - y0, x1 - x0, dtype=torch.float32, device=device)
+    total = budget + 1
     channels_last = any(isinstance(m, nn.Conv2d) for m in net.modules())
     notes: list[str] = []
     if kind == "interp":
         notes.append("interpolation baseline: the map shows its interpolation kernel's footprint")
 
-    def path_batch(start: int, n: int) -> tuple[Tensor, np.ndarray]:
-        imgs, ders = blur_path(data.pixels, range(start, start + n), kernels, plan.in_box)
+    def path_batch(nodes: PathNodes) -> tuple[Tensor, Tensor]:
+        imgs, ders = filter_path(data.pixels, nodes.images, nodes.derivs, plan.in_box)
         x = torch.from_numpy(imgs).to(device=device, dtype=dtype)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, ders
+        return x, torch.from_numpy(ders).to(device)
 
-    yield Progress(0, total, f"LAM: {fold} path steps")
+    def full(box_attr: Tensor) -> np.ndarray:
+        out = np.zeros((data.height, data.width, data.channels), np.float32)
+        out[y0:y1, x0:x1] = box_attr.permute(1, 2, 0).cpu().numpy()
+        return out
+
+    yield Progress(0, total, f"LAM: {budget} path steps ({rule})")
     if options.batch:
         batch = max(1, int(options.batch))
     else:
-        batch = _probe_batch(plan, path_batch(0, 1)[0], net, device, fold)
+        batch = _probe_batch(plan, path_batch(levels[0].subset([0]))[0], net, device,
+                             max(len(level) for level in levels))
     done = 0
-    while done < fold:
-        n = min(batch, fold - done)
-        x, ders = path_batch(done, n)
-        grad = _input_grad(plan, x, win.w).float()
-        grad = torch.where(torch.isnan(grad), torch.zeros_like(grad), grad)  # as official
-        acc += (grad * torch.from_numpy(ders).to(device)).sum(dim=0)
-        del x, grad
-        done += n
-        yield Progress(done, total, f"path step {done}/{fold}")
+    # the integrand g * dgamma of every node evaluated so far (adaptive levels reuse them),
+    # keyed by the node's sigma; for one-level rules only the weighted sum is kept
+    seen: dict[float, Tensor] = {}
+    acc = torch.zeros(data.channels, y1 - y0, x1 - x0, dtype=torch.float32, device=device)
+    previous: tuple[np.ndarray, float] | None = None
+    attribution = full(acc)
+    for level in levels:
+        todo = [i for i, s in enumerate(level.sigmas) if float(s) not in seen]
+        start = 0
+        for n in _batches(len(todo), batch) if todo else []:
+            idx = todo[start:start + n]
+            nodes = level.subset(idx)
+            x, ders = path_batch(nodes)
+            grad = _input_grad(plan, x, win.w).float()
+            grad = torch.where(torch.isnan(grad), torch.zeros_like(grad), grad)  # as official
+            f = grad * ders
+            if len(levels) == 1:
+                w = torch.from_numpy(nodes.weights).to(device=device, dtype=torch.float32)
+                acc += (f * w.view(-1, 1, 1, 1)).sum(dim=0)
+            else:
+                for j, i in enumerate(idx):
+                    seen[float(level.sigmas[i])] = f[j]
+            del x, grad, f
+            start += n
+            done += n
+            yield Progress(done, total, f"path step {done}/{budget}")
+        if len(levels) > 1:
+            acc = sum(float(w) * seen[float(s)] for s, w in zip(level.sigmas, level.weights))
+        attribution = full(acc)
+        if len(levels) > 1:
+            amap = normalised_map(attribution)
+            di = diffusion_index(gini_index(amap))
+            if previous is not None:
+                change = _corr(previous[0], amap)
+                if change >= 1 - ADAPTIVE_TOL and abs(di - previous[1]) <= ADAPTIVE_DI_TOL:
+                    break
+            previous = (amap, di)
+    else:
+        if len(levels) > 1:
+            notes.append(f"the adaptive rule used its whole budget of {budget} path steps "
+                         f"before the map settled; more steps (--steps) may change it")
+    steps = done if len(levels) > 1 else len(levels[0])
+    if done < budget:
+        yield Progress(budget, total, f"path: {steps} steps ({rule})")
 
-    attr_box = (acc / fold).permute(1, 2, 0).cpu().numpy()
-    attribution = np.zeros((data.height, data.width, data.channels), np.float32)
-    attribution[y0:y1, x0:x1] = attr_box
     amap = normalised_map(attribution)
     if not np.any(amap):
         notes.append("the window's output does not depend on the input (the map is all zero)")
@@ -228,7 +301,7 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
     if options.with_sr:
         job = super_resolve(model, data, size=out_hw, name=name,
                             options=SROptions(device=options.device, precision=options.precision))
-        sr = (yield from sub_job(job, fold, 1, total, "SR: ")).image
+        sr = (yield from sub_job(job, budget, 1, total, "SR: ")).image
     yield Progress(total, total, "done")
     label, precision = name or type(model).__name__, _DTYPE_NAMES.get(dtype, str(dtype))
     native = native_scale(model)
@@ -239,13 +312,24 @@ def lam(model: nn.Module, data: ImageData, window: Region, *, scale=None, size=N
             resample = Resample("bicubic", (data.height * s, data.width * s), tuple(out_hw))
             notes.append(f"the model is fixed at {native}: the map is of its output resized "
                          f"with bicubic x{resample.factor:.3g}")
+    method = "LAM " + rule_text(rule, steps, budget if rule == "adaptive" else None)
     prov = Provenance(label, native_scale=native, resample=resample, precision=precision,
-                      device=str(device), lr_source="input")
+                      device=str(device), lr_source="input", method=method)
     return LAMResult(
         map=amap, attribution=attribution, gini=g, diffusion_index=diffusion_index(g),
         window=win, out_size=out_hw, model=label, device=str(device),
         precision=precision, seconds=time.perf_counter() - t0,
-        batch=batch, sr=sr, notes=tuple(notes), provenance=prov)
+        batch=batch, sr=sr, notes=tuple(notes), provenance=prov, rule=rule, steps=steps,
+        budget=budget)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two maps (1 when both are constant and equal, 0 when one is)."""
+    a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+    sa, sb = a.std(), b.std()
+    if sa == 0 or sb == 0:
+        return 1.0 if np.array_equal(a, b) else 0.0
+    return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
 
 
 def lam_models(models: Sequence[tuple[str, nn.Module]], data: ImageData, window: Region, *,

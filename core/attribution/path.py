@@ -11,7 +11,8 @@ Everything follows the official LAM code (X-Lowlevel-Vision/LAM_Demo) and its de
 * objective: the sum over a ``window x window`` square of HR (output) pixels, top-left
   ``(x, y)``, of the gradient magnitude ``sqrt(dx^2 + dy^2)`` of every output channel, with
   forward differences (``dy = t[r, c] - t[r + 1, c]``, ``dx = t[r, c] - t[r, c + 1]``).
-* attribution: the mean over path steps of ``d objective / d input * derivative``; the map is
+* attribution: the mean over path steps of ``d objective / d input * derivative`` (other
+  rules for the same path integral: :mod:`.quadrature`); the map is
   ``|sum over channels|`` divided by its maximum, in [0, 1], one value per LR pixel.
 * Gini index of the map (values shifted to be non-negative, plus 1e-7, sorted) and the
   diffusion index ``DI = (1 - Gini) * 100`` (large = the model draws on a wide area).
@@ -26,7 +27,7 @@ from torch import Tensor
 
 __all__ = [
     "SIGMA", "FOLD", "KERNEL_SIZE", "WINDOW",
-    "gaussian_kernel", "path_kernels", "blur_path", "gradient_magnitude_sum",
+    "gaussian_kernel", "path_kernels", "blur_path", "filter_path", "gradient_magnitude_sum",
     "normalised_map", "gini_index", "diffusion_index",
 ]
 
@@ -65,10 +66,24 @@ def blur_path(lr: np.ndarray, steps: range | list[int], kernels: np.ndarray,
     Returns:
         ``(images, derivatives)``, each ``(len(steps), C, y1 - y0, x1 - x0)`` float32.
     """
-    h, w, c = lr.shape
     fold = kernels.shape[0] - 1
+    for i in steps:
+        if not 0 <= i < fold:
+            raise ValueError(f"path step {i} outside 0 .. {fold - 1}")
+    idx = np.asarray(list(steps), dtype=np.int64)
+    return filter_path(lr, kernels[idx + 1], (kernels[idx + 1] - kernels[idx]) * fold, box)
+
+
+def filter_path(lr: np.ndarray, images: np.ndarray, derivs: np.ndarray,
+                box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``lr`` filtered with each kernel of ``images`` and of ``derivs`` (``n x l x l``),
+    inside ``box`` (as :func:`blur_path`, which is this with the official kernels).
+
+    Returns ``(images, derivatives)``, each ``(n, C, y1 - y0, x1 - x0)`` float32.
+    """
+    h, w, c = lr.shape
     y0, y1, x0, x1 = box if box is not None else (0, h, 0, w)
-    r = kernels.shape[-1] // 2
+    r = images.shape[-1] // 2
     src = np.ascontiguousarray(lr, dtype=np.float32)
     if box is not None and (y0, y1, x0, x1) != (0, h, 0, w):
         # reflect-101 padding (= cv2's default border) then the box plus the kernel radius:
@@ -78,17 +93,15 @@ def blur_path(lr: np.ndarray, steps: range | list[int], kernels: np.ndarray,
         cut = (slice(r, r + y1 - y0), slice(r, r + x1 - x0))
     else:
         cut = (slice(None), slice(None))
-    n = len(steps)
-    images = np.empty((n, c, y1 - y0, x1 - x0), np.float32)
-    derivs = np.empty_like(images)
-    for j, i in enumerate(steps):
-        if not 0 <= i < fold:
-            raise ValueError(f"path step {i} outside 0 .. {fold - 1}")
-        img = cv2.filter2D(src, -1, kernels[i + 1]).reshape(src.shape)[cut]
-        der = cv2.filter2D(src, -1, (kernels[i + 1] - kernels[i]) * fold).reshape(src.shape)[cut]
-        images[j] = np.moveaxis(img, 2, 0)
-        derivs[j] = np.moveaxis(der, 2, 0)
-    return images, derivs
+    n = len(images)
+    out_i = np.empty((n, c, y1 - y0, x1 - x0), np.float32)
+    out_d = np.empty_like(out_i)
+    for j in range(n):
+        img = cv2.filter2D(src, -1, images[j]).reshape(src.shape)[cut]
+        der = cv2.filter2D(src, -1, derivs[j]).reshape(src.shape)[cut]
+        out_i[j] = np.moveaxis(img, 2, 0)
+        out_d[j] = np.moveaxis(der, 2, 0)
+    return out_i, out_d
 
 
 def _safe_sqrt(x: Tensor) -> Tensor:

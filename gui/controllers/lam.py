@@ -1,9 +1,11 @@
-"""LAM: the attribution window, the overlay opacity, and LAM runs for every ticked model.
+"""LAM: the attribution window, the path rule, the overlay opacity, and LAM runs for every
+ticked model.
 
 The window (SR pixels) is the user's: typed, clicked on an SR image, or by default centred on
 the region (or the image). ``run_lam`` computes the same window's map for every ticked model
 on ``jobs`` (progress per path-step batch, Cancel, stale results dropped); each model's result
-goes to the session as soon as it is ready. A new LR on screen cancels a LAM run of the old
+goes to the session as soon as it is ready. The path rule and its steps
+(:mod:`core.attribution.quadrature`) apply to the next run. A new LR on screen cancels a LAM run of the old
 one. The heat map's opacity is display state only: it re-renders the overlays, never
 recomputes.
 """
@@ -17,6 +19,7 @@ from PySide6.QtCore import QObject
 
 from core.app import analysis as at
 from core.attribution import LAMOptions, lam_window
+from core.attribution.quadrature import DEFAULT_RULE, check_rule
 from core.data import ImageData, Region, Units
 from core.errors import SRWError
 from core.io import save
@@ -120,6 +123,23 @@ class LamController(QObject):
             return None
         return at.lam_overlay_rgb(entry.result, s.lam_lr, self.lam_alpha(), window)
 
+    # -- the path rule ------------------------------------------------------------------------
+    def lam_rule(self) -> tuple[str, int | None]:
+        """``(rule, steps)`` of the next run (steps None: the rule's default)."""
+        lay = self.session.state.layout
+        steps = lay.get("lam_steps")
+        return str(lay.get("lam_rule", DEFAULT_RULE)), (int(steps) if steps else None)
+
+    def set_lam_rule(self, rule: str | None = None, steps: int | None | bool = False) -> None:
+        """Choose how the path integral is evaluated (``steps`` None or 0: the rule's default;
+        False: unchanged). Takes effect at the next Run LAM."""
+        lay = self.session.state.layout
+        if rule is not None:
+            lay["lam_rule"] = str(rule)
+        if steps is not False:
+            lay["lam_steps"] = int(steps) if steps else None
+        self.session.notify("layout")
+
     # -- running ------------------------------------------------------------------------------
     def run_lam(self) -> bool:
         """LAM of the window for every ticked model; supersedes a LAM run in progress."""
@@ -143,6 +163,8 @@ class LamController(QObject):
                 raise SRWError(f"the LAM window ({st.layout['lam_size']} px) is larger than "
                                f"the {out[1]}x{out[0]} SR output")
             lam_window(win.x, win.y, win.w, out)
+            rule, steps = self.lam_rule()
+            check_rule(rule, steps)
         except SRWError as exc:
             self.notices.error.emit(str(exc))
             return False
@@ -150,7 +172,8 @@ class LamController(QObject):
         self._lr = s.lr
         self._errors = []
         req = at.LamRequest(s.lr, win, out, tuple((k, s.label(k)) for k in models),
-                            LAMOptions(device=st.device, precision=st.precision))
+                            LAMOptions(device=st.device, precision=st.precision, rule=rule,
+                                       steps=steps))
         self.jobs.submit(at.lam_job(req), on_step=self._step, on_done=self._done)
         return True
 

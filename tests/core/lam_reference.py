@@ -131,3 +131,16 @@ def reference_lam(model: nn.Module, lr: np.ndarray, x: int, y: int, window: int 
     m = grad_abs_norm(final_grad)
     g = gini(m)
     return {"grad": final_grad, "map": m, "gini": g, "di": (1 - g) * 100, "sr": results[-1][0]}
+
+
+#: The LAM demo notebook's window for its image 7 (HR pixels, top-left); the other demo images
+#: (../shared/datasets/lam_images: "window 16 at the centre region of interest") and Set14
+#: use the centre (:func:`demo_window`).
+DEMO_WINDOWS = {"7.png": (110, 150)}
+
+
+def demo_window(name: str, hr_hw: tuple[int, int], size: int = 16) -> tuple[int, int]:
+    """Top-left ``(x, y)`` of the 16 px LAM window for a demo or benchmark image."""
+    if name in DEMO_WINDOWS:
+        return DEMO_WINDOWS[name]
+    return (hr_hw[1] - size) // 2, (hr_hw[0] - size) // 2

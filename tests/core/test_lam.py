@@ -84,7 +84,7 @@ def test_kernels_path_and_gini_match_the_official_code():
 def test_fixed_scale_matches_the_reference(tiny_edsr, precision):
     lr = _lr(20, 20)
     r = ref.reference_lam(tiny_edsr, lr, 14, 10, 16)
-    res = _run(tiny_edsr, lr, 14, 10, options={"precision": precision})
+    res = _run(tiny_edsr, lr, 14, 10, options={"precision": precision, "rule": "riemann"})
     assert res.map.shape == (20, 20) and res.map.max() == pytest.approx(1.0)
     assert _corr(res.map, r["map"]) >= 0.99
     assert res.diffusion_index == pytest.approx(r["di"], abs=0.5)
@@ -98,7 +98,8 @@ def test_receptive_field_crop_is_exact(tiny_edsr):
     is computed, and the map still equals the whole-image reference."""
     lr = _lr(44, 40, seed=3)
     r = ref.reference_lam(tiny_edsr, lr, 2, 4, 8, fold=6)
-    res = _run(tiny_edsr, lr, 2, 4, size=8, options={"precision": "fp32", "fold": 6})
+    res = _run(tiny_edsr, lr, 2, 4, size=8,
+               options={"precision": "fp32", "fold": 6, "rule": "riemann"})
     np.testing.assert_allclose(res.attribution, np.moveaxis(r["grad"], 0, 2), atol=1e-5)
     assert not res.map[30:, 30:].any()
 
@@ -112,7 +113,8 @@ def test_arbitrary_scale_model_matches_the_reference(tiny_liif, lr_hw, scale, wi
     out_hw = (round(lr_hw[0] * scale), round(lr_hw[1] * scale))
     x, y, size = window
     r = ref.reference_lam(tiny_liif, lr, x, y, size, out_hw=out_hw, fold=10)
-    res = _run(tiny_liif, lr, x, y, size, scale=scale, options={"precision": "fp32", "fold": 10})
+    res = _run(tiny_liif, lr, x, y, size, scale=scale,
+               options={"precision": "fp32", "fold": 10, "rule": "riemann"})
     assert res.out_size == out_hw
     assert _corr(res.map, r["map"]) >= 0.999
     np.testing.assert_allclose(res.attribution, np.moveaxis(r["grad"], 0, 2), atol=1e-5)
@@ -143,7 +145,7 @@ def test_interpolation_baseline_and_edge_window():
     lr = _lr(12, 12, seed=7)
     # window touching the bottom-right corner: the official crop is cut short there
     r = ref.reference_lam(bic, lr, 32, 32, 16, out_hw=(48, 48), fold=8)
-    res = _run(bic, lr, 32, 32, scale=4, options={"fold": 8})
+    res = _run(bic, lr, 32, 32, scale=4, options={})
     assert _corr(res.map, r["map"]) >= 0.999
     assert res.precision == "fp32" and any("interpolation" in n for n in res.notes)
     assert not res.map[:6, :6].any()          # bicubic only reaches a few pixels
@@ -152,11 +154,13 @@ def test_interpolation_baseline_and_edge_window():
 def test_gray_image_with_rgb_model_and_progress_per_batch(tiny_edsr):
     lr = _lr(12, 12, seed=2, c=1)
     seen = []
-    opts = LAMOptions(fold=9, batch=4, with_sr=True, device="cpu", precision="fp32")
+    opts = LAMOptions(fold=9, batch=4, with_sr=True, device="cpu", precision="fp32",
+                      rule="riemann")
     res = run_sync(lam(tiny_edsr, ImageData(lr, kind="gray"), Region(4, 4, 8, 8), options=opts),
                    on_progress=seen.append)
     assert res.map.shape == (12, 12) and np.isfinite(res.map).all() and res.batch == 4
-    assert [p.done for p in seen[:4]] == [0, 4, 8, 9] and seen[-1].done == seen[-1].total == 10
+    # 9 steps at most 4 per pass: 3 even passes
+    assert [p.done for p in seen[:4]] == [0, 3, 6, 9] and seen[-1].done == seen[-1].total == 10
     assert res.sr is not None and res.sr.pixels.shape == (24, 24, 1)
 
 
@@ -165,7 +169,7 @@ def test_y_only_model_runs():
 
     torch.manual_seed(0)
     m = FSRCNN(scale=2, d=8, s=4, m=1).eval()
-    res = _run(m, _lr(10, 10), 4, 4, size=8, options={"fold": 4, "precision": "fp32"})
+    res = _run(m, _lr(10, 10), 4, 4, size=8, options={"steps": 4, "precision": "fp32"})
     assert res.map.max() == pytest.approx(1.0) and np.isfinite(res.attribution).all()
 
 
@@ -218,15 +222,15 @@ def test_overlay_rendering():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_matches_cpu(tiny_edsr):
     lr = _lr(16, 16)
-    cpu = _run(tiny_edsr, lr, 4, 6, options={"precision": "fp32", "fold": 10})
-    gpu = _run(tiny_edsr, lr, 4, 6, options={"precision": "fp32", "fold": 10, "device": "cuda"})
+    cpu = _run(tiny_edsr, lr, 4, 6, options={"precision": "fp32", "steps": 10})
+    gpu = _run(tiny_edsr, lr, 4, 6, options={"precision": "fp32", "steps": 10, "device": "cuda"})
     assert _corr(cpu.map, gpu.map) >= 0.999
 
 
 def test_panel_uses_sr_when_present(tiny_edsr):
     lr = _lr(8, 8)
     res = run_sync(lam(tiny_edsr, ImageData(lr), Region(2, 2, 8, 8),
-                       options=LAMOptions(fold=2, device="cpu")))
+                       options=LAMOptions(steps=2, device="cpu")))
     panel = lam_panel(res, lr)
     assert panel.shape == (16, 48, 3)
 
@@ -237,6 +241,6 @@ def test_several_models_side_by_side(tiny_edsr):
     lr = _lr(12, 12)
     res = run_sync(lam_models([("tiny", tiny_edsr), ("bicubic", Interpolation("bicubic"))],
                               ImageData(lr), Region(6, 6, 8, 8), scale=2,
-                              options=LAMOptions(fold=4, with_sr=False, device="cpu")))
+                              options=LAMOptions(steps=4, with_sr=False, device="cpu")))
     assert [r.model for r in res] == ["tiny", "bicubic"]
     assert res[0].diffusion_index > res[1].diffusion_index   # EDSR looks wider than bicubic

@@ -54,7 +54,7 @@ def test_lam_of_two_models_side_by_side(qtbot, window, dialogs, edsr_ckpt, small
                               options=LAMOptions(with_sr=False)))
         np.testing.assert_allclose(res.map, direct.map, atol=1e-5)
         assert col.caption.text() == (f"DI {direct.diffusion_index:.2f}   "
-                                      f"Gini {direct.gini:.4f}")
+                                      f"Gini {direct.gini:.4f}   · riemann 50 steps")
     assert "interpolation baseline" in view.columns["bicubic"].notes.text()
     # opacity: the pixels change, nothing is recomputed
     gen, col = c.lam.jobs.generation, view.columns[key]
@@ -103,6 +103,35 @@ def test_window_default_and_click_to_place(qtbot, window, edsr_ckpt, small_png):
     assert c.lam.lam_window() == Region(80, 80, 16, 16)
     view.centre_button.click()
     assert c.lam.lam_window() == Region(22, 27, 16, 16)
+
+
+def test_the_path_rule_reaches_the_computation_and_the_caption(qtbot, window, dialogs,
+                                                              edsr_ckpt, small_png):
+    c, s, view = window.controllers, window.session, window.lam_view
+    key = _two_models(qtbot, window, edsr_ckpt, small_png)
+    window.model_list.set_checked([key])
+    wait_idle(qtbot, c)
+    assert view.rule.currentData() == "riemann" and view.steps.value() == 0   # the defaults
+    view.rule.setCurrentIndex(view.rule.findData("gauss"))
+    view.steps.setValue(6)
+    assert c.lam.lam_rule() == ("gauss", 6)
+    view.run_button.click()
+    wait_idle(qtbot, c)
+    assert window.errors == [] and list(s.lam) == [key]
+    res, col = s.lam[key].result, view.columns[key]
+    assert (res.rule, res.steps) == ("gauss", 6)
+    assert res.provenance is not None and "LAM gauss 6 steps" in res.provenance.note()
+    assert col.caption.text().endswith("· gauss 6 steps")
+    assert "gauss 6 path steps" in col.sr.title.toolTip()
+    direct = run_sync(lam(load_model(key).module, s.lr, res.window, size=s.output_hw(),
+                          options=LAMOptions(with_sr=False, rule="gauss", steps=6)))
+    np.testing.assert_allclose(res.map, direct.map, atol=1e-5)
+    # the controller's choice shows in the boxes; a choice the core refuses is one clear line
+    c.lam.set_lam_rule("adaptive", 7)
+    assert view.rule.currentData() == "adaptive" and view.steps.value() == 7
+    assert not c.lam.run_lam() and ">= 15" in window.errors[-1]
+    c.lam.set_lam_rule("adaptive", None)
+    assert view.steps.value() == 0 and c.lam.lam_rule() == ("adaptive", None)
 
 
 def test_cancel_mid_run_leaves_no_result(qtbot, window, dialogs):
