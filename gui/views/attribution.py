@@ -1,8 +1,8 @@
 """The LAM tab: pick a window on the SR, attribute it for every ticked model, compare the maps.
 
 A bar with the window (x, y, size in SR pixels; click any image to centre it there), the path
-rule and its steps (how the path integral is evaluated), Run LAM / Cancel with a progress bar,
-and the heat map's opacity. Below, one column per model of the
+rule and its steps (how the path integral is evaluated) and the heat map's opacity; below it
+Run LAM / Cancel with a progress bar and the status. Below, one column per model of the
 last run: its SR and the heat map over the LR at the SR size (the core's seismic rendering,
 :func:`core.attribution.render.lam_overlay`), both with the window outlined in red, the
 diffusion and Gini indices, and a Save button (the PNG has the window drawn in, as the CLI's).
@@ -145,14 +145,19 @@ class LamView(QWidget):
         self.alpha.setMaximumWidth(140)
         self.alpha.setToolTip("Heat map opacity over the LR (display only: nothing recomputed)")
         self.alpha_label = QLabel(f"{self.alpha.value()}%")
+        bar.addWidget(self.centre_button)
         bar.addWidget(QLabel("Path"))
-        for w in (self.rule, self.steps, self.centre_button, self.run_button,
-                  self.cancel_button, self.progress):
-            bar.addWidget(w)
-        bar.addWidget(self.status, 1)
+        bar.addWidget(self.rule)
+        bar.addWidget(self.steps)
+        bar.addStretch(1)
         bar.addWidget(QLabel("Heat map"))
         bar.addWidget(self.alpha)
         bar.addWidget(self.alpha_label)
+        # the run on a row of its own: one row of every control is wider than a 1366 px screen
+        run_bar = QHBoxLayout()
+        for w in (self.run_button, self.cancel_button, self.progress):
+            run_bar.addWidget(w)
+        run_bar.addWidget(self.status, 1)
         self.hint = QLabel("Click an image (or type x, y) to place the window; Run LAM "
                            "attributes it for every ticked model, side by side.")
         self.hint.setStyleSheet("color: #8a96a3;")
@@ -166,6 +171,7 @@ class LamView(QWidget):
                                     255 * SEISMIC[np.linspace(128, 255, 9).astype(int)])
         self.colour_bar.set_range(0, 1, "(share of the largest)")
         lay.addLayout(bar)
+        lay.addLayout(run_bar)
         lay.addWidget(self.notice)
         lay.addWidget(self.hint)
         lay.addWidget(self.colour_bar)
