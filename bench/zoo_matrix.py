@@ -226,14 +226,32 @@ def format_matrix(m: Matrix, claims: dict[str, str], markdown: bool = False) -> 
         lines.append(fmt(head))
         lines += [fmt(r) for r in rows]
     lines.append("")
-    lines.append("Y-PSNR (dB). * best of the column; r RESAMPLED (own output resized with "
-                 "bicubic); u scale not claimed; ! INVERSION (beaten at a claimed scale by a "
-                 f"model off its scale, by > {TOLERANCE_DB} dB); - not measured.")
-    for i in m.inversions:
-        lines.append(("- " if markdown else "") + i.text())
+    lines.append(f"Y-PSNR (dB). {'bold' if markdown else '*'}: best of the column; r: RESAMPLED "
+                 "(the model's own output resized with bicubic); u: a scale the model does not "
+                 "claim; !: INVERSION (beaten at a claimed scale by a model off its own scale, "
+                 f"by more than {TOLERANCE_DB} dB); -: not measured.")
+    lines += [("- " if markdown else "") + t for t in inversion_lines(m.inversions)]
     if not m.inversions:
         lines.append("No inversion at a claimed scale among the measured cells.")
     return "\n".join(lines)
+
+
+def inversion_lines(inversions: list[Inversion]) -> list[str]:
+    """One line per losing cell: ``INVERSION Set5 x4 edsr_baseline_x4 31.63 < edsr_baseline_x3
+    r 31.73 (+0.10)``, the winners by PSNR, then the card line that explains it, if any."""
+    by: dict[tuple[str, int, str], list[Inversion]] = {}
+    for i in inversions:
+        by.setdefault((i.dataset, i.scale, i.loser), []).append(i)
+    out = []
+    for (dataset, scale, loser), items in by.items():
+        items = sorted(items, key=lambda i: -i.winner_psnr)
+        wins = ", ".join(f"{i.winner}{' r' if i.winner_resampled else ''} {i.winner_psnr:.2f} "
+                         f"(+{i.winner_psnr - i.loser_psnr:.2f})" for i in items)
+        line = f"INVERSION {dataset} x{scale} {loser} {items[0].loser_psnr:.2f} < {wins}"
+        if all(i.explained for i in items):
+            line += f"; card: {items[0].explained}"
+        out.append(line)
+    return out
 
 
 def matrix_json(m: Matrix, claims: dict[str, str], weights: dict[str, str]) -> dict[str, Any]:

@@ -111,8 +111,9 @@ def test_a_card_line_explains_an_inversion() -> None:
     explained = {i.loser: i.explained for i in m.inversions}
     assert explained["c_x4"] and not explained["b_x4"]
     text = format_matrix(m, {"a_x3": "x3", "b_x4": "x4"})
-    assert "INVERSION Set5 x4: a_x3 resampled 31.73 > b_x4 31.63 (+0.10 dB)" in text
-    assert "(card: " in text
+    assert "INVERSION Set5 x4 b_x4 31.63 < a_x3 r 31.73 (+0.10)" in text.splitlines()
+    assert [line for line in text.splitlines() if "; card: " in line] == [
+        f"INVERSION Set5 x4 c_x4 30.28 < a_x3 r 31.73 (+1.45); card: {explained['c_x4']}"]
     md = format_matrix(m, {}, markdown=True).splitlines()
     assert md[0].startswith("| model | claims | Set5 x3 | Set5 x4 |") and md[1].startswith("|---|")
 
