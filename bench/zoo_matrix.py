@@ -186,6 +186,8 @@ def build_matrix(cells: Iterable[Cell], models: list[str], columns: list[tuple[s
     when ``cards`` (model -> card text) has one) and the outranked pairs."""
     cells = list(cells)
     inv, ranked = find_inversions(cells, tolerance)
+    order = {col: i for i, col in enumerate(columns)}         # the table's column order
+    inv.sort(key=lambda i: order.get((i.dataset, i.scale), len(order)))
     cards = cards or {}
     inv = [Inversion(**{**asdict(i), "explained": card_explanation(cards.get(i.loser, ""), i)})
            for i in inv]
