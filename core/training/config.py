@@ -34,6 +34,7 @@ from ..errors import ConfigError
 from ..resources import CONFIGS_DIR, checkout_root
 from ..models.registry import get_arch
 from .data import NORMAL_PARTS
+from .init_maps import INIT_MAPS
 from .ipf_config import LOSS_DEFAULTS, check_ipf_config
 
 __all__ = ["TrainConfig", "ModelConfig", "DataConfig", "OptimConfig", "ValConfig",
@@ -72,6 +73,9 @@ class ModelConfig:
     #: the file (EDSR x4 from the trained x2: all but the second upsampler conv); the others
     #: keep their fresh initialisation and are listed when the run starts
     init_partial: bool = False
+    #: with ``init_from``: a named mapping of the file's tensors onto this model first
+    #: (:data:`core.training.init_maps.INIT_MAPS`, e.g. ``edsr_body_to_liif_encoder``)
+    init_map: str | None = None
 
     @property
     def arbitrary(self) -> bool:
@@ -277,6 +281,23 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                           f"{model.init_partial!r}")
     if model.init_partial and not model.init_from:
         raise ConfigError("'model.init_partial' needs 'model.init_from'")
+    if model.init_map is not None:
+        if model.init_map not in INIT_MAPS:
+            raise ConfigError(f"unknown 'model.init_map' {model.init_map!r}; known: "
+                              f"{', '.join(INIT_MAPS)}")
+        if not model.init_from:
+            raise ConfigError("'model.init_map' needs 'model.init_from'")
+        if INIT_MAPS[model.init_map].target_arch != model.arch:
+            raise ConfigError(f"'model.init_map' {model.init_map} makes a "
+                              f"{INIT_MAPS[model.init_map].target_arch}, not a {model.arch}")
+        if model.arch == "liif" and (model.encoder not in ("edsr-baseline", "edsr") or
+                                     float(model.encoder_args.get("rgb_range", 1.0)) != 1.0):
+            raise ConfigError(f"'model.init_map' {model.init_map} needs an EDSR encoder on "
+                              f"LIIF's (x - 0.5) / 0.5 input ('model.encoder' edsr-baseline or "
+                              f"edsr, no 'rgb_range' in 'model.encoder_args')")
+        if INIT_MAPS[model.init_map].partial and not model.init_partial:
+            raise ConfigError(f"'model.init_map' {model.init_map} leaves part of the model "
+                              f"fresh: set 'model.init_partial: true'")
     if data.scales is not None:
         if (model.arbitrary or not get_arch(model.arch).any_scale
                 or not isinstance(data.scales, list) or not data.scales):

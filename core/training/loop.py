@@ -47,6 +47,7 @@ from ..models.catalog import load_model
 from ..models.registry import get_arch
 from .config import REPO_ROOT, TrainConfig
 from .data import ImageSet, load_images, load_normal_images
+from .init_maps import apply_init_map
 from .ipf import IPFTrainer, build_ipf
 from .prefetch import batches
 from .state import export_weights, load_state, save_state, set_rng_state
@@ -110,7 +111,9 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
     With ``model.init_partial`` only the tensors the two share by name and shape are loaded
     (EDSR's recipe: x3/x4 start from the trained x2, whose head and body are scale-independent);
     a shared name with another shape is still an error, and at least half of the model's
-    tensors must come from the file. Returns the names left freshly initialised."""
+    tensors must come from the file. With ``model.init_map`` the file's tensors are first
+    mapped onto this architecture (:mod:`core.training.init_maps`: an EDSR body as a LIIF
+    encoder). Returns the names left freshly initialised."""
     src = str(cfg.model.init_from)
     path = cfg.resolve(src)
     try:
@@ -118,6 +121,9 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
     except CheckpointError as exc:
         raise ConfigError(f"'model.init_from' {src} cannot be loaded: {exc}") from None
     theirs, mine = loaded.module.state_dict(), module.state_dict()
+    if cfg.model.init_map:
+        theirs = apply_init_map(cfg.model.init_map, theirs, loaded.arch, loaded.hparams,
+                                cfg.model.arch)
     missing, extra = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
     shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}"
               for k in mine if k in theirs and theirs[k].shape != mine[k].shape]
@@ -297,7 +303,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
             csv.writer(fh).writerow(_LOG_HEADER)
 
     if cfg.model.init_from and not resume:
-        yield TrainProgress(start, total, f"weights from {cfg.model.init_from}" + (
+        via = f" mapped by {cfg.model.init_map}" if cfg.model.init_map else ""
+        yield TrainProgress(start, total, f"weights from {cfg.model.init_from}{via}" + (
             f"; fresh: {', '.join(fresh)}" if fresh else ""), event="setup")
     yield TrainProgress(start, total, "loading training images", event="setup")
     images = load_training_images(cfg)

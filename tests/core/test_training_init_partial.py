@@ -1,0 +1,171 @@
+"""``model.init_partial``: a model starts from a checkpoint that shares most of its tensors.
+
+EDSR's recipe (x4 initialised from the trained x2: head and body are scale-independent, the
+x2 upsampler conv is the first of the x4 upsampler's two) on tiny EDSRs made on the fly and
+saved to ``tmp_path``; no dependency on ../shared.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.errors import ConfigError
+from core.models import save_checkpoint
+from core.models.archs import EDSR
+from core.training import build_model, config_from_dict
+from core.training.loop import init_weights
+
+
+def _edsr(scale: int, n_resblocks: int = 1, seed: int = 0) -> EDSR:
+    torch.manual_seed(seed)
+    return EDSR(n_resblocks=n_resblocks, n_feats=8, scale=scale).eval()
+
+
+def _cfg(src: Path | None, scale: int = 4, n_resblocks: int = 1, partial: bool = True):
+    model = {"arch": "edsr", "args": {"n_resblocks": n_resblocks, "n_feats": 8, "scale": scale},
+             "init_partial": partial}
+    if src is not None:
+        model["init_from"] = str(src)
+    return config_from_dict({
+        "name": "tiny_x4_from_x2", "seed": 1, "model": model,
+        "data": {"train": ["unused"], "lr_patch": 12, "batch_size": 2},
+        "train": {"steps": 2, "lr": 1e-3, "precision": "fp32"}}, check_paths=False)
+
+
+def test_x4_from_x2_leaves_only_the_second_upsampler_conv_fresh(tmp_path: Path) -> None:
+    x2 = _edsr(2, seed=0)
+    src = save_checkpoint(x2, tmp_path / "edsr_tiny_x2.pth")
+    theirs = x2.state_dict()
+    cfg = _cfg(src)
+
+    torch.manual_seed(123)
+    fresh_model, _ = build_model(_cfg(None, partial=False))   # what a fresh x4 looks like
+    torch.manual_seed(123)
+    module, _ = build_model(cfg)                               # same RNG, then x2 loaded
+    mine = module.state_dict()
+
+    fresh_names = sorted(k for k in mine if k not in theirs)
+    assert fresh_names and all(k.startswith("tail.0.2.") for k in fresh_names), fresh_names
+    assert {k.rsplit(".", 1)[0] for k in fresh_names} == {"tail.0.2"}
+    for k, v in mine.items():
+        if k in theirs:
+            assert torch.equal(v, theirs[k]), f"{k} is not the x2 file's"
+        else:                                  # the fresh initialisation, untouched
+            assert torch.equal(v, fresh_model.state_dict()[k]), k
+    # the file's tensors differ from a fresh init, so the equality above means "loaded"
+    assert not torch.equal(theirs["head.0.weight"], fresh_model.state_dict()["head.0.weight"])
+
+    # init_weights says which tensors it left fresh (listed when a run starts)
+    again, _ = build_model(_cfg(None, partial=False))
+    assert sorted(init_weights(again, cfg)) == fresh_names
+
+
+def test_sharing_less_than_half_is_refused(tmp_path: Path) -> None:
+    """A 1-block x4 file into an 8-block x4 model shares head, block 0 and tail: < half."""
+    src = save_checkpoint(_edsr(4, n_resblocks=1), tmp_path / "edsr_tiny_1block_x4.pth")
+    with pytest.raises(ConfigError, match=r"only \d+ of \d+ tensors shared"):
+        build_model(_cfg(src, n_resblocks=8))
+
+
+def test_a_shape_mismatch_is_refused(tmp_path: Path) -> None:
+    """An x3 file into an x4 model: ``tail.0.0`` is 9x8 channels there, 4x8 here."""
+    src = save_checkpoint(_edsr(3), tmp_path / "edsr_tiny_x3.pth")
+    with pytest.raises(ConfigError, match=r"does not fit.*shapes.*tail\.0\.0"):
+        build_model(_cfg(src))
+
+
+def test_init_partial_needs_init_from() -> None:
+    with pytest.raises(ConfigError, match="init_partial.*needs.*init_from"):
+        _cfg(None, partial=True)
+    with pytest.raises(ConfigError, match="init_partial.*true or false"):
+        config_from_dict({"name": "x", "model": {"arch": "edsr", "args": {"scale": 2},
+                                                 "init_from": "edsr_baseline_x2",
+                                                 "init_partial": "yes"},
+                          "data": {"train": ["unused"]}}, check_paths=False)
+
+
+def test_without_init_partial_the_same_file_is_refused(tmp_path: Path) -> None:
+    """Strict stays the default: the x2 file into an x4 model is an error naming the missing
+    tensors unless the config asks for a partial load."""
+    src = save_checkpoint(_edsr(2), tmp_path / "edsr_tiny_x2.pth")
+    with pytest.raises(ConfigError, match=r"does not fit.*missing tail\.0\.2"):
+        build_model(_cfg(src, partial=False))
+
+
+# --- model.init_map: an EDSR body as the LIIF encoder ----------------------------------------
+
+def _liif_cfg(src: Path | None, **model_over):
+    model = {"arch": "liif", "encoder_args": {"n_resblocks": 1, "n_feats": 8},
+             "hidden_list": [16, 16], "init_partial": True,
+             "init_map": "edsr_body_to_liif_encoder", **model_over}
+    if src is not None:
+        model["init_from"] = str(src)
+    return config_from_dict({
+        "name": "tiny_liif_from_edsr", "seed": 2, "model": model,
+        "data": {"train": ["unused"], "lr_patch": 12, "batch_size": 2, "sample_q": 16},
+        "train": {"steps": 2, "lr": 1e-3, "precision": "fp32"}}, check_paths=False)
+
+
+def _edsr_features(edsr: EDSR, x: torch.Tensor) -> torch.Tensor:
+    """EDSR's head + body output (what its tail upsamples) for an image in [0, 1]."""
+    h = edsr.head(edsr.sub_mean(x * edsr.rgb_range))
+    return edsr.body(h) + h
+
+
+def test_edsr_body_as_liif_encoder_gives_the_same_features(tmp_path: Path) -> None:
+    """The mapped encoder on LIIF's (x - 0.5) / 0.5 input makes the EDSR's features (rgb_range
+    255, DIV2K mean shift) exactly, away from the zero-padded border; only the MLP is fresh."""
+    edsr = _edsr(4, seed=3)                     # rgb_range 255 with the mean shift, as bundled
+    assert edsr.rgb_range == 255.0 and edsr.mean_shift
+    src = save_checkpoint(edsr, tmp_path / "edsr_tiny_x4.pth")
+    cfg = _liif_cfg(src)
+    liif, _ = build_model(cfg)
+    fresh = init_weights(build_model(_liif_cfg(None, init_partial=False,
+                                               init_map=None))[0], cfg)
+    assert fresh and all(k.startswith("imnet.") for k in fresh), fresh
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 20, 22)
+    with torch.no_grad():
+        ref = _edsr_features(edsr, x)
+        got = liif.encode(x)
+    b = 1 + 2 * 1 + 1                           # head + one block's two convs + body end
+    inner = (..., slice(b, -b), slice(b, -b))
+    scale = ref.abs().max()
+    assert torch.allclose(got[inner], ref[inner], atol=1e-5 * scale, rtol=1e-5)
+    # the border differs (EDSR pads with the mean, LIIF with 0.5 grey): "exact except there"
+    assert (got[..., 0, :] - ref[..., 0, :]).abs().max() > 1e-3 * scale
+    # the body is the file's, bit for bit
+    sd = liif.state_dict()
+    for k, v in edsr.state_dict().items():
+        if k.startswith("body."):
+            assert torch.equal(sd[f"encoder.{k}"], v), k
+
+
+def test_init_map_refusals(tmp_path: Path) -> None:
+    edsr = save_checkpoint(_edsr(4), tmp_path / "edsr_tiny_x4.pth")
+    with pytest.raises(ConfigError, match="unknown 'model.init_map'"):
+        _liif_cfg(edsr, init_map="edsr_to_anything")
+    with pytest.raises(ConfigError, match="init_map.*init_partial: true"):
+        _liif_cfg(edsr, init_partial=False)
+    with pytest.raises(ConfigError, match="init_map.*needs 'model.init_from'"):
+        _liif_cfg(None, init_partial=False)
+    with pytest.raises(ConfigError, match="rgb_range"):
+        _liif_cfg(edsr, encoder_args={"n_resblocks": 1, "n_feats": 8, "rgb_range": 255})
+    with pytest.raises(ConfigError, match="makes a liif, not a edsr"):
+        config_from_dict({"name": "x", "model": {
+            "arch": "edsr", "args": {"scale": 4}, "init_from": str(edsr), "init_partial": True,
+            "init_map": "edsr_body_to_liif_encoder"}, "data": {"train": ["unused"]}},
+            check_paths=False)
+    # a LIIF file is no EDSR: refused when the weights are loaded
+    liif_file = save_checkpoint(build_model(_liif_cfg(None, init_partial=False,
+                                                      init_map=None))[0], tmp_path / "l.pth")
+    with pytest.raises(ConfigError, match="maps edsr weights onto a liif.*is a liif"):
+        build_model(_liif_cfg(liif_file))
+    # a wider EDSR does not fit the 8-feature encoder: the shape check of init_partial
+    wide = save_checkpoint(EDSR(n_resblocks=1, n_feats=16, scale=4), tmp_path / "wide_x4.pth")
+    with pytest.raises(ConfigError, match="shapes"):
+        build_model(_liif_cfg(wide))
