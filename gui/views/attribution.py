@@ -1,8 +1,8 @@
 """The LAM tab: pick a window on the SR, attribute it for every ticked model, compare the maps.
 
 A bar with the window (x, y, size in SR pixels; click any image to centre it there), the path
-rule and its steps (how the path integral is evaluated) and the heat map's opacity; below it
-Run LAM / Cancel with a progress bar and the status. Below, one column per model of the
+rule and its steps (how the path integral is evaluated); below it Run LAM / Cancel with a
+progress bar, the status and the heat map's opacity. Below, one column per model of the
 last run: its SR and the heat map over the LR at the SR size (the core's seismic rendering,
 :func:`core.attribution.render.lam_overlay`), both with the window outlined in red, the
 diffusion and Gini indices, and a Save button (the PNG has the window drawn in, as the CLI's).
@@ -150,14 +150,14 @@ class LamView(QWidget):
         bar.addWidget(self.rule)
         bar.addWidget(self.steps)
         bar.addStretch(1)
-        bar.addWidget(QLabel("Heat map"))
-        bar.addWidget(self.alpha)
-        bar.addWidget(self.alpha_label)
         # the run on a row of its own: one row of every control is wider than a 1366 px screen
         run_bar = QHBoxLayout()
         for w in (self.run_button, self.cancel_button, self.progress):
             run_bar.addWidget(w)
         run_bar.addWidget(self.status, 1)
+        run_bar.addWidget(QLabel("Heat map"))
+        run_bar.addWidget(self.alpha)
+        run_bar.addWidget(self.alpha_label)
         self.hint = QLabel("Click an image (or type x, y) to place the window; Run LAM "
                            "attributes it for every ticked model, side by side.")
         self.hint.setStyleSheet("color: #8a96a3;")
