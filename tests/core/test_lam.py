@@ -147,6 +147,28 @@ def test_tail_split_is_exact(scale, lr_hw, window):
     assert np.abs(short.attribution - whole.attribution).max() > 100 * tol
 
 
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_edsr_receptive_field_is_the_exact_margin_per_side(scale):
+    """LAM's box (and tiling) use ``receptive_field`` as the context on every side: an LR crop
+    with that margin gives the footprint's output exactly, one pixel less does not."""
+    torch.manual_seed(scale)
+    net = EDSR(n_resblocks=2, n_feats=8, scale=scale).eval()
+    x = torch.rand(1, 3, 40, 40)
+    a, b = 18, 21   # the LR footprint [a, b) in both axes
+
+    def crop_err(m: int) -> float:
+        with torch.no_grad():
+            out = net(x[..., a - m:b + m, a - m:b + m])[..., m * scale:(m + b - a) * scale,
+                                                        m * scale:(m + b - a) * scale]
+            return float((out - full[..., a * scale:b * scale, a * scale:b * scale]).abs().max())
+
+    with torch.no_grad():
+        full = net(x)
+    rf = net.receptive_field
+    assert rf == 1 + 2 * 2 + 1 + 2
+    assert crop_err(rf) < 1e-6 < crop_err(rf - 1)   # rounding is ~1e-7, a short margin more
+
+
 @pytest.mark.parametrize("lr_hw, scale, window", [
     ((16, 18), 2.5, (20, 12, 16)),   # fractional scale, whole image encoded
     ((34, 36), 2, (4, 2, 8)),        # window near a corner: only the reachable box encoded

@@ -90,9 +90,10 @@ class EDSR(FixedScaleSR):
             self.tail = nn.Sequential(Upsampler(conv, scale, n_feats, act=False),
                                       conv(n_feats, n_colors, kernel_size))
         # 3x3 convolutions at LR resolution: head, 2 per block, body end, first upsampler conv;
-        # the HR-resolution convolutions add at most one more LR pixel of context.
+        # the HR-resolution convolutions add at most one more LR pixel of context. Each adds
+        # one LR pixel on every side: the margin is the count (the contract's per-side context).
         lr_convs = 1 + 2 * n_resblocks + 1 + (0 if self.no_upsampling else 2)
-        self.receptive_field = 2 * lr_convs + 1
+        self.receptive_field = lr_convs
 
     @property
     def tail_margin(self) -> int | None:
