@@ -8,9 +8,10 @@ differences), so each model kind computes as little as it exactly can:
   that makes tiled inference exact in :mod:`core.engine.fixed`); the gradient outside that box
   is exactly zero. Models that declare a head/body + tail split (``features`` / ``tail_from``
   / ``tail_margin``, e.g. EDSR) run the tail (the upsampler, at 1x to ``scale`` x the LR size)
-  only on the body's features around the window's LR footprint. Models with ``global_context`` (channel attention, instance norm),
-  pre-upsampling models, Y-only models and a scale other than the model's (model output
-  resized with bicubic, as :func:`core.engine.super_resolve` does) run on the whole image;
+  only on the body's features around the window's LR footprint (:func:`_tail_margin`).
+  Models with ``global_context`` (channel attention, instance norm), pre-upsampling models,
+  Y-only models and a scale other than the model's (model output resized with bicubic, as
+  :func:`core.engine.super_resolve` does) run on the whole image;
 * arbitrary-scale models are queried only at the window's output pixels of the full output
   grid (``make_coord`` / ``make_cell`` of the requested size). LIIF-style models with
   ``prepare`` / ``query_prepared`` also encode only the LR box their queries can reach, as
