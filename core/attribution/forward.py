@@ -6,9 +6,12 @@ differences), so each model kind computes as little as it exactly can:
 * fixed-scale convolutional models at their own scale read only the LR box that can reach the
   window: the window's LR span plus ``receptive_field`` pixels of context (the same margin
   that makes tiled inference exact in :mod:`core.engine.fixed`); the gradient outside that box
-  is exactly zero. Models with ``global_context`` (channel attention, instance norm),
-  pre-upsampling models, Y-only models and a scale other than the model's (model output
-  resized with bicubic, as :func:`core.engine.super_resolve` does) run on the whole image;
+  is exactly zero. Models that declare a head/body + tail split (``features`` / ``tail_from``
+  / ``tail_margin``, e.g. EDSR) run the tail (the upsampler, at 1x to ``scale`` x the LR size)
+  only on the body's features around the window's LR footprint (:func:`_tail_margin`).
+  Models with ``global_context`` (channel attention, instance norm), pre-upsampling models,
+  Y-only models and a scale other than the model's (model output resized with bicubic, as
+  :func:`core.engine.super_resolve` does) run on the whole image;
 * arbitrary-scale models are queried only at the window's output pixels of the full output
   grid (``make_coord`` / ``make_cell`` of the requested size). LIIF-style models with
   ``prepare`` / ``query_prepared`` also encode only the LR box their queries can reach, as
@@ -110,6 +113,22 @@ def _y_path(model: nn.Module, channels: int) -> bool:
     return bool(getattr(model, "y_only", False)) and channels == 3
 
 
+def _tail_margin(model: nn.Module) -> int | None:
+    """The tail split a fixed-scale model declares, or ``None`` (then the full forward runs).
+
+    A model with ``features(x)`` (head and body, at LR resolution), ``tail_from(feats)`` (the
+    upsampler, ``forward(x) == tail_from(features(x))``) and ``tail_margin`` (LR pixels of
+    feature context one output pixel needs beyond its LR footprint) runs its tail only on the
+    features around the window: the objective reads only the window's output pixels, so the
+    gradient is the full forward's (the crop's edges, where the tail's zero padding differs,
+    are ``tail_margin`` pixels away from every window pixel's context).
+    """
+    m = getattr(model, "tail_margin", None)
+    if m is None or not (hasattr(model, "features") and hasattr(model, "tail_from")):
+        return None
+    return int(m)
+
+
 def plan_window(model: nn.Module, in_hw: tuple[int, int], out_hw: tuple[int, int],
                 x: int, y: int, window: int, channels: int = 3) -> WindowPlan:
     """The cheapest exact way to compute the window at HR ``(x, y)`` (top-left) of size
@@ -175,8 +194,18 @@ def plan_window(model: nn.Module, in_hw: tuple[int, int], out_hw: tuple[int, int
         by0, bx0 = by0 - by0 % win, bx0 - bx0 % win   # window models: keep the partition grid
         box = (by0, min(h, ly1 + margin), bx0, min(w, lx1 + margin))
     oy, ox = box[0] * s, box[2] * s   # output origin of the box (0 for the whole image)
+    tail_m = _tail_margin(model) if native and win == 1 else None
 
     def fixed(t: Tensor) -> Tensor:
+        if tail_m is not None:   # the tail on the window's feature footprint only
+            bh, bw = t.shape[-2:]
+            fy0 = max(0, math.floor(y / s) - box[0] - tail_m)
+            fy1 = min(bh, math.ceil(y1 / s) - box[0] + tail_m)
+            fx0 = max(0, math.floor(x / s) - box[2] - tail_m)
+            fx1 = min(bw, math.ceil(x1 / s) - box[2] + tail_m)
+            out = model.tail_from(model.features(t)[..., fy0:fy1, fx0:fx1])
+            ty, tx = oy + fy0 * s, ox + fx0 * s   # output origin of the feature crop
+            return out[..., y - ty:y1 - ty, x - tx:x1 - tx]
         if pre:   # bicubic pre-upsampling in float32, as the engine does
             t = imresize_torch(t.float(), size=(H, W), method="bicubic").to(t.dtype)
         out = forward_padded(model, t, win)

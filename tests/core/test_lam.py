@@ -104,6 +104,71 @@ def test_receptive_field_crop_is_exact(tiny_edsr):
     assert not res.map[30:, 30:].any()
 
 
+class _NoSplit(FixedScaleSR):
+    """The same network without the tail split: LAM runs its full forward."""
+
+    def __init__(self, net: EDSR, margin: int | None = None):
+        super().__init__()
+        self.net, self.scale, self.receptive_field = net, net.scale, net.receptive_field
+        if margin is not None:   # a split with a forced (too small) tail margin
+            self.tail_margin, self.features, self.tail_from = margin, net.features, net.tail_from
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@pytest.mark.parametrize("scale, lr_hw, window", [
+    (4, (20, 22), (30, 38, 16)),   # the window inside the image
+    (4, (20, 22), (72, 64, 16)),   # at the bottom-right edge (block clipped)
+    (3, (24, 26), (61, 5, 12)),
+    (2, (44, 40), (70, 76, 8)),    # receptive-field box not at the origin
+])
+def test_tail_split_is_exact(scale, lr_hw, window):
+    """EDSR's tail (the upsampler) runs only on the body features around the window: the
+    attribution equals the full forward's up to float rounding, and the tail saw a crop."""
+    torch.manual_seed(scale)
+    net = EDSR(n_resblocks=2, n_feats=8, scale=scale).eval()
+    seen = []
+    hook = net.tail.register_forward_hook(lambda m, i, o: seen.append(tuple(i[0].shape[-2:])))
+    lr = _lr(*lr_hw, seed=scale)
+    x, y, size = window
+    opts = {"precision": "fp32", "fold": 6, "rule": "riemann"}
+    split = _run(net, lr, x, y, size, options=opts)
+    hook.remove()
+    whole = _run(_NoSplit(net), lr, x, y, size, options=opts)
+    tol = 1e-5 * np.abs(whole.attribution).max()
+    np.testing.assert_allclose(split.attribution, whole.attribution, rtol=1e-4, atol=tol)
+    np.testing.assert_allclose(split.map, whole.map, atol=1e-5)
+    assert seen and all(h < lr_hw[0] and w < lr_hw[1] for h, w in seen)
+    # the margin matters: one LR pixel short of the tail's exact context (ceil(1 + 1/2 + 1/4)
+    # = 2 for x4, 2 for x2 and x3; tail_margin adds a safety pixel) the crop's padding leaks in
+    assert net.tail_margin == 3
+    short = _run(_NoSplit(net, margin=1), lr, x, y, size, options=opts)
+    assert np.abs(short.attribution - whole.attribution).max() > 100 * tol
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_edsr_receptive_field_is_the_exact_margin_per_side(scale):
+    """LAM's box (and tiling) use ``receptive_field`` as the context on every side: an LR crop
+    with that margin gives the footprint's output exactly, one pixel less does not."""
+    torch.manual_seed(scale)
+    net = EDSR(n_resblocks=2, n_feats=8, scale=scale).eval()
+    x = torch.rand(1, 3, 40, 40)
+    a, b = 18, 21   # the LR footprint [a, b) in both axes
+
+    def crop_err(m: int) -> float:
+        with torch.no_grad():
+            out = net(x[..., a - m:b + m, a - m:b + m])[..., m * scale:(m + b - a) * scale,
+                                                        m * scale:(m + b - a) * scale]
+            return float((out - full[..., a * scale:b * scale, a * scale:b * scale]).abs().max())
+
+    with torch.no_grad():
+        full = net(x)
+    rf = net.receptive_field
+    assert rf == 1 + 2 * 2 + 1 + 2
+    assert crop_err(rf) < 1e-6 < crop_err(rf - 1)   # rounding is ~1e-7, a short margin more
+
+
 @pytest.mark.parametrize("lr_hw, scale, window", [
     ((16, 18), 2.5, (20, 12, 16)),   # fractional scale, whole image encoded
     ((34, 36), 2, (4, 2, 8)),        # window near a corner: only the reachable box encoded

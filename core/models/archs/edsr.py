@@ -10,6 +10,7 @@ dict still holds ``sub_mean`` / ``add_mean``, and has no tail (``no_upsampling=T
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from torch import Tensor, nn
@@ -19,7 +20,32 @@ from ..spec import ArchSpec, StateDict, count_seq, shape_of
 from .common import (MeanShift, ResBlock, Upsampler, default_conv, read_edsr_tail,
                      read_rgb_range)
 
-__all__ = ["EDSR", "edsr_baseline", "edsr_full", "detect_edsr", "SPEC"]
+__all__ = ["EDSR", "edsr_baseline", "edsr_full", "detect_edsr", "tail_context", "SPEC"]
+
+
+def tail_context(tail: nn.Module) -> int | None:
+    """LR pixels of feature-map context the output of ``tail`` needs on each side of a pixel's
+    LR footprint, or ``None`` when a layer's context is not known.
+
+    Walks the layers in order: a ``same``-padded stride-1 convolution of radius ``r`` working
+    at ``f`` times the LR resolution adds ``r / f`` LR pixels, ``PixelShuffle(k)`` multiplies
+    ``f`` by ``k``, point-wise layers add nothing. The sum is rounded up, plus one safety pixel
+    for the floor/ceil of the sub-pixel grid.
+    """
+    f, total = 1, 0.0
+    for m in tail.modules():
+        if isinstance(m, nn.Sequential):
+            continue
+        if isinstance(m, nn.Conv2d):
+            r = [d * (k - 1) // 2 for d, k in zip(m.dilation, m.kernel_size)]
+            if m.stride != (1, 1) or not isinstance(m.padding, tuple) or list(m.padding) != r:
+                return None
+            total += max(r) / f
+        elif isinstance(m, nn.PixelShuffle):
+            f *= int(m.upscale_factor)
+        elif not isinstance(m, (nn.ReLU, nn.PReLU, nn.BatchNorm2d, nn.Identity)):
+            return None
+    return math.ceil(total) + 1
 
 
 class EDSR(FixedScaleSR):
@@ -64,25 +90,41 @@ class EDSR(FixedScaleSR):
             self.tail = nn.Sequential(Upsampler(conv, scale, n_feats, act=False),
                                       conv(n_feats, n_colors, kernel_size))
         # 3x3 convolutions at LR resolution: head, 2 per block, body end, first upsampler conv;
-        # the HR-resolution convolutions add at most one more LR pixel of context.
+        # the HR-resolution convolutions add at most one more LR pixel of context. Each adds
+        # one LR pixel on every side: the margin is the count (the contract's per-side context).
         lr_convs = 1 + 2 * n_resblocks + 1 + (0 if self.no_upsampling else 2)
-        self.receptive_field = 2 * lr_convs + 1
+        self.receptive_field = lr_convs
 
-    def forward(self, x: Tensor) -> Tensor:
+    @property
+    def tail_margin(self) -> int | None:
+        """The split for LAM windows (see :mod:`core.attribution.forward`): ``forward(x) ==
+        tail_from(features(x))``, and an output pixel of ``tail_from`` depends only on the
+        features within ``tail_margin`` LR pixels of its LR footprint. ``None``: no split."""
+        return None if self.no_upsampling else tail_context(self.tail)
+
+    def features(self, x: Tensor) -> Tensor:
+        """Head and body: ``x (B, n_colors, H, W)`` in [0, 1] -> ``(B, n_feats, H, W)``."""
         if self.rgb_range != 1.0:
             x = x * self.rgb_range
         if self.mean_shift:
             x = self.sub_mean(x)
         x = self.head(x)
-        res = self.body(x) + x
-        if self.no_upsampling:
-            return res
-        x = self.tail(res)
+        return self.body(x) + x
+
+    def tail_from(self, feats: Tensor) -> Tensor:
+        """The upsampler on (a crop of) :meth:`features`: ``(B, n_colors, scale h, scale w)``."""
+        x = self.tail(feats)
         if self.mean_shift:
             x = self.add_mean(x)
         if self.rgb_range != 1.0:
             x = x / self.rgb_range
         return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        res = self.features(x)
+        if self.no_upsampling:
+            return res
+        return self.tail_from(res)
 
 
 def edsr_baseline(scale: int = 2, **kwargs: Any) -> EDSR:
