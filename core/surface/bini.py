@@ -22,6 +22,9 @@ a tenth of a second) and returns ``(w, iterations at the finest level)``.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 from ..jobs import Job, Progress
@@ -36,10 +39,11 @@ COARSEST = 12_000
 #: camera sizes the reweighting's answer depends on its path (DiLiGenT's harvest lands 8 mm
 #: away when started from a coarse solution), so they follow the reference path exactly.
 SINGLE_LEVEL_MAX = 250_000
-#: Preconditioner names -> stencil kind; ``auto``: Jacobi when solving at full size only (the
-#: reference solver's CG, so its answers are kept to the last digit), IC(0) when coarse to
-#: fine (x4 cat: 2.5x faster than Jacobi, 6 instead of 18 full-size reweightings).
-PRECONDITIONERS = {"auto": -1, "jacobi": 0, "ic": 1}
+#: Preconditioner names -> stencil kind; ``auto`` is Jacobi: at full size it is the reference
+#: solver's CG (answers kept to the last digit), and with the kernels run on every core it is
+#: also the faster one coarse to fine (IC(0)'s triangular sweeps run on one core): on the x4
+#: cat, Jacobi is within 0.045 mm of the converged reference depth, IC(0) 0.052 mm.
+PRECONDITIONERS = {"auto": 0, "jacobi": 0, "ic": 1}
 #: CG steps per compiled chunk are sized so that a chunk is about this many cell updates.
 _CHUNK_CELLS = 4e7
 #: Grids of at least this many cells use CUDA when torch has it.
@@ -101,12 +105,21 @@ def pyramid(eq: Equations, mask: np.ndarray, coarsest: int = COARSEST
     return levels, box
 
 
+def _gpu_driver_present() -> bool:
+    """False when this Linux machine has no GPU kernel driver (NVIDIA's ``/proc/driver/nvidia``
+    or ROCm's ``/dev/kfd``): torch could not see a GPU, so it is not imported to ask (1.5 s of
+    a 2-core machine's ``surface`` run). Elsewhere, or with torch already loaded: ask it."""
+    if "torch" in sys.modules or not sys.platform.startswith("linux"):
+        return True
+    return os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/kfd")
+
+
 def _use_cuda(cells: int, device: str | None) -> bool:
     if device == "cpu":
         return False
     if device == "cuda":
         return True
-    if cells < _CUDA_MIN_CELLS:
+    if cells < _CUDA_MIN_CELLS or not _gpu_driver_present():
         return False
     try:
         # lazy: torch is heavy; only large grids ask whether CUDA is there
@@ -151,7 +164,7 @@ def bilateral(eq: Equations, mask: np.ndarray, *, k: float = 2.0, max_iter: int 
         start = 1000.0 * done / total_work
         h, w = lv.shape
         name = f"{w}x{h}" + (f" (level {depth + 1}/{len(pyr)})" if len(pyr) > 1 else "")
-        kind = _kind(precond, len(pyr))
+        kind = PRECONDITIONERS[precond]
         z = (np.zeros(lv.m.shape) if z is None else
              _upsampled(z, pyr[depth + 1].m, lv.m))
         solver = _solve_level(lv, z, k=k, max_iter=max_iter,
@@ -172,11 +185,6 @@ def bilateral(eq: Equations, mask: np.ndarray, *, k: float = 2.0, max_iter: int 
     region[mask[box]] = inner[mask[box]]
     yield Progress(1000, 1000, f"done after {it} iterations")
     return out, it
-
-
-def _kind(precond: str, levels: int) -> int:
-    kind = PRECONDITIONERS[precond]
-    return kind if kind >= 0 else (0 if levels == 1 else 1)
 
 
 def _upsampled(zc: np.ndarray, mc: np.ndarray, mf: np.ndarray) -> np.ndarray:

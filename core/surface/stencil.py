@@ -9,7 +9,11 @@ margin outside the mask (so no kernel tests the borders); cells outside the mask
 ``diag = 1`` and no edges, so they stay 0.
 
 Kernels are numba-compiled (``cache=True``: the first run of a fresh install compiles them,
-a few seconds, later processes load them from the cache). Preconditioners: Jacobi, or
+a few seconds, later processes load them from the cache). CG's passes over the grid (dot
+products, matvec, update, new direction) split their rows over every core (``prange``; the
+sums' order then depends on the core count, at the level of float rounding); IC(0)'s
+triangular sweeps are sequential by nature. On the 2-core machine, 9 DiLiGenT objects: 0.49 s
+per object against 1.14 s on one core (``python3 -m bench.normal_integration --methods bini``). Preconditioners: Jacobi, or
 incomplete Cholesky IC(0) of the same stencil (symmetric: ``L L^T``, pivots floored at
 ``1e-3`` of the diagonal, i.e. Jacobi-scaled), both usable by conjugate gradients.
 """
@@ -19,10 +23,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+import numba
+from numba import njit, prange
 
 __all__ = ["assemble", "reweight", "matvec", "ic0", "precondition", "pcg_start", "pcg_steps",
            "upsample", "PIVOT_FLOOR"]
+
+# numba's parallel loops on OpenMP first: torch already runs on it (one pool of threads, not
+# two), and an older TBB on the machine is then not probed (it warns when too old)
+numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 #: IC(0) pivots are kept at least this fraction of the diagonal (a singular Laplacian's last
 #: pivot would otherwise vanish).
@@ -161,11 +170,11 @@ def precondition(kind, diag, inv, le, ls, r, out):
                          + ls[i, j] * out[i + 1, j]) * inv[i, j]
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, parallel=True)
 def _dot(a, b):
     s = 0.0
     h, w = a.shape
-    for i in range(h):
+    for i in prange(h):
         for j in range(w):
             s += a[i, j] * b[i, j]
     return s
@@ -184,12 +193,12 @@ def pcg_start(kind, ce, cs, diag, inv, le, ls, rhs, x, r, zv, p, q):
     return _dot(r, zv), _dot(rhs, rhs)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, parallel=True)
 def _matvec_dot(ce, cs, diag, p, q):
     """``q = M p`` and returns ``p . q`` (one pass)."""
     h, w = p.shape
     s = 0.0
-    for i in range(1, h - 1):
+    for i in prange(1, h - 1):
         for j in range(1, w - 1):
             v = (diag[i, j] * p[i, j] - ce[i, j] * p[i, j + 1] - ce[i, j - 1] * p[i, j - 1]
                  - cs[i, j] * p[i + 1, j] - cs[i - 1, j] * p[i - 1, j])
@@ -231,12 +240,12 @@ def pcg_steps(kind, ce, cs, diag, inv, le, ls, x, r, zv, p, q, rz, stop2, nsteps
     return nsteps, rz, rr <= stop2
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, parallel=True)
 def _jacobi_update(diag, x, r, zv, p, q, alpha):
     h, w = x.shape
     rr = 0.0
     rz = 0.0
-    for i in range(1, h - 1):
+    for i in prange(1, h - 1):
         for j in range(1, w - 1):
             x[i, j] += alpha * p[i, j]
             rv = r[i, j] - alpha * q[i, j]
@@ -248,10 +257,10 @@ def _jacobi_update(diag, x, r, zv, p, q, alpha):
     return rr, rz
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, parallel=True)
 def _direction(zv, p, beta):
     h, w = p.shape
-    for i in range(1, h - 1):
+    for i in prange(1, h - 1):
         for j in range(1, w - 1):
             p[i, j] = zv[i, j] + beta * p[i, j]
 
