@@ -67,24 +67,9 @@ def sr_unit(args: argparse.Namespace, inp: Path, out: Path, model: str) -> dict:
 
 def _sr_units(args: argparse.Namespace, items: list) -> None:
     """A batch ``sr`` as units: skipped/failed items decided here, the rest run remotely."""
-    from core.scale import Unit  # lazy: keeps CLI start-up light
+    from .scale import run_items  # lazy: as check_executor in cmd_sr
 
-    from .batch import prepare_item
-    from .scale import run_planned
-
-    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
-    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
-    units = [Unit(k, str(it.input), sr_unit, (remote, it.input, it.output, it.model))
-             for k, it in run.items()]
-
-    def arrived(o) -> None:
-        it = items[o.index]
-        if o.error:
-            it.status, it.error = "failed", o.error
-        else:
-            it.info, it.status = o.value, "written"
-
-    run_planned(args, units, arrived, "sr", what="outputs")
+    run_items(args, items, sr_unit, "sr", "outputs", extra=lambda it: (it.model,))
 
 
 def _sr_one(args: argparse.Namespace, inp: Path, out: Path, model: str, cache: dict, *,

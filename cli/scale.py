@@ -14,6 +14,7 @@ from core.errors import InputError
 from core.scale import (EXECUTORS, Outcome, RunStats, Unit, check_available, make_executor,
                         run_units)
 
+from .batch import Item, prepare_item
 from .progress import run_with_bar
 
 __all__ = ["add_executor_options", "check_executor", "executor_from", "run_planned", "print_failures"]
@@ -76,6 +77,27 @@ def run_planned(args: argparse.Namespace, units: Sequence[Unit],
         for line in stats.throughput_lines():
             print(f"  {line}", file=sys.stderr)
     return stats
+
+
+def run_items(args: argparse.Namespace, items: list[Item], fn: Callable[..., dict],
+              desc: str, what: str, extra: Callable[[Item], tuple] = lambda item: ()
+              ) -> RunStats:
+    """Batch items (:class:`cli.batch.Item`) as units ``fn(args, input, output, *extra(item))``
+    on the executor of ``args``: which run, skip or fail before running is decided here on the
+    driver (:func:`cli.batch.prepare_item`), and each outcome sets its item's status."""
+    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
+    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
+    units = [Unit(k, str(it.input), fn, (remote, it.input, it.output, *extra(it)))
+             for k, it in run.items()]
+
+    def arrived(o: Outcome) -> None:
+        it = items[o.index]
+        if o.error:
+            it.status, it.error = "failed", o.error
+        else:
+            it.info, it.status = o.value, "written"
+
+    return run_planned(args, units, arrived, desc, what=what)
 
 
 def print_failures(stats: RunStats) -> None:

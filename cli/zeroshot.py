@@ -156,28 +156,14 @@ def zssr_unit(args: argparse.Namespace, inp: Path, out: Path) -> dict:
 def _zssr_folder(args: argparse.Namespace) -> int:
     """``zssr FOLDER -o OUTDIR``: ``OUTDIR/{stem}_zssr_x{scale}.{ext}`` per image."""
     # lazy: cv2 (file types), torch on the local executor
-    from core.scale import Unit
-
-    from .batch import expand_inputs, plan_outputs, prepare_item, print_summary
-    from .scale import check_executor, run_planned
+    from .batch import expand_inputs, plan_outputs, print_summary
+    from .scale import check_executor, run_items
 
     check_executor(args)
     files, _ = expand_inputs([args.input])
     items, _ = plan_outputs(files, ["zssr"], args.output, scale_text=f"{args.scale:g}",
                             ext=None, template=None, single=False)
-    run = {k: it for k, it in enumerate(items) if prepare_item(it, args.overwrite)}
-    remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
-    units = [Unit(k, str(it.input), zssr_unit, (remote, it.input, it.output))
-             for k, it in run.items()]
-
-    def arrived(o) -> None:
-        it = items[o.index]
-        if o.error:
-            it.status, it.error = "failed", o.error
-        else:
-            it.info, it.status = o.value, "written"
-
-    stats = run_planned(args, units, arrived, "zssr", what="images")
+    stats = run_items(args, items, zssr_unit, "zssr", "images")
     print_summary(items)   # the table, then one error line per failure (stderr)
     return 2 if stats.failed else 0
 
