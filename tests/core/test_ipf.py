@@ -14,13 +14,8 @@ from core.models.contracts import ArbitraryScaleSR, make_cell, make_coord
 from tests.helpers import tiny_liif
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is fastest (the machine's other core may be busy)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 

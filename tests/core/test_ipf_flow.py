@@ -13,12 +13,8 @@ from core.models.archs.liif import default_liif_spec, liif_from_spec
 from core.models.contracts import make_cell, make_coord
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_ipf(seed: int = 0, random_flow: bool = True):

@@ -17,13 +17,8 @@ from core.models.contracts import FixedScaleSR
 from tests.core import lam_reference as ref
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models on a shared CPU: one thread avoids spin-wait stalls under load."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _lr(h: int, w: int, seed: int = 0, c: int = 3) -> np.ndarray:

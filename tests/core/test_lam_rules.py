@@ -32,12 +32,8 @@ DEFAULT_CORR, DEFAULT_DI = 0.999, 0.5
 CLOSE_CORR = 0.99
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- the rules themselves (no model) ---------------------------------------------------------

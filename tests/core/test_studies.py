@@ -24,12 +24,8 @@ from core.studies.swap import _ring_mask
 OPTS = StudyOptions(scale=2, device="cpu", precision="fp32")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _hr(h: int = 64, w: int = 80, seed: int = 0) -> np.ndarray:

@@ -27,12 +27,8 @@ SMALL_CONFIGS = ("srcnn_x3", "fsrcnn_x2", "fsrcnn_x3", "fsrcnn_x3_stage2", "fsrc
                  "fsrcnn_x4", "espcn_x3", "vdsr")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
