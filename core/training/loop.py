@@ -14,7 +14,9 @@ folder gets:
 
 Resuming (``resume=True``) continues from ``last.pt`` and gives bit-identical weights to an
 uninterrupted run: batches are seeded per step and the optimiser/scheduler/RNG states are
-restored. LIIF's loss is L1 on [0, 1] values times ``train.loss_scale`` = 2, i.e. exactly the
+restored. The config's schedule may change on resume where the steps already trained keep
+their learning rates (milestones that lie ahead moved, ``train.steps`` shortened): the run then
+equals one started with the new config (:func:`resume_schedule`). LIIF's loss is L1 on [0, 1] values times ``train.loss_scale`` = 2, i.e. exactly the
 official L1 on values normalised by ``(x - 0.5) / 0.5``.
 
 Fine-tuning: ``model.init_from`` starts from a trained checkpoint (strict names and shapes),
@@ -28,6 +30,7 @@ import csv
 import math
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,7 @@ from ..jobs import Job, Progress
 from ..models.archs.liif import default_liif_spec, liif_from_spec
 from ..models.catalog import load_model
 from ..models.registry import get_arch
-from .config import REPO_ROOT, TrainConfig
+from .config import REPO_ROOT, OptimConfig, TrainConfig
 from .data import ImageSet, load_images, load_normal_images
 from .init_maps import apply_init_map
 from .ipf import IPFTrainer, build_ipf
@@ -54,7 +57,7 @@ from .state import export_weights, load_state, save_state, set_rng_state
 from .steps import input_flags, make_batch, train_step
 
 __all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
-           "make_batch", "train_step", "validate", "train", "default_out_dir",
+           "lr_history", "resume_schedule", "make_batch", "train_step", "validate", "train", "default_out_dir",
            "load_training_images", "init_weights"]
 
 _LOG_HEADER = ["step", "loss", "lr", "val_psnr", "seconds", "val_other"]
@@ -182,7 +185,12 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 
 def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> Any:
     """Per-step learning-rate schedule from ``train.schedule``."""
-    s = cfg.train.schedule
+    return scheduler_for(cfg.train, opt)
+
+
+def scheduler_for(train: OptimConfig, opt: torch.optim.Optimizer) -> Any:
+    """The schedule of one ``train`` section (``cfg.train``, or a saved run's)."""
+    s = train.schedule
     sched = torch.optim.lr_scheduler
     kind = s.get("type", "constant")
     if kind == "step":
@@ -191,9 +199,59 @@ def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> Any:
         return sched.MultiStepLR(opt, milestones=[int(v) for v in s["milestones"]],
                                  gamma=float(s.get("gamma", 0.5)))
     if kind == "cosine":
-        return sched.CosineAnnealingLR(opt, T_max=int(s.get("steps", cfg.train.steps)),
+        return sched.CosineAnnealingLR(opt, T_max=int(s.get("steps", train.steps)),
                                        eta_min=float(s.get("min_lr", 0.0)))
     return sched.LambdaLR(opt, lambda _: 1.0)
+
+
+def _advance(sched: Any, steps: int) -> None:
+    with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": on purpose
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(steps):
+            sched.step()
+
+
+def lr_history(train: OptimConfig, steps: int) -> list[float]:
+    """The learning rate after each of the first ``steps`` steps under ``train``'s schedule
+    (a function of the step alone)."""
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=train.lr)
+    sched = scheduler_for(train, opt)
+    out = []
+    for _ in range(steps):
+        _advance(sched, 1)
+        out.append(float(opt.param_groups[0]["lr"]))
+    return out
+
+
+def resume_schedule(train: OptimConfig, saved_train: dict[str, Any], opt: torch.optim.Optimizer,
+                    sched: Any, saved_state: dict[str, Any], start: int) -> str:
+    """Restore the schedule of a run resumed at step ``start``; returns a note ('' if none).
+
+    The schedule is the config's. When its ``train.steps`` / ``schedule`` / ``lr`` are the ones
+    the run was saved with, the scheduler's state is restored as saved. When they changed (a run
+    shortened or lengthened), the change is accepted only if it gives every step already
+    trained the learning rate it had (e.g. milestones moved that lie ahead): then the run equals
+    one started with the new config, and the config's schedule is replayed up to ``start``.
+    A change that rewrites steps already trained raises :class:`ConfigError`."""
+    keys = ("steps", "lr", "schedule")
+    if all(saved_train.get(k) == getattr(train, k) for k in keys):
+        sched.load_state_dict(saved_state)
+        return ""
+    before = OptimConfig(**{k: v for k, v in saved_train.items()
+                            if k in OptimConfig.__dataclass_fields__})
+    old, new = lr_history(before, start), lr_history(train, start)
+    if old != new:
+        at = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b) + 1
+        raise ConfigError(f"the config's train schedule changes steps already trained (the lr "
+                          f"after step {at} was {old[at - 1]:.3e}, it would be "
+                          f"{new[at - 1]:.3e}); keep the run's schedule or start a new run")
+    for g in opt.param_groups:
+        g["lr"] = g["initial_lr"]
+    _advance(sched, start)
+    changed = ", ".join(f"{k} {saved_train.get(k)} -> {getattr(train, k)}" for k in keys
+                        if saved_train.get(k) != getattr(train, k))
+    return (f"schedule changed on resume at step {start} ({changed}); the steps trained so far "
+            f"had the same learning rates under both")
 
 
 def validate(model: nn.Module, cfg: TrainConfig, scales: list[int],
@@ -284,11 +342,12 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     trainer = None
     if cfg.model.arch == "ipf":  # its losses and discriminator (core.training.ipf)
         trainer = IPFTrainer(cfg, model, dev)
-    start, best, elapsed = 0, None, 0.0
+    start, best, elapsed, schedule_note = 0, None, 0.0, ""
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
+        schedule_note = resume_schedule(cfg.train, state["config"].get("train", {}), opt, sched,
+                                        state["scheduler"], int(state["step"]))
         set_rng_state(state["rng"])
         if trainer is not None:
             trainer.load_state_dict(state.get("extra", {}).get("ipf", {}))
@@ -296,7 +355,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         _rewrite_log(log_path, start)
     model.train()
     out.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    if not resume or schedule_note:
         _write_config(cfg, out / "config.yaml")
     if not log_path.exists():
         with open(log_path, "w", newline="") as fh:
@@ -306,6 +365,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
         via = f" mapped by {cfg.model.init_map}" if cfg.model.init_map else ""
         yield TrainProgress(start, total, f"weights from {cfg.model.init_from}{via}" + (
             f"; fresh: {', '.join(fresh)}" if fresh else ""), event="setup")
+    if schedule_note:
+        yield TrainProgress(start, total, schedule_note, event="setup")
     yield TrainProgress(start, total, "loading training images", event="setup")
     images = load_training_images(cfg)
     what = (f"normal-map {cfg.data.part} parts" if cfg.data.kind == "normals" else "images")

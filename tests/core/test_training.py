@@ -233,6 +233,57 @@ def test_cancel_then_resume_is_bit_identical(make, folders: dict[str, Path],
     assert [r.split(",")[:4] for r in log] == [r.split(",")[:4] for r in full_log]
 
 
+def _multistep(folders: dict[str, Path], steps: int, milestones: list[int]) -> dict:
+    return _edsr_cfg(folders, steps=steps,
+                     schedule={"type": "multistep", "milestones": milestones, "gamma": 0.5})
+
+
+def test_resume_with_a_schedule_shortened_ahead_equals_a_run_with_it(folders: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
+    """A run planned for 8 steps (milestones 5, 7), stopped at 3 and resumed with 6 steps
+    (milestones 4, 5): every step trained so far had lr 1e-3 under both, so the result is
+    the 6-step run's, bit for bit; its config.yaml and log say so."""
+    short = config_from_dict(_multistep(folders, 6, [4, 5]))
+    full = run_sync(train(short, tmp_path / "short"))
+    assert full.step == 6
+
+    planned = config_from_dict(_multistep(folders, 8, [5, 7]))
+    run_sync(train(planned, tmp_path / "split", steps=3))
+    notes = [p.message for p in train(short, tmp_path / "split", resume=True)
+             if isinstance(p, TrainProgress) and p.event == "setup"]
+    assert any("schedule changed on resume at step 3" in n and "steps 8 -> 6" in n
+               for n in notes), notes
+    a, b = _final_state(tmp_path / "short"), _final_state(tmp_path / "split")
+    assert b["step"] == 6
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["scheduler"] == b["scheduler"]
+    assert [g["lr"] for g in a["optimizer"]["param_groups"]] == \
+        [g["lr"] for g in b["optimizer"]["param_groups"]] == [2.5e-4]
+    assert "milestones:\n    - 4\n    - 5" in (tmp_path / "split" / "config.yaml").read_text()
+
+
+def test_resume_refuses_a_schedule_that_rewrites_trained_steps(folders: dict[str, Path],
+                                                               tmp_path: Path) -> None:
+    """Milestone 2 lies behind step 3: the run would not be the new config's run."""
+    run_sync(train(config_from_dict(_multistep(folders, 8, [5, 7])), tmp_path / "r", steps=3))
+    before = (tmp_path / "r" / "last.pt").read_bytes()
+    with pytest.raises(ConfigError, match="after step 2 was 1.000e-03, it would be 5.000e-04"):
+        run_sync(train(config_from_dict(_multistep(folders, 6, [2, 5])), tmp_path / "r",
+                       resume=True))
+    assert (tmp_path / "r" / "last.pt").read_bytes() == before
+    assert "- 7" in (tmp_path / "r" / "config.yaml").read_text()
+
+
+def test_lr_history_follows_the_schedule() -> None:
+    from core.training.config import OptimConfig
+    from core.training.loop import lr_history
+
+    cfg = OptimConfig(steps=6, lr=1.0, schedule={"type": "multistep", "milestones": [2, 4],
+                                                   "gamma": 0.5})
+    assert lr_history(cfg, 5) == [1.0, 0.5, 0.5, 0.25, 0.25]
+
+
 @pytest.mark.skipif(not fork_available(), reason="batch workers need the fork start method")
 @pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
 def test_batch_workers_give_the_same_run(make, folders: dict[str, Path], tmp_path: Path) -> None:
