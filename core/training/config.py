@@ -76,6 +76,10 @@ class ModelConfig:
     #: with ``init_from``: a named mapping of the file's tensors onto this model first
     #: (:data:`core.training.init_maps.INIT_MAPS`, e.g. ``edsr_body_to_liif_encoder``)
     init_map: str | None = None
+    #: parameter-name prefixes kept fixed during training (``[encoder]``: a LIIF decoder
+    #: trained on the features of an encoder loaded with ``init_from``); see
+    #: :func:`loop.freeze_parameters`
+    freeze: list[str] = field(default_factory=list)
 
     @property
     def arbitrary(self) -> bool:
@@ -298,6 +302,13 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         if INIT_MAPS[model.init_map].partial and not model.init_partial:
             raise ConfigError(f"'model.init_map' {model.init_map} leaves part of the model "
                               f"fresh: set 'model.init_partial: true'")
+    if not isinstance(model.freeze, list) or not all(
+            isinstance(f, str) and f.strip() for f in model.freeze):
+        raise ConfigError(f"'model.freeze' must be a list of parameter-name prefixes such as "
+                          f"[encoder], got {model.freeze!r}")
+    if model.freeze and not model.init_from:
+        raise ConfigError("'model.freeze' keeps weights fixed: it needs 'model.init_from' "
+                          "(frozen fresh weights would stay random)")
     if data.scales is not None:
         if (model.arbitrary or not get_arch(model.arch).any_scale
                 or not isinstance(data.scales, list) or not data.scales):

@@ -57,8 +57,8 @@ from .state import export_weights, load_state, save_state, set_rng_state
 from .steps import input_flags, make_batch, train_step
 
 __all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
-           "lr_history", "resume_schedule", "make_batch", "train_step", "validate", "train", "default_out_dir",
-           "load_training_images", "init_weights"]
+           "freeze_parameters", "lr_history", "resume_schedule", "make_batch", "train_step",
+           "validate", "train", "default_out_dir", "load_training_images", "init_weights"]
 
 _LOG_HEADER = ["step", "loss", "lr", "val_psnr", "seconds", "val_other"]
 
@@ -177,6 +177,24 @@ def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     return module, {"arch": m.arch, "hparams": hparams}
 
 
+def freeze_parameters(model: nn.Module, prefixes: list[str]) -> int:
+    """Keep the parameters whose names start with one of ``prefixes`` (a whole name component:
+    ``encoder`` matches ``encoder.head.0.weight``, not ``encoder2.x``) out of training; returns
+    how many tensors were frozen. A prefix that matches nothing is a :class:`ConfigError`."""
+    names = dict(model.named_parameters())
+    frozen = 0
+    for prefix in prefixes:
+        hit = [n for n in names if n == prefix or n.startswith(prefix.rstrip(".") + ".")]
+        if not hit:
+            tops = sorted({n.split(".")[0] for n in names})
+            raise ConfigError(f"'model.freeze' {prefix!r} names no parameter; the model's "
+                              f"parts are {', '.join(tops)}")
+        for n in hit:
+            frozen += int(names[n].requires_grad)
+            names[n].requires_grad_(False)
+    return frozen
+
+
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     o = cfg.train
     params = [p for p in model.parameters() if p.requires_grad]
@@ -291,11 +309,11 @@ def _write_config(cfg: TrainConfig, path: Path) -> None:
 
 
 def _model_section(model: Any) -> Any:
-    """The model section without keys left at None, so that a run saved before an optional
-    key existed still resumes with the config that has it."""
+    """The model section without keys left at None or empty (``freeze: []``), so that a run
+    saved before an optional key existed still resumes with the config that has it."""
     if not isinstance(model, dict):
         return model
-    return {k: v for k, v in model.items() if v is not None}
+    return {k: v for k, v in model.items() if v is not None and v != [] and v != {}}
 
 
 def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool = False,
@@ -334,6 +352,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     torch.manual_seed(cfg.seed)
     model, model_info = _fresh_model(cfg)
     fresh = init_weights(model, cfg) if cfg.model.init_from else []
+    frozen = freeze_parameters(model, cfg.model.freeze)
     model.to(dev)
     if cfg.train.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -364,7 +383,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     if cfg.model.init_from and not resume:
         via = f" mapped by {cfg.model.init_map}" if cfg.model.init_map else ""
         yield TrainProgress(start, total, f"weights from {cfg.model.init_from}{via}" + (
-            f"; fresh: {', '.join(fresh)}" if fresh else ""), event="setup")
+            f"; fresh: {', '.join(fresh)}" if fresh else "") + (
+            f"; frozen: {frozen} tensors under {', '.join(cfg.model.freeze)}" if frozen else ""),
+            event="setup")
     if schedule_note:
         yield TrainProgress(start, total, schedule_note, event="setup")
     yield TrainProgress(start, total, "loading training images", event="setup")

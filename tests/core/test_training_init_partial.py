@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 
 from core.errors import ConfigError
+from core.jobs import run_sync
 from core.models import save_checkpoint
 from core.models.archs import EDSR
-from core.training import build_model, config_from_dict
-from core.training.loop import init_weights
+from core.training import build_model, config_from_dict, train
+from core.training.loop import freeze_parameters, init_weights
+from core.training.state import load_state
 
 
 def _edsr(scale: int, n_resblocks: int = 1, seed: int = 0) -> EDSR:
@@ -169,3 +173,60 @@ def test_init_map_refusals(tmp_path: Path) -> None:
     wide = save_checkpoint(EDSR(n_resblocks=1, n_feats=16, scale=4), tmp_path / "wide_x4.pth")
     with pytest.raises(ConfigError, match="shapes"):
         build_model(_liif_cfg(wide))
+
+
+# --- model.freeze ------------------------------------------------------------------------
+
+def _train_cfg(src: Path, data: Path, freeze) -> object:
+    return config_from_dict({
+        "name": "tiny_frozen", "seed": 2,
+        "model": {"arch": "edsr", "args": {"n_resblocks": 1, "n_feats": 8, "scale": 4},
+                  "init_from": str(src), "init_partial": True, "freeze": freeze},
+        "data": {"train": [str(data)], "lr_patch": 8, "batch_size": 2},
+        "train": {"steps": 3, "lr": 1e-2, "precision": "fp32", "log_every": 1}})
+
+
+def test_freeze_keeps_the_named_parts_and_trains_the_rest(tmp_path: Path) -> None:
+    data = tmp_path / "imgs"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        cv2.imwrite(str(data / f"{i}.png"), rng.integers(0, 256, (48, 48, 3), dtype=np.uint8))
+    x2 = _edsr(2, seed=0)
+    src = save_checkpoint(x2, tmp_path / "x2.pth")
+    notes = [p.message for p in train(_train_cfg(src, data, ["head", "body"]), tmp_path / "run")
+             if getattr(p, "event", "") == "setup"]
+    assert any("frozen: " in n and "under head, body" in n for n in notes), notes
+    state = load_state(tmp_path / "run" / "last.pt")["model"]
+    theirs = x2.state_dict()
+    for k, v in state.items():
+        if k.startswith(("head.", "body.")):
+            assert torch.equal(v, theirs[k]), f"{k} moved although frozen"
+    assert not torch.equal(state["tail.0.0.weight"], theirs["tail.0.0.weight"])  # trained
+    # the same run without freeze moves the body: the check above can fail
+    run_sync(train(_train_cfg(src, data, []), tmp_path / "free"))
+    free = load_state(tmp_path / "free" / "last.pt")["model"]
+    assert not torch.equal(free["body.0.body.0.weight"], theirs["body.0.body.0.weight"])
+
+
+@pytest.mark.parametrize("freeze, message", [
+    (["encoder"], "names no parameter; the model's parts are add_mean, body, head, sub_mean, tail"),
+    ("head", "must be a list of parameter-name prefixes"),
+    ([""], "must be a list of parameter-name prefixes"),
+])
+def test_freeze_refuses_what_it_cannot_mean(tmp_path: Path, freeze, message: str) -> None:
+    src = save_checkpoint(_edsr(2), tmp_path / "x2.pth")
+    with pytest.raises(ConfigError, match=message):
+        cfg = config_from_dict({
+            "name": "t", "model": {"arch": "edsr", "args": {"n_resblocks": 1, "n_feats": 8},
+                                   "init_from": str(src), "freeze": freeze},
+            "data": {"train": ["unused"]}, "train": {"steps": 1}}, check_paths=False)
+        module, _ = build_model(cfg)
+        freeze_parameters(module, cfg.model.freeze)
+
+
+def test_freeze_needs_init_from() -> None:
+    with pytest.raises(ConfigError, match="needs 'model.init_from'"):
+        config_from_dict({"name": "t", "model": {"arch": "edsr", "freeze": ["body"]},
+                          "data": {"train": ["unused"]}, "train": {"steps": 1}},
+                         check_paths=False)
