@@ -23,7 +23,7 @@ from . import studies as studies_cli
 from . import train as train_cli
 from . import zeroshot as zeroshot_cli
 from .errors import OneLineParser
-from .options import add_run_options, add_scale_hint
+from .options import add_run_options, add_scale_hint, non_negative_int
 from .scale import add_executor_options
 
 __all__ = ["build_parser", "main", "SUBCOMMANDS"]
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with the LR images (X{s}/NAMEx{s}.png); "
                         "default: made with degrade()")
     p.add_argument("--y", action="store_true", help="measure on the Y channel (benchmark protocol)")
-    p.add_argument("--shave", type=int, default=None, help="border to ignore (default: the scale)")
+    p.add_argument("--shave", type=non_negative_int, default=None, help="border to ignore (default: the scale)")
     p.add_argument("--csv", default=None,
                    help="also write per-image scores to this CSV file (rows written as they "
                         "arrive; --resume completes an interrupted one)")

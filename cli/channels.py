@@ -14,13 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.budget import MAX_SCALE
 from core.channels import (
     COMPLEX_MODES, NORM_MODES, RGB_MODES, array_from_channels, channel_meta, channel_stats,
-    format_stats_table, multipath_channel,
+    check_percentiles, format_stats_table, multipath_channel,
 )
 from core.errors import InputError
 
-from .options import parse_scale, parse_size, run_options
+from .options import (finite_float, float_range, int_range, non_negative_int, parse_scale,
+                      parse_size, positive_int, run_options, seed)
 from .outputs import check_outputs
 from .progress import run_with_bar
 
@@ -46,7 +48,8 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--norm", default=None, choices=NORM_MODES,
                    help="per-channel min-max like imagesc (default), global, or percentile")
     g.add_argument("--percentiles", default=None,
-                   help="robust range for --norm percentile, LOW,HIGH in percent (default 1,99)")
+                   help="robust range for --norm percentile, LOW,HIGH in percent (default 1,99); "
+                        "given alone it implies --norm percentile")
 
 
 def add_sr_options(p: argparse.ArgumentParser) -> None:
@@ -56,14 +59,14 @@ def add_sr_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rgb-mode", default=None, choices=RGB_MODES,
                    help="RGB models: replicate each channel to 3 and average (default) or run "
                         "groups of 3 consecutive channels")
-    g.add_argument("--batch", type=int, default=None,
+    g.add_argument("--batch", type=positive_int, default=None,
                    help="channels per model call (default: auto)")
     g.add_argument("--clip", action="store_true", default=None,
                    help="clip each SR channel to its input range")
-    g.add_argument("--finetune", type=int, default=None, metavar="STEPS",
+    g.add_argument("--finetune", type=non_negative_int, default=None, metavar="STEPS",
                    help="first fine-tune the model on the input's own channels for STEPS steps "
                         "(LR made by bicubic degradation; L1, Adam)")
-    g.add_argument("--finetune-lr", type=float, default=1e-4, help="Adam learning rate (1e-4)")
+    g.add_argument("--finetune-lr", type=float_range(0, 1, low_open=True), default=1e-4, help="Adam learning rate (1e-4)")
     g.add_argument("--gt", default=None,
                    help="ground-truth file (same layout): print NMSE (dB) and PSNR per channel")
 
@@ -74,12 +77,19 @@ def load_kwargs(args: argparse.Namespace) -> dict:
                 "complex_mode": getattr(args, "complex", None) or "real_imag",
                 "norm": getattr(args, "norm", None) or "channel"}
     text = getattr(args, "percentiles", None)
-    if text:
+    if text is not None:
         try:
             lo, hi = (float(v) for v in text.split(","))
-        except ValueError:
-            raise InputError(f"--percentiles must be LOW,HIGH, e.g. 1,99, got {text!r}") from None
-        kw["percentiles"] = (lo, hi)
+            kw["percentiles"] = check_percentiles((lo, hi))
+        except (ValueError, InputError):
+            raise InputError(f"--percentiles must be LOW,HIGH in percent with 0 <= LOW < HIGH "
+                             f"<= 100, e.g. 1,99, got {text!r}") from None
+        # --percentiles alone means --norm percentile; with another --norm it would do nothing
+        if getattr(args, "norm", None) is None:
+            kw["norm"] = "percentile"
+        elif kw["norm"] != "percentile":
+            raise InputError(f"--percentiles applies to --norm percentile only, not --norm "
+                             f"{kw['norm']}")
     return kw
 
 
@@ -180,9 +190,9 @@ def add_parsers(sub) -> None:
     q.add_argument("-o", "--output", required=True, help=".npy .npz .mat or .h5 file")
     q.add_argument("--size", default="256x256x150",
                    help="SUBCARRIERSxSNAPSHOTSxANTENNAS (H x W x C), default 256x256x150")
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--paths", type=int, default=24, help="scattered paths")
-    q.add_argument("--snr", type=float, default=None, help="add white noise at this SNR (dB)")
+    q.add_argument("--seed", type=seed, default=0, help="random seed, 0 <= SEED < 2**32 (0)")
+    q.add_argument("--paths", type=int_range(1, 10000), default=24, help="scattered paths")
+    q.add_argument("--snr", type=finite_float, default=None, help="add white noise at this SNR (dB)")
     q.add_argument("--domain", choices=["frequency", "delay"], default="frequency")
     q.add_argument("--var", default="H", help="variable name in .npz/.mat/.h5 (default H)")
     q.add_argument("--overwrite", action="store_true")
@@ -190,7 +200,7 @@ def add_parsers(sub) -> None:
 
     q = csub.add_parser("degrade", help="the bicubic LR of a channel file (same format)")
     q.add_argument("input")
-    q.add_argument("-s", "--scale", type=float, required=True, help="factor >= 1, e.g. 4")
+    q.add_argument("-s", "--scale", type=float_range(1, MAX_SCALE), required=True, help="factor >= 1, e.g. 4")
     q.add_argument("-o", "--output", required=True)
     q.add_argument("--overwrite", action="store_true")
     _add_load_options(q)
@@ -199,7 +209,7 @@ def add_parsers(sub) -> None:
     q = csub.add_parser("compare", help="NMSE (dB, own units) and PSNR of SR against GT")
     q.add_argument("sr")
     q.add_argument("gt")
-    q.add_argument("--shave", type=int, default=0, help="border pixels to ignore")
+    q.add_argument("--shave", type=non_negative_int, default=0, help="border pixels to ignore")
     q.add_argument("--all", action="store_true", help="show every channel (default: 20)")
     _add_load_options(q)
     q.set_defaults(func=cmd_compare)

@@ -35,6 +35,9 @@ class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line on stderr (exit 2), pointing at -h."""
 
     def error(self, message: str) -> NoReturn:
+        # "argument --seed: must be ..." (a cli.options type= check) reads "--seed must be ..."
+        if message.startswith("argument ") and ": must be " in message:
+            message = message[len("argument "):].replace(": must be ", " must be ", 1)
         print(f"error: {one_line(message)} (see '{self.prog} -h')", file=sys.stderr)
         sys.exit(2)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from core.errors import InputError
 from core.provenance import Provenance
 
-from .options import add_run_options, parse_scale
+from .options import (add_run_options, non_negative_int, parse_scale, positive_float,
+                      positive_int)
 from .options import run_options as _options
 from .progress import run_with_bar
 
@@ -41,12 +42,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="fig.png, fig.pdf or fig.svg")
     p.add_argument("--layout", choices=LAYOUT_CHOICES, default="row",
                    help="crops in one row per region, two rows, or below the image")
-    p.add_argument("--font-size", type=float, default=7.0, help="points (default 7)")
-    p.add_argument("--width", type=float, default=7.0, help="figure width in inches (7)")
-    p.add_argument("--dpi", type=int, default=300, help="PNG resolution (default 300)")
+    p.add_argument("--font-size", type=positive_float, default=7.0, help="points (default 7)")
+    p.add_argument("--width", type=positive_float, default=7.0, help="figure width in inches (7)")
+    p.add_argument("--dpi", type=positive_int, default=300, help="PNG resolution (default 300)")
     p.add_argument("--base", choices=["HR", "LR"], default="HR", help="the big image")
     p.add_argument("--rgb", action="store_true", help="measure on RGB (default: Y, BT.601)")
-    p.add_argument("--shave", type=int, default=None, help="border to ignore (default: scale)")
+    p.add_argument("--shave", type=non_negative_int, default=None, help="border to ignore (default: scale)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     add_run_options(p)
     # bf16 ('auto' on recent CPUs) moves PSNRs by ~0.1 dB: a paper figure measures in fp32

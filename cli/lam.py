@@ -18,7 +18,7 @@ from core.data import ImageData, Region, Units
 from core.errors import InputError
 from core.provenance import weights_digest
 
-from .options import add_run_options, parse_scale
+from .options import add_run_options, float_range, parse_scale, positive_int
 from .outputs import check_outputs
 from .progress import run_with_bar
 from .scale import add_executor_options
@@ -61,16 +61,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hr", action="store_true",
                    help="INPUT is an HR image: make the LR with bicubic 1/SCALE first "
                         "(as the official LAM demo)")
-    p.add_argument("--alpha", type=float, default=0.5, help="heat map opacity in [0, 1]")
+    p.add_argument("--alpha", type=float_range(0, 1), default=0.5, help="heat map opacity in [0, 1]")
     p.add_argument("--panel", action="store_true",
                    help="write SR+window | heat map | overlay side by side instead")
-    p.add_argument("--batch", type=int, default=None,
+    p.add_argument("--batch", type=positive_int, default=None,
                    help="path steps per backward pass (default: automatic)")
     p.add_argument("--rule", choices=LAM_RULES, default=None,
                    help="how the path integral is evaluated: riemann (the official LAM, "
                         "default), gauss (Gauss-Legendre: a close map from 16 steps), "
                         "adaptive (stops when the map stops changing)")
-    p.add_argument("--steps", type=int, default=None, metavar="N",
+    p.add_argument("--steps", type=positive_int, default=None, metavar="N",
                    help="path steps, one model pass each (default: riemann 50, gauss 16; "
                         "adaptive: at most N, >= 15)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")

@@ -20,7 +20,8 @@ import numpy as np
 from core.data import Region
 from core.errors import InputError
 
-from .options import parse_scale, parse_size, run_options
+from .options import (int_range, non_negative_int, parse_scale, parse_size, positive_float,
+                      run_options)
 from .outputs import check_outputs
 from .progress import run_with_bar
 
@@ -40,7 +41,7 @@ def add_sr_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("normal maps (--kind normals)")
     g.add_argument("--shape-model", default=None, help="model for the shape part (default: -m)")
     g.add_argument("--detail-model", default=None, help="model for the detail part (default: -m)")
-    g.add_argument("--sigma", type=float, default=3.0,
+    g.add_argument("--sigma", type=positive_float, default=3.0,
                    help="shape low-pass in input pixels (default 3)")
     g.add_argument("--normals-method", choices=["split", "naive"], default="split",
                    help="split: SR of shape and detail, recombined (default); naive: SR of the "
@@ -56,7 +57,7 @@ def add_parsers(sub) -> None:
 
     s = nsub.add_parser("split", help="write the shape and detail parts of a normal map")
     s.add_argument("input", help="normal map (.png .exr .tif .npy .mat)")
-    s.add_argument("--sigma", type=float, default=3.0, help="shape low-pass in pixels (default 3)")
+    s.add_argument("--sigma", type=positive_float, default=3.0, help="shape low-pass in pixels (default 3)")
     s.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
     s.add_argument("--mask", default=None, help="mask image")
     s.add_argument("--bits", type=int, choices=[8, 16], default=16, help="PNG depth (default 16)")
@@ -78,7 +79,7 @@ def add_parsers(sub) -> None:
     f.add_argument("--mask", default=None, help="mask image")
     f.add_argument("--K", dest="K", default=None,
                    help="3x3 intrinsics text file (perspective); default: orthographic")
-    f.add_argument("--K-scale", dest="K_scale", type=float, default=None,
+    f.add_argument("--K-scale", dest="K_scale", type=positive_float, default=None,
                    help="the map is this many times the size K was made for (e.g. 4 for an x4 "
                         "SR result of the image K belongs to)")
     f.add_argument("--method", default=None, help="lsq (default), bini, dct or fc")
@@ -87,14 +88,15 @@ def add_parsers(sub) -> None:
                    help=".npy of the depth (perspective, median = --depth-scale) or height "
                         "(orthographic, pixels), float32, NaN outside the mask")
     f.add_argument("--render", default=None, help="PNG of the shaded mesh")
-    f.add_argument("--view", default="30,15", help="render view AZIMUTH,ELEVATION in degrees")
-    f.add_argument("--size", type=int, default=512, help="render size in pixels (square)")
-    f.add_argument("--max-size", type=int, default=512,
+    f.add_argument("--view", default="30,15",
+                   help="render view AZIMUTH,ELEVATION in degrees (finite numbers)")
+    f.add_argument("--size", type=int_range(16, 8192), default=512, help="render size in pixels (square)")
+    f.add_argument("--max-size", type=non_negative_int, default=512,
                    help="longest side of the mesh grid (default 512; 0 = every pixel)")
     f.add_argument("--color", default=None,
                    help="RGB image to colour the mesh, or 'height' for a height colour map")
-    f.add_argument("--step", type=float, default=1.0, help="orthographic pixel size")
-    f.add_argument("--depth-scale", type=float, default=1.0, help="perspective median depth")
+    f.add_argument("--step", type=positive_float, default=1.0, help="orthographic pixel size")
+    f.add_argument("--depth-scale", type=positive_float, default=1.0, help="perspective median depth")
     f.add_argument("--overwrite", action="store_true", help="replace existing output files")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _convention_options(f)
@@ -203,6 +205,8 @@ def _view(text: str) -> tuple[float, float]:
         az, el = (float(v) for v in text.split(","))
     except ValueError:
         raise InputError(f"--view must be AZIMUTH,ELEVATION in degrees, got {text!r}") from None
+    if not (np.isfinite(az) and np.isfinite(el)):
+        raise InputError(f"--view must be two finite angles in degrees, got {text!r}")
     return az, el
 
 
@@ -231,6 +235,8 @@ def cmd_surface(args: argparse.Namespace) -> int:
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     view = _view(args.view)
+    if args.max_size == 1:  # checked before any file is written (core refuses it too)
+        raise InputError("--max-size must be 0 (every pixel) or at least 2 pixels, got 1")
     nmap = _load(args.input, args, args.mask)
     K = load_intrinsics(args.K) if args.K else None
     if K is not None and args.K_scale is not None:

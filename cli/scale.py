@@ -15,6 +15,7 @@ from core.scale import (EXECUTORS, Outcome, RunStats, Unit, check_available, mak
                         run_units)
 
 from .batch import Item, prepare_item
+from .options import float_range, int_range
 from .progress import run_with_bar
 
 __all__ = ["add_executor_options", "check_executor", "executor_from", "run_planned", "print_failures"]
@@ -29,11 +30,11 @@ def add_executor_options(p: argparse.ArgumentParser, *, resume: bool = True) -> 
     g.add_argument("--address", default=None, metavar="ADDR",
                    help="join a running Ray cluster: auto, or the head's HOST:PORT (default: "
                         "start a local Ray for this run with --workers processes)")
-    g.add_argument("--workers", type=int, default=None, metavar="N",
+    g.add_argument("--workers", type=int_range(1, 1024), default=None, metavar="N",
                    help="Ray worker processes started for the run (default: one per CPU "
                         "core; torch threads per worker = cores / workers); with --address: "
                         "at most N tasks at once (default: the cluster's CPUs)")
-    g.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+    g.add_argument("--gpus-per-worker", type=float_range(0, 64), default=0.0, metavar="G",
                    help="GPUs each Ray task reserves (0.5: two tasks share a GPU; default 0)")
     if resume:
         g.add_argument("--resume", action="store_true",

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.budget import MAX_SCALE
 from core.data import ImageData, Region, Units
 from core.errors import InputError
 
-from .options import add_run_options
+from .options import add_run_options, int_range, positive_int
 from .outputs import check_outputs
 from .scale import add_executor_options
 
@@ -60,7 +61,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--data", required=True, help="a folder of HR images, or one HR image")
         q.add_argument("-m", "--model", nargs="+", required=True, dest="models",
                        help="one or more model names or checkpoint files")
-        q.add_argument("-s", "--scale", type=int, default=4, help="integer SR scale (default 4)")
+        q.add_argument("-s", "--scale", type=int_range(1, int(MAX_SCALE)), default=4, help="integer SR scale (default 4)")
         q.add_argument("--csv", default=None, help="CSV of all rows; an existing one is resumed")
         q.add_argument("--region", default=None, metavar="X,Y,W,H",
                        help="the foreground in HR pixels (default: centred, per study)")
@@ -80,7 +81,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--widths", default="0,32,48,64,80,96", help="ring widths, HR px")
             q.add_argument("--modes", default="centre,edges", help="centre, edges or both")
         if name == "mosaic":
-            q.add_argument("--tta-passes", type=int, default=25,
+            q.add_argument("--tta-passes", type=positive_int, default=25,
                            help="TTA passes over the 8 flips/rotations (default 25 = the "
                                 "mosaic's compute)")
         add_run_options(q)

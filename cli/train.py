@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.errors import Cancelled, InputError
 
+from .options import int_range, positive_int
 from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 from .zeroshot import cmd_mzsr_train
@@ -25,14 +26,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                     "last.pt; continue with --resume.")
     p.add_argument("config", help="training config, e.g. configs/edsr_baseline_x4.yaml")
     p.add_argument("--resume", action="store_true", help="continue the run from OUT/last.pt")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--steps", type=positive_int, default=None,
                    help="train until this total step count (default: train.steps of the config)")
     p.add_argument("--out", default=None,
                    help="run folder (default: runs/<config name>/ inside the repository)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=int_range(1, 1024), default=None,
                    help="CPU threads for torch (default: torch's choice, all cores)")
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
-    p.add_argument("--workers", type=int, default=0,
+    p.add_argument("--workers", type=int_range(0, 256), default=0,
                    help="processes that make batches ahead (same batches; use on a GPU, where "
                         "making them on the CPU is slower than the step; default 0)")
     p.add_argument("-q", "--quiet", action="store_true",

@@ -17,11 +17,13 @@ import sys
 import time
 from pathlib import Path
 
+from core.budget import MAX_SCALE
 from core.errors import Cancelled, InputError
 from core.zeroshot.presets import PRESETS
 
 from . import channels as channels_cli
 from .channels import load_kwargs, wants_channels
+from .options import float_range, int_range, non_negative_int, positive_int, seed
 from .outputs import check_config_file, check_outputs
 from .progress import StopFlag, run_with_bar
 from .scale import add_executor_options
@@ -29,7 +31,7 @@ from .scale import add_executor_options
 __all__ = ["add_parsers", "cmd_zssr", "zssr_unit", "cmd_mzsr_train", "cmd_mzsr_sr", "mzsr_weights"]
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (format from its extension)")
     p.add_argument("--kernel", default=None,
                    help="known blur kernel at the scale: a .npy 2-D normalised array or a preset "
@@ -38,7 +40,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 autocast where the CPU/GPU runs it fast (~2x faster here)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help=seed_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -47,9 +49,9 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("zssr", help="zero-shot SR: train a small CNN on the input itself (ZSSR)")
     p.add_argument("input", help="image, .npy array or channel matrix; a folder: each of its "
                                  "files into the folder -o ({stem}_zssr_x{scale}.{ext})")
-    p.add_argument("-s", "--scale", required=True, type=float,
+    p.add_argument("-s", "--scale", required=True, type=float_range(1, MAX_SCALE, low_open=True),
                    help="scale factor > 1, e.g. 2, 4, 8")
-    p.add_argument("--iters", type=int, default=3000,
+    p.add_argument("--iters", type=positive_int, default=3000,
                    help="max training iterations per stage (paper: 3000; stops earlier when the "
                         "learning rate falls under 9e-6)")
     g = p.add_mutually_exclusive_group()
@@ -57,12 +59,12 @@ def add_parsers(sub) -> None:
                    help="x2 stages up to the scale (default above x4 without a kernel)")
     g.add_argument("--no-gradual", dest="gradual", action="store_false")
     p.add_argument("--no-ensemble", action="store_true", help="skip the 8-way self-ensemble")
-    p.add_argument("--bp", type=int, default=10, help="back-projection iterations (10)")
-    p.add_argument("--crop", type=int, default=128, help="HR-father crop size in pixels (128)")
-    p.add_argument("--zssr-finetune", type=int, default=0, metavar="N",
+    p.add_argument("--bp", type=non_negative_int, default=10, help="back-projection iterations (10)")
+    p.add_argument("--crop", type=positive_int, default=128, help="HR-father crop size in pixels (128)")
+    p.add_argument("--zssr-finetune", type=non_negative_int, default=0, metavar="N",
                    help="channel data: fine-tune the stack net N steps on each channel")
     p.add_argument("--kind", choices=["rgb", "gray", "channels"], default=None)
-    _common(p)
+    _common(p, "random seed of the crops and the network's start, 0 <= SEED < 2**32 (0)")
     channels_cli._add_load_options(p)
     add_executor_options(p, resume=False)   # a folder run skips outputs that exist
     p.set_defaults(func=cmd_zssr)
@@ -79,9 +81,9 @@ def add_parsers(sub) -> None:
     t.add_argument("--init", default=None, help="MZSR checkpoint to start from (no pre-training)")
     t.add_argument("--resume", action="store_true",
                    help="continue the run from OUT/last.pt (exactly: model, optimiser, step, RNG)")
-    t.add_argument("--steps", type=int, default=None,
+    t.add_argument("--steps", type=positive_int, default=None,
                    help="stop at this total step count, pre-training included (default: all)")
-    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("--threads", type=int_range(1, 1024), default=None, help="torch CPU threads")
     t.add_argument("-q", "--quiet", action="store_true")
     t.set_defaults(func=cmd_mzsr_train)
     r = msub.add_parser("sr", help="adapt meta-weights to one image, then super-resolve it")
@@ -89,11 +91,14 @@ def add_parsers(sub) -> None:
     r.add_argument("-w", "--weights", default=None,
                    help="MZSR checkpoint (mzsr.pt); default: the bundled x2 meta-weights "
                         "(resources/weights/zeroshot/mzsr_x2.pth). The scale is the weights'")
-    r.add_argument("-s", "--scale", type=float, default=None,
+    r.add_argument("-s", "--scale", type=float_range(1, MAX_SCALE, low_open=True), default=None,
                    help="optional check: the scale wanted (must be the weights' own)")
-    r.add_argument("--steps", type=int, default=10, help="adaptation steps (1 or 10)")
-    r.add_argument("--bp", type=int, default=0, help="back-projection iterations after SR (0)")
-    _common(r)
+    r.add_argument("--steps", type=non_negative_int, default=10, help="adaptation steps (1 or 10)")
+    r.add_argument("--bp", type=non_negative_int, default=0, help="back-projection iterations after SR (0)")
+    # MZSR adaptation is deterministic (the whole image, no random crops; the start is the
+    # meta-weights): --seed is kept so zssr and mzsr share options, and says so
+    _common(r, "checked (0 <= SEED < 2**32) but changes nothing: MZSR adapts on the whole image "
+               "from the meta-weights, nothing in it is random")
     r.set_defaults(func=cmd_mzsr_sr)
 
 
@@ -176,9 +181,9 @@ def cmd_mzsr_train(args: argparse.Namespace) -> int:
     from core.zeroshot.mzsr import REPO_ROOT, load_mzsr_config
     from core.zeroshot.mzsr_train import train_mzsr
 
-    if args.threads:
-        torch.set_num_threads(int(args.threads))
     check_config_file(args.config)
+    if args.threads is not None:  # >= 1: checked when the line was parsed
+        torch.set_num_threads(int(args.threads))
     cfg = load_mzsr_config(args.config)
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / cfg.name
     t0 = time.perf_counter()

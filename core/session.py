@@ -27,7 +27,7 @@ import numpy as np
 
 from .data import ImageData, Region
 from .engine.run import output_size
-from .errors import InputError
+from .errors import InputError, ResourceError
 from .provenance import Provenance
 
 __all__ = ["SessionState", "Session", "ModelResult", "MetricRow", "TOPICS", "SESSION_VERSION",
@@ -185,8 +185,8 @@ class Session:
             if self.state.size is not None:
                 return output_size(self.lr.height, self.lr.width, size=self.state.size)
             return output_size(self.lr.height, self.lr.width, scale=self.state.scale)
-        except InputError:  # an invalid scale or size: nothing to plan (run() says why)
-            return None
+        except (InputError, ResourceError):  # an invalid or over-budget scale or size: nothing
+            return None                      # to plan (run() says why)
 
     def effective_scale(self) -> tuple[float, float] | None:
         """Output / LR size per axis (y, x)."""

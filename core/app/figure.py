@@ -35,6 +35,13 @@ REGION_COLOURS = ("#ffc828", "#28c8ff", "#ff5aa0", "#78e678")   # box and crop f
 GAP = 0.04            # inches between panels
 
 
+#: What FigureOptions accepts (points, inches, dots per inch) and the widest PNG in pixels.
+FONT_SIZE_RANGE = (1.0, 72.0)
+WIDTH_RANGE = (1.0, 50.0)
+DPI_RANGE = (10, 2400)
+MAX_FIGURE_PIXELS = 30000
+
+
 @dataclass(frozen=True)
 class FigureOptions:
     """How the figure looks: ``layout`` (row: crops in one row per region right of the image;
@@ -53,8 +60,17 @@ class FigureOptions:
             raise InputError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         if self.base not in ("HR", "LR"):
             raise InputError(f"the big image is HR or LR, got {self.base!r}")
-        if not (self.font_size > 0 and self.width > 0 and self.dpi > 0):
-            raise InputError("font size, width and dpi must be positive")
+        for name, value, (low, high) in (("font size", self.font_size, FONT_SIZE_RANGE),
+                                          ("width", self.width, WIDTH_RANGE),
+                                          ("dpi", self.dpi, DPI_RANGE)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value)
+                    and low <= value <= high):
+                raise InputError(f"the figure's {name} must be between {low:g} and {high:g}, "
+                                 f"got {value!r}")
+        if self.width * self.dpi > MAX_FIGURE_PIXELS:
+            raise InputError(f"a {self.width:g} in figure at {self.dpi:g} dpi is "
+                             f"{self.width * self.dpi:.0f} pixels wide; at most "
+                             f"{MAX_FIGURE_PIXELS} (lower the width or the dpi)")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from .layout import (
     COMPLEX_MODES, RGB_MODES, ChannelLayout, check_array, default_axes, resolve_axes,
 )
 from .multipath import SPEED_OF_LIGHT, MultipathChannel, multipath_channel, sample_channels
-from .norm import NORM_MODES, ChannelStats, NonFinite, channel_ranges, histogram
+from .norm import (NORM_MODES, ChannelStats, NonFinite, channel_ranges, check_percentiles,
+                   histogram)
 from .stats import (
     VIEW_PARTS, channel_histogram, channel_labels, channel_stats, channel_view, folded_labels,
     format_stats_table,
@@ -47,7 +48,7 @@ _LAZY_NAMES = {
 __all__ = [
     # layout and normalisation
     "COMPLEX_MODES", "NORM_MODES", "RGB_MODES", "ChannelLayout", "default_axes", "resolve_axes",
-    "check_array", "NonFinite", "channel_ranges",
+    "check_array", "NonFinite", "channel_ranges", "check_percentiles",
     # array <-> channel data
     "ChannelMeta", "channels_from_array", "array_from_channels", "channel_meta",
     "component_values", "renormalise", "channel_values", "folded_values",

@@ -36,7 +36,7 @@ from .layout import (
     COMPLEX_MODES, ChannelLayout, blocks, cast, check_array, default_db_floor, fold, merge,
     resolve_axes, split, unfold,
 )
-from .norm import NORM_MODES, NonFinite, channel_ranges
+from .norm import NORM_MODES, NonFinite, channel_ranges, check_percentiles
 
 __all__ = [
     "COMPLEX_MODES", "NORM_MODES", "ChannelLayout", "ChannelMeta", "resolve_axes", "check_array",
@@ -103,6 +103,7 @@ def channels_from_array(array: np.ndarray, *, axes: str | None = None,
         mean and recorded, so the pixels are finite.
     """
     a = check_array(array, name)
+    check_percentiles(percentiles)  # whatever the norm: a bad value is never silently kept
     ax = resolve_axes(axes, a.shape)
     mode = "none"
     if a.dtype.kind == "c":
@@ -240,6 +241,7 @@ def renormalise(data: ImageData, norm: str = "channel",
     info = channel_meta(data)
     if norm not in NORM_MODES:
         raise InputError(f"unknown normalisation {norm!r}; expected one of {', '.join(NORM_MODES)}")
+    check_percentiles(percentiles)
     meta = {k: v for k, v in data.meta.items() if k != "channels"}
     return _normalised(lambda k0, k1: _file_units(data, k0, k1, info), (data.height, data.width),
                        info.layout, norm, percentiles, data.source, meta)

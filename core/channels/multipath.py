@@ -93,6 +93,11 @@ def multipath_channel(n_sub: int = 256, n_time: int = 256, n_ant: int = 150, *,
     speed = _check("speed", speed, strict=False)
     delay_spread = _check("delay_spread", delay_spread)
     angle_spread = _check("angle_spread", angle_spread, strict=False)
+    for name, db in (("snr_db", snr_db), ("k_factor_db", k_factor_db)):  # None: none added
+        if db is not None and not np.isfinite(float(db)):
+            raise InputError(f"{name} must be a finite number of dB (or None), got {db!r}")
+    if not 0 <= int(seed) < 2**32:  # what numpy and torch.manual_seed both take
+        raise InputError(f"the seed must be an integer in [0, 2**32), got {seed!r}")
     params = dict(n_sub=sizes[0], n_time=sizes[1], n_ant=sizes[2], paths=int(paths),
                   clusters=int(clusters), carrier=carrier, bandwidth=bandwidth,
                   snapshot_interval=snapshot_interval, speed=speed, delay_spread=delay_spread,

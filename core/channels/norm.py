@@ -27,7 +27,7 @@ from ..errors import InputError
 
 __all__ = [
     "NORM_MODES", "NonFinite", "ChannelStats", "channel_ranges", "mask_nonfinite",
-    "array_stats", "histogram", "format_stats_table", "nearest_index",
+    "array_stats", "histogram", "format_stats_table", "nearest_index", "check_percentiles",
 ]
 
 NORM_MODES: tuple[str, ...] = ("channel", "global", "percentile")
@@ -96,7 +96,8 @@ def mask_nonfinite(values: np.ndarray) -> tuple[np.ndarray, NonFinite | None]:
     return v, record
 
 
-def _check_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
+def check_percentiles(percentiles: tuple[float, float]) -> tuple[float, float]:
+    """``(low, high)`` as floats; InputError unless ``0 <= low < high <= 100`` (NaN refused)."""
     try:
         p0, p1 = float(percentiles[0]), float(percentiles[1])
     except (TypeError, ValueError, IndexError):
@@ -133,7 +134,7 @@ def channel_ranges(values: np.ndarray, mode: str = "channel",
                 lo[g == gid] = lo[sel].min()
                 hi[g == gid] = hi[sel].max()
     elif mode == "percentile":
-        p0, p1 = _check_percentiles(percentiles)
+        p0, p1 = check_percentiles(percentiles)
         for k in np.flatnonzero(any_finite):
             col = flat[:, k]
             q0, q1 = np.percentile(col[finite[:, k]], [p0, p1])

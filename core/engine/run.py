@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..budget import MAX_SCALE, check_output_pixels
 from ..data import ImageData
 from ..errors import InputError, ScaleError
 from ..jobs import Job, Progress, sub_job
@@ -33,7 +34,6 @@ from .subpixel import subpixel_twin
 __all__ = ["SROptions", "SRResult", "output_size", "super_resolve", "model_kind", "native_scale",
            "MAX_SCALE"]
 
-MAX_SCALE = 1000.0
 _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
@@ -65,8 +65,12 @@ class SRResult:
 
 
 def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None,
-                size: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Validated output ``(H, W)`` from a scale (float or per-axis) or an exact size."""
+                size: tuple[int, int] | None = None, *, budget: bool = True) -> tuple[int, int]:
+    """Validated output ``(H, W)`` from a scale (float or per-axis) or an exact size.
+
+    With ``budget`` (every run that makes the whole output) the output must also fit the pixel
+    budget of :func:`core.budget.max_pixels` (ResourceError otherwise); live zoom, which only
+    renders a window of a virtual output, passes ``budget=False``."""
     if (scale is None) == (size is None):
         raise ScaleError("give either a scale or an output size, not both or neither")
     if size is not None:
@@ -79,6 +83,8 @@ def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None
             raise ScaleError(f"output size must be positive, got {ow}x{oh} (width x height)")
         if oh > h * MAX_SCALE or ow > w * MAX_SCALE:
             raise ScaleError(f"output size {ow}x{oh} is more than {MAX_SCALE:g}x the input")
+        if budget:
+            check_output_pixels(oh, ow, f"the output size {ow}x{oh}")
         return oh, ow
     sy, sx = (scale, scale) if not isinstance(scale, (tuple, list)) else scale
     for s in (sy, sx):
@@ -93,7 +99,15 @@ def output_size(h: int, w: int, scale: float | tuple[float, float] | None = None
     oh, ow = round(h * float(sy)), round(w * float(sx))
     if oh < 1 or ow < 1:
         raise ScaleError(f"scale {scale} makes an empty output from a {w}x{h} input")
+    if budget:
+        check_output_pixels(oh, ow, f"the x{_scale_text(scale)} output of the {w}x{h} input")
     return oh, ow
+
+
+def _scale_text(scale: float | tuple[float, float] | list[float]) -> str:
+    if isinstance(scale, (tuple, list)):
+        return "x".join(f"{float(s):g}" for s in scale)
+    return f"{float(scale):g}"
 
 
 def model_kind(model: nn.Module) -> str:

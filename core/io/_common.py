@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+# the pixel budget lives in core.budget (stdlib only: the engine checks outputs against it)
+from ..budget import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, max_pixels, set_max_pixels  # noqa: F401
 from ..data import KINDS, ImageData
 from ..errors import InputError, ResourceError
 from .atomic import check_output_path
@@ -14,37 +16,6 @@ from .atomic import check_output_path
 #: Largest float32 working array (pixels + alpha) a loader accepts, in bytes. Larger inputs
 #: are refused with :class:`ResourceError` before (or right after) decoding.
 MAX_WORKING_BYTES: int = int(1.5 * 2**30)
-
-#: Default pixel budget of one input image (width x height), checked from the file's header
-#: before decoding: 100 megapixels (e.g. 12000 x 8000). Override with the environment
-#: variable ``SRW_MAX_PIXELS`` (the CLI's ``--max-pixels N`` sets it; the window's
-#: preferences too) or :func:`set_max_pixels`.
-DEFAULT_MAX_PIXELS: int = 100_000_000
-MAX_PIXELS_ENV = "SRW_MAX_PIXELS"
-
-
-def max_pixels() -> int:
-    """The pixel budget in force: ``SRW_MAX_PIXELS`` when set to a positive integer, else
-    :data:`DEFAULT_MAX_PIXELS`."""
-    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
-    try:
-        value = int(float(text)) if text else 0
-    except ValueError:
-        value = 0
-    return value if value > 0 else DEFAULT_MAX_PIXELS
-
-
-def set_max_pixels(value: int | None) -> None:
-    """Set (``None``: reset to the default) the pixel budget for this process and its
-    children."""
-    if value is None:
-        os.environ.pop(MAX_PIXELS_ENV, None)
-        return
-    value = int(value)
-    if value < 1:
-        raise InputError(f"the pixel budget must be a positive number of pixels, got {value}")
-    os.environ[MAX_PIXELS_ENV] = str(value)
-
 
 #: Channel counts a forced kind needs (``None``: any).
 KIND_CHANNELS: dict[str, int | None] = {"rgb": 3, "gray": 1, "normals": 3, "channels": None}

@@ -87,18 +87,68 @@ def _tiff_header(path: Path) -> dict | None:
     try:
         with _codecs.quiet_decoders(), tifffile.TiffFile(path) as tf:
             page = tf.pages[0]
-            return {
+            head = {
                 "spp": int(page.samplesperpixel),
                 "bits": int(np.max(page.bitspersample)),
                 "height": int(page.imagelength),
                 "width": int(page.imagewidth),
+                "pages": 1,
             }
+            series = tf.series[0] if tf.series else None
+            if series is not None and len(series.pages) > 1:
+                head["pages"] = len(series.pages)
+                head["series_shape"] = tuple(int(v) for v in series.shape)
+                head["series_axes"] = str(series.axes)
+            return head
     except Exception:
         return None
 
 
+def _stack_order(shape: tuple[int, ...], axes: str) -> tuple[tuple[int, ...], str] | None:
+    """How a multi-page TIFF series becomes ``H x W x C``: the axis order (a permutation of
+    ``shape``) and a word on the rule; None when it has no such reading.
+
+    Axes the file names (ImageJ ``CYX``/``ZYX``, OME ``ZCYX``...): Y and X are H and W, every
+    other axis (pages, samples) becomes channels, in file order. Axes it does not name
+    (tifffile's own ``Q``: ``tifffile.imwrite(array)``): the rule of ``.npy`` channel stacks,
+    H x W first and the rest channels, so what ``tifffile.imread`` gives back is read as is."""
+    if len(shape) != 3 and "Q" in axes:
+        return None
+    if "Q" in axes or not ("Y" in axes and "X" in axes):
+        return (0, 1, 2), "H x W first, the rest channels (as .npy)"
+    y, x = axes.index("Y"), axes.index("X")
+    rest = tuple(i for i in range(len(shape)) if i not in (y, x))
+    return (y, x) + rest, f"axes {axes}: Y x X, then {''.join(axes[i] for i in rest)} as channels"
+
+
+def _tiff_stack(path: Path, tiff: dict) -> np.ndarray:
+    """The whole first series of a multi-page TIFF as ``H x W x C`` (see :func:`_stack_order`),
+    its size checked against the budget before it is read."""
+    # lazy: optional dependency
+    import tifffile
+
+    shape, axes = tiff["series_shape"], tiff["series_axes"]
+    order = _stack_order(shape, axes)
+    if order is None:
+        raise FileFormatError(
+            f"{path.name} is a TIFF of {tiff['pages']} pages, series {'x'.join(map(str, shape))} "
+            f"(axes {axes}), with no H x W x C reading; save the stack as .npy (H x W x C)")
+    perm, _ = order
+    h, w = shape[perm[0]], shape[perm[1]]
+    c = int(np.prod([shape[i] for i in perm[2:]], dtype=np.int64))
+    check_not_empty(path, (h, w, c))
+    check_working_size(path, h, w, c)
+    try:
+        with _codecs.quiet_decoders(), tifffile.TiffFile(path) as tf:
+            arr = tf.series[0].asarray()
+    except Exception as exc:
+        raise FileFormatError(f"{path.name} could not be decoded as TIFF: {exc}") from exc
+    return np.ascontiguousarray(np.transpose(arr, perm).reshape(h, w, c))
+
+
 def _tiff_read(path: Path) -> np.ndarray:
-    """First TIFF page with tifffile, samples last, in RGB(A) order."""
+    """The TIFF page of a one-page TIFF with tifffile, samples last, in RGB(A) order
+    (multi-page stacks: :func:`_tiff_stack`)."""
     # lazy: optional dependency
     import tifffile
 
@@ -159,10 +209,16 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
             "or not an image (its header is not one of PNG, JPEG, TIFF, BMP, WebP, EXR)"
         )
 
-    arr = _decode(buf)
-    del buf
-    rgb_order = False
-    if tiff is not None and (
+    if tiff is not None and tiff["pages"] > 1:
+        # every page is data (a channel stack): reading page 1 alone would drop the others
+        del buf
+        arr = _tiff_stack(path, tiff)
+    else:
+        arr = _decode(buf)
+        del buf
+    stack = tiff is not None and tiff["pages"] > 1  # channels: no alpha, no BGR
+    rgb_order = stack
+    if tiff is not None and tiff["pages"] == 1 and (
         arr is None or tiff["spp"] == 2 or tiff["spp"] > 4
         or tiff["bits"] > arr.dtype.itemsize * 8
     ):
@@ -183,7 +239,7 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
 
     channels = arr.shape[2]
     alpha = None
-    if channels > 4:
+    if channels > 4 or stack:
         colour = arr
     elif channels == 4:
         if not rgb_order:

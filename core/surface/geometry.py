@@ -31,7 +31,8 @@ from scipy import ndimage
 
 from ..errors import InputError
 
-__all__ = ["Equations", "equations", "Surface", "finish", "check_step", "scale_intrinsics"]
+__all__ = ["Equations", "equations", "Surface", "finish", "check_step", "check_depth_scale",
+           "scale_intrinsics"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +75,19 @@ def check_step(step: float) -> float:
     if not np.isfinite(s) or s <= 0:
         raise InputError(f"the pixel size (step) must be a positive number, got {step!r}")
     return s
+
+
+def check_depth_scale(depth_scale: float) -> float:
+    """The perspective median depth: a positive finite number (NaN, inf, 0 or < 0 would give
+    an all-NaN or mirrored surface)."""
+    try:
+        d = float(depth_scale)
+    except (TypeError, ValueError):
+        raise InputError(f"the depth scale must be a positive number, got {depth_scale!r}") \
+            from None
+    if not np.isfinite(d) or d <= 0:
+        raise InputError(f"the depth scale must be a positive finite number, got {depth_scale!r}")
+    return d
 
 
 def equations(normals: np.ndarray, K: np.ndarray | None = None, step: float = 1.0) -> Equations:
@@ -176,7 +190,7 @@ def finish(w: np.ndarray, mask: np.ndarray, *, K: np.ndarray | None, step: float
     if K is None:
         z = -w                                           # height towards the camera
     else:
-        z = -np.exp(w) * float(depth_scale)
+        z = -np.exp(w) * check_depth_scale(depth_scale)
     return Surface(z=z, mask=mask.copy(), method=method,
                    projection="orthographic" if K is None else "perspective",
                    K=None if K is None else np.asarray(K, dtype=np.float64),

@@ -41,7 +41,7 @@ from ..errors import InputError
 from ..io.normals import load_intrinsics
 from ..jobs import Job, Progress, run_sync
 from ..normals.codec import NormalMap, check_mask, normalize
-from .geometry import Surface, equations, finish
+from .geometry import Surface, check_depth_scale, check_step, equations, finish
 from .rect import dct_poisson, frankot_chellappa
 from .bini import PRECONDITIONERS
 from .bini import bilateral as bilateral_multilevel
@@ -102,6 +102,8 @@ def integrate(normals: NormalMap | np.ndarray, mask: np.ndarray | None = None, *
                          f"{', '.join(METHODS)}")
     if not (0.0 < float(nz_floor) < 1.0):
         raise InputError(f"nz_floor must be between 0 and 1, got {nz_floor!r}")
+    check_step(step)                 # both checked before any work: NaN, inf, 0 and < 0 refused
+    check_depth_scale(depth_scale)
     n, m = _inputs(normals, mask)
     if not m.any():
         raise InputError("the mask is empty: there is no normal to integrate")

@@ -157,6 +157,10 @@ def mesh_from_surface(surface: Surface, normals: NormalMap | np.ndarray | None =
     Raises:
         InputError: sizes do not match. ResourceError: more than 16 million vertices.
     """
+    if max_size is not None and not (isinstance(max_size, (int, np.integer))
+                                     and not isinstance(max_size, bool) and max_size >= 2):
+        raise InputError(f"the mesh grid's longest side (max_size) must be a whole number of at "
+                         f"least 2 pixels (or None: every pixel), got {max_size!r}")
     pts = surface.points()
     m = surface.mask & np.isfinite(pts).all(axis=2)
     h, w = m.shape

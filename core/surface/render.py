@@ -46,6 +46,11 @@ def render_mesh(mesh: Mesh, *, size: tuple[int, int] = (512, 512), azimuth: floa
     The mesh is centred and scaled so that its bounding sphere fills 90% of the shorter side
     at ``zoom = 1``. Vertex colours are used when present, else ``base_color``.
     """
+    for name, value in (("azimuth", azimuth), ("elevation", elevation), ("zoom", zoom)):
+        if not np.isfinite(float(value)):
+            raise InputError(f"the render {name} must be a finite number, got {value!r}")
+    if not float(zoom) > 0:
+        raise InputError(f"the render zoom must be positive, got {zoom!r}")
     h, w = int(size[0]), int(size[1])
     if h < 2 or w < 2 or h * w > 64_000_000:
         raise InputError(f"render size must be between 2 x 2 and 64 megapixels, got {w} x {h}")

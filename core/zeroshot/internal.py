@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..budget import MAX_SCALE, check_output_pixels
 from ..engine.device import pick_device, pick_dtype
 from ..errors import InputError, ScaleError
 from ..jobs import Job, Progress
@@ -107,6 +108,12 @@ def check_input(shape: tuple[int, ...], scale: float, kernel: np.ndarray | None,
     """InputError / ScaleError for a scale <= 1, a bad kernel, or an image too small for sons."""
     if not math.isfinite(scale) or scale <= 1:
         raise ScaleError(f"the ZSSR scale must be a number > 1, got {scale:g}")
+    if scale > MAX_SCALE:
+        raise ScaleError(f"the ZSSR scale {scale:g} is larger than the supported maximum "
+                         f"{MAX_SCALE:g}")
+    # the output budget (one rule with sr): x1e6 would plan ~20 x2 stages of training
+    check_output_pixels(round(shape[0] * scale), round(shape[1] * scale),
+                        f"the ZSSR x{scale:g} output of the {shape[1]}x{shape[0]} input")
     if kernel is not None:
         check_kernel(kernel)
         if abs(scale - round(scale)) > 1e-6:

@@ -40,6 +40,7 @@ import yaml
 from torch import Tensor
 from torch.func import functional_call
 
+from ..budget import check_output_pixels
 from ..engine.device import pick_device, pick_dtype
 from ..errors import CheckpointError, ConfigError, InputError, short_message
 from ..jobs import Job
@@ -259,6 +260,8 @@ def mzsr_adapt(net: ZSSRNet, image: np.ndarray, scale: int, kernel: np.ndarray |
     if min(img.shape[:2]) < MIN_SON * s:
         raise InputError(f"the image ({img.shape[1]} x {img.shape[0]}) is too small to make an "
                          f"LR son at x{s}: it needs at least {MIN_SON * s} pixels a side")
+    check_output_pixels(img.shape[0] * s, img.shape[1] * s,
+                        f"the MZSR x{s} output of the {img.shape[1]}x{img.shape[0]} input")
     dev = pick_device(device)
     dtype = pick_dtype(dev, precision)
     autocast = dtype if dtype != torch.float32 else None

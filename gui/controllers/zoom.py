@@ -52,7 +52,7 @@ class ZoomController(QObject):
         if s.lr is None or key not in s.catalog:
             return 0
         try:
-            out_hw = output_size(s.lr.height, s.lr.width, scale=scale)
+            out_hw = output_size(s.lr.height, s.lr.width, scale=scale, budget=False)
         except SRWError as exc:
             self.notices.message.emit(str(exc))
             return 0

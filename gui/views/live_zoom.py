@@ -84,7 +84,8 @@ class LiveZoomView(QWidget):
         if lr is None:
             return None
         try:
-            return output_size(lr.height, lr.width, scale=self.scale.value())
+            return output_size(lr.height, lr.width, scale=self.scale.value(),
+                               budget=False)
         except SRWError:
             return None
 
