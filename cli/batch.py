@@ -77,6 +77,11 @@ def _model_label(model: str) -> str:
     return Path(model).stem if any(c in model for c in "/\\") or "." in model else model
 
 
+#: Beside the formats core.io reads and writes, names that are files, never folders: a batch
+#: refuses them (and those formats) as its ``-o`` folder.
+OTHER_FILE_SUFFIXES = (".pdf", ".svg", ".csv", ".json", ".txt", ".gif")
+
+
 def plan_outputs(files: list[Path], models: list[str], output: str | None, *, scale_text: str,
                  ext: str | None, template: str | None,
                  single: bool) -> tuple[list[Item], bool]:
@@ -87,6 +92,8 @@ def plan_outputs(files: list[Path], models: list[str], output: str | None, *, sc
     name holds ``{...}`` fields, or None (the current folder). Fields: ``{stem} {model} {scale}
     {ext} {name}`` (``name``: the input's file name).
     """
+    from core.io import SUPPORTED_EXTENSIONS  # lazy: cv2
+
     out = Path(output) if output else Path(".")
     as_file = (single and len(models) == 1 and output is not None and "{" not in output
                and not output.endswith(("/", "\\")) and not out.is_dir()
@@ -96,6 +103,14 @@ def plan_outputs(files: list[Path], models: list[str], output: str | None, *, sc
     if output and "{" not in out.name and out.exists() and not out.is_dir():
         raise InputError(f"-o {output} exists and is not a folder; several outputs need a "
                          f"folder or a name template such as {{stem}}_{{model}}.png")
+    file_like = out.suffix.lower() in (*SUPPORTED_EXTENSIONS, *OTHER_FILE_SUFFIXES)
+    if output and "{" not in out.name and not out.exists() and file_like \
+            and not output.endswith(("/", "\\")):
+        # a folder named out.png would be made silently: say what a batch needs instead
+        raise InputError(f"-o {output}: this run has several outputs and needs an output "
+                         f"folder, but {out.name!r} looks like a file name; give a folder "
+                         f"(e.g. -o {out.with_suffix('')}) or a name template such as "
+                         f"{out.parent / ('{stem}_{model}' + out.suffix)}")
     if output and "{" in out.name:
         folder, name = out.parent, out.name
     else:

@@ -30,6 +30,12 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from .scale import check_executor
 
     check_executor(args)
+    # the scale / size once, before any output is planned or any folder made (a batch would
+    # otherwise fail every item alike, and leave its output folder behind)
+    if args.scale:
+        parse_scale(args.scale)
+    if args.size:
+        parse_size(args.size)
     files, single = expand_inputs(args.input)
     models = split_models(args.model, default_model_name())
     items, as_file = plan_outputs(files, models, args.output, scale_text=args.scale or args.size,

@@ -86,3 +86,45 @@ def test_save_figure_is_atomic_and_keeps_the_format(tmp_path, monkeypatch):
         figure_render.save_figure(content, FigureOptions(dpi=50), png)
     assert _digest(png) == before   # the old figure is whole, no temp file is left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png", "hr.png"]
+
+
+# --- sr / zssr batches ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [["-s", "abc"], ["-s", "2x3x4"], ["--size", "12"],
+                                 ["--size", "axb"]])
+def test_a_batch_checks_its_scale_once_before_making_anything(tmp_path, capsys, bad):
+    a, b = _png(tmp_path / "a.png", seed=1), _png(tmp_path / "b.png", seed=2)
+    before = _tree(tmp_path)
+    rc = cli_main(["sr", str(a), str(b), "-m", "bicubic", *bad, "-o",
+                   str(tmp_path / "outdir1"), "-q"])
+    _refused(capsys, rc)
+    assert capsys.readouterr().out == ""     # no table of items that all failed alike
+    assert _tree(tmp_path) == before         # no empty outdir1/
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.TIF", "res.npy", "x.exr"])
+@pytest.mark.parametrize("how", ["two inputs", "two models", "a folder"])
+def test_a_batch_refuses_a_file_name_as_its_output_folder(tmp_path, capsys, name, how):
+    d = tmp_path / "in"
+    d.mkdir()
+    a, b = _png(d / "a.png", seed=1), _png(d / "b.png", seed=2)
+    inputs = {"two inputs": [str(a), str(b)], "two models": [str(a)], "a folder": [str(d)]}[how]
+    models = "bicubic,nearest" if how == "two models" else "bicubic"
+    before = _tree(tmp_path)
+    rc = cli_main(["sr", *inputs, "-m", models, "-s", "2", "-o", str(tmp_path / name), "-q"])
+    _refused(capsys, rc, "output folder", name)
+    assert _tree(tmp_path) == before
+    # a trailing slash says "a folder", whatever its name
+    assert cli_main(["sr", *inputs, "-m", models, "-s", "2", "-o", f"{tmp_path / name}/",
+                     "-q"]) == 0
+    assert (tmp_path / name).is_dir()
+
+
+def test_zssr_of_a_folder_refuses_a_file_name_as_its_output(tmp_path, capsys):
+    d = tmp_path / "in"
+    d.mkdir()
+    _png(d / "a.png")
+    before = _tree(tmp_path)
+    rc = cli_main(["zssr", str(d), "-s", "2", "-o", str(tmp_path / "out.png"), "-q"])
+    _refused(capsys, rc, "output folder")
+    assert _tree(tmp_path) == before
