@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "arrive; --resume completes an interrupted one)")
     p.add_argument("--save-sr", default=None, metavar="DIR",
                    help="also save each SR image as measured (8-bit PNG NAME_xS.png) in DIR")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace SR images that --save-sr finds in DIR (refused without it)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON document (per-scale and per-image scores) on stdout")
     p.add_argument("--degrade", choices=["matlab", "pil"], default="matlab",

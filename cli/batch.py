@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from core.errors import InputError, SRWError
 
 __all__ = ["DEFAULT_TEMPLATE", "Item", "expand_inputs", "split_models", "plan_outputs",
+           "check_output_folder",
            "run_batch", "prepare_item", "print_summary", "json_document"]
 
 #: Output names in a folder: ``photo_liif_x2.png``.
@@ -77,6 +78,28 @@ def _model_label(model: str) -> str:
     return Path(model).stem if any(c in model for c in "/\\") or "." in model else model
 
 
+#: Beside the formats core.io reads and writes, names that are files, never folders: a batch
+#: refuses them (and those formats) as its ``-o`` folder.
+OTHER_FILE_SUFFIXES = (".pdf", ".svg", ".csv", ".json", ".txt", ".gif")
+
+
+def check_output_folder(output: str, flag: str = "-o", *, template: bool = True) -> None:
+    """Refuse a batch's output folder that does not exist and is named like a file
+    (``out.png``): it would silently become a folder of that name. A trailing slash says
+    "a folder", whatever the name."""
+    from core.io import SUPPORTED_EXTENSIONS  # lazy: cv2
+
+    out = Path(output)
+    if out.exists() or output.endswith(("/", "\\")) \
+            or out.suffix.lower() not in (*SUPPORTED_EXTENSIONS, *OTHER_FILE_SUFFIXES):
+        return
+    raise InputError(f"{flag} {output}: this run has several outputs and needs an output "
+                     f"folder, but {out.name!r} looks like a file name; give a folder "
+                     f"(e.g. {flag} {out.with_suffix('')})"
+                     + (f" or a name template such as "
+                        f"{out.parent / ('{stem}_{model}' + out.suffix)}" if template else ""))
+
+
 def plan_outputs(files: list[Path], models: list[str], output: str | None, *, scale_text: str,
                  ext: str | None, template: str | None,
                  single: bool) -> tuple[list[Item], bool]:
@@ -96,6 +119,8 @@ def plan_outputs(files: list[Path], models: list[str], output: str | None, *, sc
     if output and "{" not in out.name and out.exists() and not out.is_dir():
         raise InputError(f"-o {output} exists and is not a folder; several outputs need a "
                          f"folder or a name template such as {{stem}}_{{model}}.png")
+    if output and "{" not in out.name:
+        check_output_folder(output)
     if output and "{" in out.name:
         folder, name = out.parent, out.name
     else:

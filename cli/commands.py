@@ -16,7 +16,7 @@ from core.provenance import Provenance, weights_digest
 
 from .options import parse_scale, parse_scales, parse_size
 from .options import run_options as _options
-from .outputs import check_outputs
+from .outputs import check_outputs, run_inputs
 from .progress import run_with_bar
 
 
@@ -30,6 +30,12 @@ def cmd_sr(args: argparse.Namespace) -> int:
     from .scale import check_executor
 
     check_executor(args)
+    # the scale / size once, before any output is planned or any folder made (a batch would
+    # otherwise fail every item alike, and leave its output folder behind)
+    if args.scale:
+        parse_scale(args.scale)
+    if args.size:
+        parse_size(args.size)
     files, single = expand_inputs(args.input)
     models = split_models(args.model, default_model_name())
     items, as_file = plan_outputs(files, models, args.output, scale_text=args.scale or args.size,
@@ -138,7 +144,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     executor of ``--executor`` (README "Scale out"); rows in plan order whatever ran them."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.engine.device import pick_device, pick_dtype
-    from core.evaluate import CSV_FIELDS, EvalSpec, eval_unit, find_images, score_row
+    from core.evaluate import (CSV_FIELDS, EvalSpec, eval_unit, find_images, mean_psnr,
+                               score_row)
     from core.models import load_model
     from core.scale import Unit
     from core.scale.rows import RowFile
@@ -161,8 +168,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise InputError("--degrade chooses how LR images are made, but --lr gives them: "
                          "use one or the other")
     save_sr = Path(args.save_sr) if args.save_sr else None
-    if save_sr is not None:
-        save_sr.mkdir(parents=True, exist_ok=True)
+    if save_sr is not None and save_sr.exists() and not save_sr.is_dir():
+        raise InputError(f"--save-sr {save_sr} is a file; give a folder for the SR images")
+
+    def key(row: dict) -> tuple:
+        return (row["model"], row["scale"], row["image"])
+
+    # --resume: the complete rows already there, read (not yet rewritten) before any refusal
+    table = RowFile(args.csv, CSV_FIELDS, key, valid=lambda r: float(r["psnr"]) == float(
+        r["psnr"]), what="eval") if args.csv else None
+    old_rows = table.open() if table is not None else []
     specs = []
     names = split_models(args.model, args.model)
     options = _options(args)
@@ -173,28 +188,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         base = Provenance(loaded.name, weights=loaded.source.name if loaded.source else "",
                           sha256=digest)
         into = save_sr / _label(m) if save_sr is not None and len(names) > 1 else save_sr
-        if into is not None:
-            into.mkdir(parents=True, exist_ok=True)
         specs.append(EvalSpec(m, args.scale_hint, digest, loaded.name, base, y_channel=args.y,
                               shave=args.shave, lr_root=lr_root, options=options,
-                              degradation=args.degrade, save_sr=into))
+                              degradation=args.degrade, save_sr=into,
+                              overwrite=bool(args.overwrite)))
     plan = [(spec, s, f) for spec in specs for s in scales for f in files]
     index = {(spec.name, str(s), f.name): i for i, (spec, s, f) in enumerate(plan)}
-
-    def key(row: dict) -> tuple:
-        return (row["model"], row["scale"], row["image"])
-
-    table = RowFile(args.csv, CSV_FIELDS, key, valid=lambda r: float(r["psnr"]) == float(
-        r["psnr"]), what="eval") if args.csv else None
     results: dict[int, tuple[float, float, object, dict]] = {}
-    if table is not None:
-        for row in table.open():  # --resume: the complete rows already there
-            i = index.get(key(row))
-            if i is not None:
-                results[i] = (float(row["psnr"]), float(row["ssim"]), None, row)
+    for row in old_rows:
+        i = index.get(key(row))
+        if i is not None:
+            results[i] = (float(row["psnr"]), float(row["ssim"]), None, row)
     resumed = len(results)
     units = [Unit(i, str(f), eval_unit, (spec, f, s)) for i, (spec, s, f) in enumerate(plan)
              if i not in results]
+    if save_sr is not None:   # every SR image's place, checked before anything runs or is made
+        _check_save_sr(args, [(Path(spec.save_sr), f, s) for i, (spec, s, f) in enumerate(plan)
+                              if i not in results])
 
     def arrived(out) -> None:
         if out.error:
@@ -215,8 +225,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"resumed {resumed} rows from {args.csv}", file=sys.stderr)
     if not results and stats.failed:   # nothing measured: the (first) reason, one line
         (label, why), more = stats.failed[0], len(stats.failed) - 1
-        if table is not None and not table.old:
-            table.path.unlink(missing_ok=True)   # no row: leave no file behind
+        if table is not None and not table.old and not table.existed:
+            table.path.unlink(missing_ok=True)   # no row: leave no file behind (a new one)
         raise InputError(f"{label}: {why}" + (f" (and {more} more failures)" if more else ""))
     channel = "Y" if args.y else "RGB"
     lr_from = "LR from --lr" if lr_root is not None else f"LR by {args.degrade} bicubic"
@@ -231,34 +241,83 @@ def cmd_eval(args: argparse.Namespace) -> int:
             images += [(f, s, r) for f, r in got]
             if got:
                 last = got[-1][1]
-                rows.append((s, float(np.mean([r[0] for _, r in got])),
-                             float(np.mean([r[1] for _, r in got])), len(got), last[2], last[3]))
+                psnr, n_inf = mean_psnr([r[0] for _, r in got])
+                rows.append(SimpleNamespace(
+                    scale=s, psnr=psnr, ssim=float(np.mean([r[1] for _, r in got])),
+                    n=len(got), n_inf=n_inf, failed=len(files) - len(got),
+                    prov=last[2], row=last[3]))
+            else:
+                rows.append(SimpleNamespace(scale=s, n=0, failed=len(files)))
         runs.append((spec, rows, images))
     if args.json:
         docs = [{
             "model": spec.name, "data": str(Path(args.data)), "images": len(files),
             "lr": lr_from, "channel": channel, "precision": precision, "shave": shave,
             "save_sr": str(spec.save_sr) if spec.save_sr else None,
-            "scales": [{"scale": s, "psnr": p, "ssim": q, "n": n, "provenance": _prov_row(pr, row)}
-                       for s, p, q, n, pr, row in rows],
+            # psnr: the mean over the finite scores (n_inf: perfect matches, PSNR inf);
+            # failed: images of the folder not scored at this scale
+            "scales": [{"scale": r.scale, "psnr": r.psnr, "ssim": r.ssim, "n": r.n,
+                        "n_inf": r.n_inf, "failed": r.failed,
+                        "provenance": _prov_row(r.prov, r.row)} for r in rows if r.n],
             "images_scores": [{"image": f.name, "scale": s, "psnr": r[0], "ssim": r[1],
                                "provenance": _prov_row(r[2], r[3])} for f, s, r in images]}
             for spec, rows, images in runs]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, indent=2))
     else:
         for spec, rows, _ in runs:
-            print(f"{spec.name} on {Path(args.data)} ({len(files)} images, {lr_from}, {channel}, "
+            bad = max(r.failed for r in rows)
+            print(f"{spec.name} on {Path(args.data)} ({len(files)} images"
+                  f"{f', {bad} not scored' if bad else ''}, {lr_from}, {channel}, "
                   f"shave {shave}, {precision})")
-            print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")
-            for s, p, q, *_ in rows:
-                print(f"{'x' + str(s):>5}  {p:7.2f}  {q:6.4f}")
-            for s, *_, prov, _row in rows:   # below the table, whose rows scripts parse
+            print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}  {'n':>4}")
+            for r in rows:
+                if r.n:
+                    print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}  {r.n:>4}")
+            for r in rows:   # below the table, whose rows scripts parse
+                if r.failed:
+                    print(f"note: x{r.scale}: " + (
+                        f"the means are over {r.n} of {len(files)} images; {r.failed} failed "
+                        f"(error lines on stderr)" if r.n else
+                        f"no image scored; {r.failed} failed (error lines on stderr)"))
+                if r.n and r.n_inf:
+                    print(f"note: x{r.scale}: " + (
+                        f"all {r.n} images match their HR exactly (PSNR inf)" if r.n_inf == r.n
+                        else f"{r.n_inf} of {r.n} images match their HR exactly (PSNR inf); "
+                             f"the mean PSNR is over the other {r.n - r.n_inf}, SSIM over all "
+                             f"{r.n}"))
+                prov = r.prov if r.n else None
                 if prov is not None and prov.resampled:
-                    print(f"note: x{s} is RESAMPLED: the model is {prov.native_scale}, its "
+                    print(f"note: x{r.scale} is RESAMPLED: the model is {prov.native_scale}, its "
                           f"output was resized with {prov.resample.method} "
                           f"x{prov.resample.factor:.3g}")
     print_failures(stats)
     return 2 if stats.failed else 0
+
+
+def _check_save_sr(args: argparse.Namespace, todo: list[tuple[Path, Path, int]]) -> None:
+    """The SR images of ``eval --save-sr`` (``(folder, HR file, scale)`` of each unit to run):
+    refused before any work when one is an input, two share a name, or one exists (without
+    ``--overwrite``); then their folders are made."""
+    # lazy: core.io pulls cv2; keeps CLI start-up (and --help) light
+    from core.evaluate import sr_name
+    from core.io.atomic import check_output_path
+
+    inputs = run_inputs(args, ("save_sr", "csv"))
+    seen: dict[Path, Path] = {}
+    for folder, f, s in todo:
+        target = folder / sr_name(f, s)
+        if target in seen:
+            raise InputError(f"--save-sr: {seen[target].name} and {f.name} would both be saved "
+                             f"as {target}; rename one of them")
+        seen[target] = f
+        if folder.is_dir():
+            check_output_path(target, inputs, overwrite=bool(args.overwrite), probe=False)
+    for folder in dict.fromkeys(folder for folder, _f, _s in todo):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--save-sr: cannot make the folder {folder}: "
+                             f"{exc.strerror or exc}") from None
 
 
 def _label(model: str) -> str:

@@ -19,6 +19,7 @@ from core.provenance import Provenance
 
 from .options import (add_run_options, non_negative_int, parse_scale, positive_float,
                       positive_int)
+from .outputs import check_outputs
 from .options import run_options as _options
 from .progress import run_with_bar
 
@@ -64,8 +65,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in FIGURE_FORMATS:
         raise InputError(f"the output is a {', '.join(FIGURE_FORMATS)} file, got {out.name}")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    # the one output check (as sr's): never an input (the HR, --sr, --lr), a folder, a device,
+    # a missing folder; an existing file only with --overwrite
+    check_outputs(args, "output")
     if (args.models is None) == (args.sr is None):
         raise InputError("give either -m MODELS (with -s) or --sr IMAGES")
     regions = [parse_roi(r) for r in args.roi]

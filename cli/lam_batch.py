@@ -12,6 +12,7 @@ not fit, or that cannot be read, is reported and the run goes on (exit 2 at the 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from core.errors import InputError
 
 from .options import parse_scale
-from .outputs import check_outputs
+from .outputs import check_outputs, run_inputs
 
 __all__ = ["cmd_lam_folder", "lam_unit", "CSV_FIELDS"]
 
@@ -65,12 +66,30 @@ def lam_unit(args: argparse.Namespace, window: tuple[int, int, int], model: str,
     save(ImageData(rgb.astype(np.float32) / 255.0, kind="rgb", units=Units.for_dtype("uint8")),
          Path(out), overwrite=args.overwrite)
     if npy is not None:
-        with atomic_path(Path(npy)) as tmp, open(tmp, "wb") as fh:
+        with atomic_path(Path(npy), overwrite=args.overwrite) as tmp, open(tmp, "wb") as fh:
             np.save(fh, res.map)
     return {"image": Path(inp).name, "model": loaded.name, "window": f"{x},{y},{size}",
             "di": f"{res.diffusion_index:.2f}", "gini": f"{res.gini:.4f}",
             "device": str(res.device),
             "precision": str(res.precision), "weights_sha256": digest, "overlay": str(out)}
+
+
+def _check_targets(args: argparse.Namespace, targets: dict[Path, list[Path]]) -> None:
+    """Refuse the run when two items share a target, or a target is an input, a folder or
+    a device (whatever ``--overwrite`` says); existing files are the caller's to skip."""
+    from core.io.atomic import check_output_path  # lazy: core.io pulls cv2
+
+    inputs = run_inputs(args, ("output", "npy", "csv"))
+    seen: dict[Path, Path] = {}
+    for f, paths in targets.items():
+        for t in paths:
+            if t in seen:
+                raise InputError(f"{seen[t].name} and {f.name} would both be written to {t}; "
+                                 f"rename one of them")
+            seen[t] = f
+            if t.parent.is_dir() and (args.overwrite or not os.path.lexists(t)):
+                # (an existing target without --overwrite skips its item: nothing written)
+                check_output_path(t, inputs, overwrite=True, probe=False)
 
 
 def _drain(job):
@@ -89,6 +108,7 @@ def cmd_lam_folder(args: argparse.Namespace, window: tuple[int, int, int]) -> in
     from core.scale.rows import RowFile
     from core.scale.worker import remember_model
 
+    from .batch import check_output_folder
     from .scale import check_executor, print_failures, run_planned
 
     check_executor(args)
@@ -97,7 +117,10 @@ def cmd_lam_folder(args: argparse.Namespace, window: tuple[int, int, int]) -> in
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"-o {outdir}: a folder of images gives a folder of overlays, and "
                          f"this is a file")
+    check_output_folder(args.output, template=False)   # not a folder named out.png
     npydir = Path(args.npy) if args.npy else None
+    if npydir is not None:
+        check_output_folder(args.npy, "--npy", template=False)
     if not 0.0 <= args.alpha <= 1.0:
         raise InputError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch is not None and args.batch < 1:
@@ -108,29 +131,39 @@ def cmd_lam_folder(args: argparse.Namespace, window: tuple[int, int, int]) -> in
     if args.csv and Path(args.csv).exists() and not args.resume:
         raise InputError(f"{args.csv} already exists; choose another CSV file name "
                          f"(or --resume to complete it)")
+    if npydir is not None and npydir.exists() and not npydir.is_dir():
+        raise InputError(f"--npy {npydir}: the maps of a folder go to a folder, and this is "
+                         f"a file")
     check_outputs(args, "csv", folders=("output", "npy"), overwrite=True)
+    # every target of every item (overlay and map), before anything is loaded or made
+    targets = {f: [outdir / f"{f.stem}_lam.png",
+                   *([npydir / f"{f.stem}.npy"] if npydir is not None else [])] for f in files}
+    _check_targets(args, targets)
+    table = RowFile(args.csv, CSV_FIELDS, lambda r: (r["image"],),
+                    valid=lambda r: float(r["di"]) >= 0, what="LAM") if args.csv else None
+    old = {r["image"]: r for r in table.open()} if table is not None else {}
     loaded = load_model(args.model)
     remember_model(args.model, None, loaded)
     digest = weights_digest(loaded.source)
     for d in (outdir, npydir):
         if d is not None:
-            d.mkdir(parents=True, exist_ok=True)
-    table = RowFile(args.csv, CSV_FIELDS, lambda r: (r["image"],),
-                    valid=lambda r: float(r["di"]) >= 0, what="LAM") if args.csv else None
-    old = {r["image"]: r for r in table.open()} if table is not None else {}
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot make the folder {d}: {exc.strerror or exc}") from None
     index = {f.name: i for i, f in enumerate(files)}
     remote = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})
     rows: dict[int, dict[str, str]] = {}
     skipped = []
     units = []
     for i, f in enumerate(files):
-        out = outdir / f"{f.stem}_lam.png"
+        out, *rest = targets[f]
         if f.name in old:
             rows[i] = old[f.name]
-        elif out.exists() and not args.overwrite:
-            skipped.append(out)
+        elif any(t.exists() for t in targets[f]) and not args.overwrite:
+            skipped.append(f)   # the overlay or the map is there: the item is done
         else:
-            npy = npydir / f"{f.stem}.npy" if npydir is not None else None
+            npy = rest[0] if rest else None
             units.append(Unit(i, str(f), lam_unit, (remote, window, args.model, digest, f, out,
                                                        npy)))
 
@@ -156,7 +189,8 @@ def cmd_lam_folder(args: argparse.Namespace, window: tuple[int, int, int]) -> in
         print(f"{loaded.name}: mean DI {sum(di) / len(di):.2f} over {len(di)} image(s), "
               f"window {args.window}")
     if skipped:
-        print(f"{len(skipped)} overlay(s) exist and were skipped (--overwrite replaces them)",
-              file=sys.stderr)
+        what = "overlay or map" if npydir is not None else "overlay"
+        print(f"{len(skipped)} image(s) skipped: their {what} exists (--overwrite replaces "
+              f"them)", file=sys.stderr)
     print_failures(stats)
     return 2 if stats.failed else 0

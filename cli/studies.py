@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--rgb", action="store_true", help="PSNR on RGB (default: Y, BT.601)")
         q.add_argument("--gallery", default=None, metavar="DIR",
                        help="also write HR foreground + restored regions per image as PNG")
+        q.add_argument("--overwrite", action="store_true",
+                       help="replace gallery images that exist in DIR (refused without it)")
         if name == "crop":
             q.add_argument("--margins", default="0,2,4,8,16,32", help="LR pixels, e.g. 0,4,16")
         if name in ("swap", "size"):
@@ -96,6 +99,7 @@ def _spec(args: argparse.Namespace, options, files: list[Path]):
     """The :class:`core.studies.units.StudySpec` of the command line."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core import studies as st
+    from core.studies.mosaic import check_tta_passes
     from core.studies.units import StudySpec
 
     region = parse_region(args.region) if args.region else None
@@ -112,9 +116,7 @@ def _spec(args: argparse.Namespace, options, files: list[Path]):
         if kw["background"] is not None and not kw["background"].is_file():
             raise InputError(f"--background {args.background} is not a file")
     else:
-        if args.tta_passes < 1:
-            raise InputError(f"--tta-passes must be at least 1, got {args.tta_passes}")
-        kw["tta_passes"] = args.tta_passes
+        kw["tta_passes"] = check_tta_passes(args.tta_passes, "--tta-passes")
     return StudySpec(args.study, options, region, keep_results=bool(args.gallery),
                      files=tuple(files), **kw)
 
@@ -160,6 +162,10 @@ def cmd_study(args: argparse.Namespace) -> int:
     table = st.open_table(Path(args.csv), args.study) if args.csv else None
     old = table.old if table is not None else []
     todo, index = plan_units(spec, refs, {(r["image"], r["model"]) for r in old})
+    if args.gallery:   # every gallery image this run will write, checked before it runs
+        images = dict.fromkeys(f for _k, _i, f, _m in todo)   # a.png and a.jpg: refused
+        check_outputs(args, extra=[_gallery_target(Path(args.gallery), f.name, args.study)
+                                   for f in images], folders=("gallery",))
     units = [Unit(k, f.name, study_unit, (spec, m, f, i)) for k, i, f, m in todo]
     new: dict[int, list[dict[str, str]]] = {}
     results = []
@@ -186,7 +192,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     rows.sort(key=lambda r: (order(r) is None, order(r) or 0))
     if args.gallery:
         _write_galleries([r for _, r in sorted(results, key=lambda t: t[0])],
-                         Path(args.gallery), files)
+                         Path(args.gallery), files, bool(args.overwrite))
     if old:
         print(f"resumed {len(old)} rows from {args.csv}", file=sys.stderr)
     skipped = list(dict.fromkeys(stats.failed))   # one line per image, whatever the models
@@ -203,15 +209,27 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_galleries(results, folder: Path, inputs: list[Path]) -> None:
+def _gallery_target(folder: Path, image: str, study: str) -> Path:
+    return folder / f"{Path(image).stem}_{study}.png"
+
+
+def _write_galleries(results, folder: Path, inputs: list[Path], overwrite: bool) -> None:
+    """One PNG per image: its HR foreground and the regions of every model of this run (a
+    unit is one (image, model); their results are merged per image). The targets were
+    checked before the run (:func:`cli.outputs.check_outputs`); checked again here."""
     # lazy: torch, cv2; keeps CLI start-up at ~250 ms
     from core.io import save
     from core.io.atomic import check_output_path
     from core.studies import gallery
 
+    per_image: dict[str, object] = {}
     for r in results:
+        first = per_image.get(r.image)
+        per_image[r.image] = r if first is None else replace(
+            first, regions={**first.regions, **r.regions})
+    for r in per_image.values():
         rgb = gallery(r)
         img = ImageData(rgb.astype(np.float32) / 255.0, units=Units.for_dtype("uint8"))
-        target = folder / f"{Path(r.image).stem}_{r.study}.png"
-        check_output_path(target, inputs, overwrite=True)  # never over a study input
-        save(img, target, overwrite=True)
+        target = _gallery_target(folder, r.image, r.study)
+        check_output_path(target, inputs, overwrite=overwrite)  # never over a study input
+        save(img, target, overwrite=overwrite)

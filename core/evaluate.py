@@ -23,7 +23,7 @@ from .provenance import Provenance
 
 __all__ = ["EvalRow", "ImageScore", "evaluate", "find_images", "find_lr", "pil_pair",
            "quantise", "DEGRADATIONS", "score_image", "score_row", "CSV_FIELDS", "EvalSpec",
-           "eval_unit"]
+           "eval_unit", "sr_name", "mean_psnr"]
 
 _IMAGE_EXTS = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
@@ -69,6 +69,22 @@ def find_lr(lr_root: Path, hr: Path, scale: int) -> Path:
         if c.is_file():
             return c
     raise InputError(f"no LR image for {hr.name} at x{scale} under {lr_root}")
+
+
+def sr_name(hr: Path, scale: int) -> str:
+    """The file name of ``hr``'s SR image at ``scale`` in a ``save_sr`` folder."""
+    return f"{Path(hr).stem}_x{scale}.png"
+
+
+def mean_psnr(values: list[float]) -> tuple[float, int]:
+    """The mean PSNR of ``values`` over the finite ones, and how many were infinite (an SR
+    identical to its HR: a perfect score, which would make any mean ``inf``). All infinite:
+    ``(inf, n)``; none: ``(nan, 0)``."""
+    finite = [v for v in values if np.isfinite(v)]
+    n_inf = sum(1 for v in values if np.isinf(v) and v > 0)
+    if finite:
+        return float(np.mean(finite)), n_inf
+    return (float("inf"), n_inf) if n_inf else (float("nan"), 0)
 
 
 def quantise(px: np.ndarray) -> np.ndarray:
@@ -149,9 +165,10 @@ def score_image(model: nn.Module, f: Path, s: int, *, y_channel: bool = True,
                 shave: int | None = None, lr_root: Path | None = None,
                 options: SROptions = SROptions(), name: str = "", degradation: str = "matlab",
                 provenance: Provenance | None = None,
-                save_sr: Path | None = None) -> Job[ImageScore]:
+                save_sr: Path | None = None, overwrite: bool = False) -> Job[ImageScore]:
     """The score of one HR file at one scale (the protocol of :func:`evaluate`, which calls
-    it for every file and scale; a batch unit calls it for one)."""
+    it for every file and scale; a batch unit calls it for one). ``overwrite``: replace an
+    SR image already in ``save_sr`` (else refused)."""
     # lazy: cv2 and scipy, as core.evaluate imported by the training loop always was
     from .io import load, save
     from .metrics import psnr, ssim
@@ -177,8 +194,8 @@ def score_image(model: nn.Module, f: Path, s: int, *, y_channel: bool = True,
     res = yield from sub_job(job, 0, 1, 1, f"{f.name}: ")
     sr = quantise(res.image.pixels)
     if save_sr is not None:
-        save(ImageData(sr.astype(np.float32), kind="rgb"),
-             Path(save_sr) / f"{f.stem}_x{s}.png", bit_depth=8)
+        save(ImageData(sr.astype(np.float32), kind="rgb"), Path(save_sr) / sr_name(f, s),
+             bit_depth=8, overwrite=overwrite)
     border = s if shave is None else shave
     prov = _provenance(provenance, res, name, s, lr_root, degradation, y_channel, border)
     p = psnr(sr, hr_px, crop_border=border, test_y_channel=y_channel)
@@ -215,6 +232,7 @@ class EvalSpec:
     options: SROptions = SROptions()
     degradation: str = "matlab"
     save_sr: Path | None = None
+    overwrite: bool = False   # replace SR images already in save_sr
 
 
 def eval_unit(spec: EvalSpec, f: Path, s: int) -> ImageScore:
@@ -227,7 +245,8 @@ def eval_unit(spec: EvalSpec, f: Path, s: int) -> ImageScore:
     return run_sync(score_image(loaded.module, Path(f), int(s), y_channel=spec.y_channel,
                                 shave=spec.shave, lr_root=spec.lr_root, options=spec.options,
                                 name=spec.name, degradation=spec.degradation,
-                                provenance=spec.provenance, save_sr=spec.save_sr))
+                                provenance=spec.provenance, save_sr=spec.save_sr,
+                                overwrite=spec.overwrite))
 
 
 def _provenance(base: Provenance | None, res: SRResult, name: str, scale: int,

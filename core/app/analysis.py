@@ -26,6 +26,7 @@ from core.errors import InputError, SRWError
 from core.io import load
 from core.jobs import Job, Progress, sub_job
 from core.studies import StudyOptions, StudyResult, extremes, gains, study_images
+from core.studies.mosaic import check_tta_passes
 
 from core.jobs import Step
 from core.models import load_model
@@ -159,8 +160,8 @@ def study_params(params: dict[str, Any]) -> dict[str, Any]:
     for name in ("backgrounds", "modes"):
         if name in out:
             out[name] = tuple(out[name])
-    if "tta_passes" in out and int(out["tta_passes"]) < 1:
-        raise InputError("the TTA passes must be at least 1")
+    if "tta_passes" in out:
+        out["tta_passes"] = check_tta_passes(int(out["tta_passes"]), "the TTA passes")
     return out
 
 

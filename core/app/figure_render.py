@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from core.errors import InputError
+from core.io.atomic import atomic_path
 from core.jobs import Job, Progress
 
 from .figure import REGION_COLOURS, FigureContent, FigureLayout, FigureOptions, \
@@ -70,17 +71,21 @@ def draw_figure(content: FigureContent, options: FigureOptions) -> Figure:
     return fig
 
 
-def save_figure(content: FigureContent, options: FigureOptions, path: str | Path) -> Path:
+def save_figure(content: FigureContent, options: FigureOptions, path: str | Path, *,
+                overwrite: bool = True) -> Path:
     """Write the figure as PNG (at ``options.dpi``), PDF or SVG, chosen by ``path``'s
-    extension; returns the path."""
+    extension; returns the path. Atomic (:func:`core.io.atomic.atomic_path`): the file is
+    complete or not there; a missing folder is refused, not made (as every writer does).
+    ``overwrite=False`` never replaces an existing file (callers that asked the user pass
+    True, the default)."""
     out = Path(path)
     ext = out.suffix.lower()
     if ext not in FIGURE_FORMATS:
         raise InputError(f"a figure is written as {', '.join(FIGURE_FORMATS)}; got {out.name}")
     fig = draw_figure(content, options)
-    with matplotlib.rc_context(RC):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=options.dpi, facecolor="white",
+    with matplotlib.rc_context(RC), atomic_path(out, overwrite=overwrite) as tmp:
+        # the temp name's extension differs (.fig.tmp-PID-XXXX.png): the format is explicit
+        fig.savefig(tmp, format=ext[1:], dpi=options.dpi, facecolor="white",
                     metadata={"Creator": "SR Workbench"} if ext != ".png" else None)
     return out
 

@@ -174,7 +174,8 @@ def _remove_quietly(path: Path) -> None:
 
 
 def _exists_error(final: Path) -> InputError:
-    return InputError(f"{final} already exists; pass overwrite=True to replace it")
+    # no Python keyword in a message a user reads: the caller decided not to replace it
+    return InputError(f"{final} already exists; refusing to replace it")
 
 
 def _check_target(final: Path) -> None:

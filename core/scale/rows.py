@@ -2,7 +2,9 @@
 batch command (``eval --csv``, ``study --csv``).
 
 * :meth:`RowFile.open` reads the complete rows already in the file (a cut-off last line, or a
-  row that fails ``valid``, is dropped), and rewrites the file atomically with just those;
+  row that fails ``valid``, is dropped) and writes nothing: a run refused after reading (rows
+  of another study, a bad option) leaves the file as it was; the first :meth:`append` (or
+  :meth:`finish`) rewrites it atomically with just those rows first;
 * :meth:`RowFile.append` adds rows as they arrive: one flushed and fsynced ``write``, so an
   interrupted run leaves every finished row and at most a cut-off last line (dropped on
   resume);
@@ -32,25 +34,37 @@ def read_complete(path: Path, fields: Sequence[str], *, accept: Iterable[Sequenc
     layouts, read with the missing columns empty)."""
     if not path.is_file():
         return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            return []
-        layouts = [tuple(fields), *(tuple(a) for a in accept)]
-        if tuple(reader.fieldnames) not in layouts:
-            raise InputError(f"{path} is not a {what} CSV (columns {reader.fieldnames}); "
-                             f"choose another file")
-        rows = []
-        for r in reader:
-            if None in r.values() or None in r:
-                continue
-            row = {f: r.get(f, "") for f in fields}
-            try:
-                ok = valid(row)
-            except (TypeError, ValueError, KeyError):
-                ok = False
-            if ok:
-                rows.append(row)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return _complete_rows(path, csv.DictReader(fh), fields, accept, valid, what)
+    except (UnicodeDecodeError, csv.Error) as exc:  # a binary file, NUL bytes, ...
+        why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise InputError(f"{path} is not a CSV file ({why}); choose another file (a {what} "
+                         f"table to resume, or a new name)") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _complete_rows(path: Path, reader: csv.DictReader, fields: Sequence[str],
+                   accept: Iterable[Sequence[str]], valid: Callable[[Row], bool],
+                   what: str) -> list[Row]:
+    if reader.fieldnames is None:
+        return []
+    layouts = [tuple(fields), *(tuple(a) for a in accept)]
+    if tuple(reader.fieldnames) not in layouts:
+        raise InputError(f"{path} is not a {what} CSV (columns {reader.fieldnames}); "
+                         f"choose another file")
+    rows = []
+    for r in reader:
+        if None in r.values() or None in r:
+            continue
+        row = {f: r.get(f, "") for f in fields}
+        try:
+            ok = valid(row)
+        except (TypeError, ValueError, KeyError):
+            ok = False
+        if ok:
+            rows.append(row)
     return rows
 
 
@@ -69,12 +83,17 @@ class RowFile:
         self._what = what
         self.old: list[Row] = []
         self.new: list[tuple[int, Row]] = []
+        self._clean = False   # the file holds exactly old + new (rewritten since open)
+        self.existed = False  # the file was there when opened (a resumed run's)
 
     def open(self) -> list[Row]:
-        """Read the complete rows already there and leave a clean file with just those."""
+        """Read the complete rows already there; nothing is written yet (a refusal decided
+        after this leaves the file untouched): the first :meth:`append` leaves a clean file
+        with just those rows before adding its own."""
         self.old = read_complete(self.path, self.fields, accept=self._accept, valid=self._valid,
                                  what=self._what)
-        self._rewrite(self.old)
+        self._clean = False
+        self.existed = self.path.exists()
         return self.old
 
     def done(self) -> set[tuple]:
@@ -82,6 +101,8 @@ class RowFile:
 
     def append(self, index: int, rows: Sequence[Row]) -> None:
         """Add the rows of plan unit ``index`` at the end of the file, now."""
+        if not self._clean:   # the first rows of this run: drop cut-off / invalid lines first
+            self._rewrite(self.old)
         self.new.extend((index, r) for r in rows)
         buf = io.StringIO()
         csv.DictWriter(buf, fieldnames=self.fields).writerows(rows)
@@ -107,3 +128,4 @@ class RowFile:
             w = csv.DictWriter(fh, fieldnames=self.fields)
             w.writeheader()
             w.writerows(rows)
+        self._clean = True

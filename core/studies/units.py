@@ -68,7 +68,7 @@ def study_fn(spec: StudySpec):
     """``fn(models, hr, name, index, files) -> Job[StudyResult]`` of :func:`run_batch`."""
     # lazy: the study modules import each other through the package
     from .crop import crop_study, preset_region
-    from .mosaic import mosaic_study
+    from .mosaic import check_tta_passes, mosaic_study
     from .swap import size_study, swap_study
 
     o = spec.options
@@ -91,8 +91,7 @@ def study_fn(spec: StudySpec):
             return size_study(m, hr, bg, spec.region, spec.widths, spec.modes, o, name)
         return size
     if spec.study == "mosaic":
-        if spec.tta_passes < 1:
-            raise InputError(f"--tta-passes must be at least 1, got {spec.tta_passes}")
+        check_tta_passes(spec.tta_passes, "--tta-passes")
         return lambda m, hr, name, i, files: mosaic_study(m, hr, spec.region, spec.tta_passes,
                                                           o, name)
     raise InputError(f"unknown study {spec.study!r}")

@@ -159,7 +159,7 @@ def save_mesh(mesh: Mesh, path: str | os.PathLike[str], *, overwrite: bool = Fal
     p = Path(path)
     ext = _ext(p)
     if p.exists() and not overwrite:
-        raise InputError(f"{p} already exists; pass overwrite=True to replace it")
+        raise InputError(f"{p} already exists; refusing to replace it")
     try:
         if ext in OPEN3D_EXTENSIONS:
             with atomic_path(p, overwrite=overwrite) as tmp:
