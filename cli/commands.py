@@ -269,10 +269,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"{spec.name} on {Path(args.data)} ({len(files)} images"
                   f"{f', {bad} not scored' if bad else ''}, {lr_from}, {channel}, "
                   f"shave {shave}, {precision})")
-            print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}  {'n':>4}")
+            print(f"{'scale':>5}  {'PSNR':>7}  {'SSIM':>6}")  # rows scripts parse: 3 columns
             for r in rows:
                 if r.n:
-                    print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}  {r.n:>4}")
+                    print(f"{'x' + str(r.scale):>5}  {r.psnr:7.2f}  {r.ssim:6.4f}")
             for r in rows:   # below the table, whose rows scripts parse
                 if r.failed:
                     print(f"note: x{r.scale}: " + (

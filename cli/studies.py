@@ -84,7 +84,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--widths", default="0,32,48,64,80,96", help="ring widths, HR px")
             q.add_argument("--modes", default="centre,edges", help="centre, edges or both")
         if name == "mosaic":
-            q.add_argument("--tta-passes", type=positive_int, default=25,
+            q.add_argument("--tta-passes", type=int_range(1, 10000), default=25,
                            help="TTA passes over the 8 flips/rotations (default 25 = the "
                                 "mosaic's compute)")
         add_run_options(q)

@@ -160,8 +160,12 @@ def test_bad_sizes():
     assert output_size(10, 20, size=(7, 9)) == (7, 9)
 
 
-def test_huge_output_is_refused_before_allocating(tiny_liif):
+def test_huge_output_is_refused_before_allocating(tiny_liif, monkeypatch):
     data = ImageData(np.random.rand(256, 256, 3).astype(np.float32))
+    with pytest.raises(ResourceError) as err:  # the pixel budget (100 MP) first
+        run_sync(super_resolve(tiny_liif, data, scale=900))
+    assert "above the budget of 100.0 megapixels" in str(err.value)
+    monkeypatch.setenv("SRW_MAX_PIXELS", str(10**12))  # budget raised: memory still guards
     with pytest.raises(ResourceError) as err:
         run_sync(super_resolve(tiny_liif, data, scale=900))
     assert "memory" in str(err.value)
