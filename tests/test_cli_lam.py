@@ -156,7 +156,7 @@ def test_study_crop_csv_gallery_and_resume(hr_folder, tmp_path, tiny_ckpt, capsy
 
 
 @pytest.mark.parametrize("study, extra, message", [
-    ("size", [], "--background"), ("mosaic", ["--tta-passes", "0"], "at least 1")])
+    ("size", [], "--background"), ("mosaic", ["--tta-passes", "0"], "between 1 and 10000")])
 def test_study_errors_are_one_line(tmp_path, capsys, study, extra, message):
     src = _png(tmp_path / "one.png", 64, 64)
     rc = entry.main(["study", study, "--data", str(src), "-m", "bicubic", "-s", "2", "-q"]
