@@ -9,12 +9,19 @@ core; on a GPU the step itself takes less, so without workers the GPU would wait
 Workers are forked after the images are loaded (they share them copy-on-write); they run
 CPU code only and never touch the GPU. At most ``2 * N`` batches wait in memory. Where
 ``fork`` is not available (Windows) batches are made in the loop as before.
+
+Stopping early (cancel, an error in the loop) lets the batches already asked for arrive before
+the workers go: a batch's tensors come back as file descriptors that the parent fetches from
+the worker while it unpickles them, so stopping a worker with a batch in flight killed the
+pool's result thread ("Cannot have cache with result handler not alive" from ``terminate``).
+That costs at most ``2 * N`` batch times; a worker that hangs is stopped after a minute.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import signal
+import time
 from collections import deque
 from typing import Any, Iterator
 
@@ -25,6 +32,8 @@ from .data import ImageSet
 from .steps import make_batch
 
 __all__ = ["batches", "fork_available"]
+
+_DRAIN_SECONDS = 60.0  # how long a stop waits for the batches in flight
 
 _job: tuple[TrainConfig, ImageSet, dict[str, bool] | None] | None = None
 
@@ -65,5 +74,11 @@ def batches(cfg: TrainConfig, images: ImageSet, start: int, total: int,
                 nxt += 1
             yield pending.popleft().get()
     finally:
-        pool.terminate()
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        for result in pending:
+            result.wait(max(0.0, deadline - time.monotonic()))
+        if all(result.ready() for result in pending):
+            pool.close()  # workers finish and exit; nothing is in flight
+        else:
+            pool.terminate()
         pool.join()

@@ -5,6 +5,7 @@ Everything runs on tiny models and a few random PNGs written to ``tmp_path`` (se
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -20,6 +21,7 @@ from core.training import (batch_rng, build_model, config_from_dict, export_file
                            load_images, make_optimizer, make_scheduler, sample_fixed_batch,
                            sample_query_batch, train, train_step)
 from core.training.loop import TrainProgress
+from core.training import prefetch
 from core.training.prefetch import batches, fork_available
 from core.training.steps import input_flags
 from core.training.state import load_state
@@ -313,6 +315,28 @@ def test_batch_workers_give_the_same_run(make, folders: dict[str, Path], tmp_pat
         assert torch.equal(a["model"][k], b["model"][k]), k
     with pytest.raises(ConfigError, match="workers"):
         run_sync(train(cfg, tmp_path / "bad", workers=-1))
+
+
+@pytest.mark.skipif(not fork_available(), reason="batch workers need the fork start method")
+def test_stopping_batch_workers_early_lets_the_batches_in_flight_arrive(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing the feed after one batch must not stop a worker with a batch in flight (its
+    tensors come back as descriptors fetched from the worker; a worker gone first killed the
+    pool's result thread, a CI failure): every batch asked for is made, then the pool closes."""
+    made = tmp_path / "made"
+
+    def slow_batch(cfg, images, step, flags):  # forked workers inherit this patch
+        time.sleep(0.2)
+        with open(made, "a") as fh:
+            fh.write(f"{step}\n")
+        return torch.full((2, 3, 8, 8), float(step))
+
+    monkeypatch.setattr(prefetch, "make_batch", slow_batch)
+    feed = batches(None, None, 0, 100, None, workers=2)  # type: ignore[arg-type]
+    assert torch.equal(next(feed), torch.zeros(2, 3, 8, 8))
+    feed.close()
+    steps = sorted(int(line) for line in made.read_text().split())
+    assert steps == list(range(len(steps))) and len(steps) >= 4  # 1 consumed + 2 * 2 ahead
 
 
 def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
