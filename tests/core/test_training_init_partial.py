@@ -121,7 +121,8 @@ def _edsr_features(edsr: EDSR, x: torch.Tensor) -> torch.Tensor:
 
 def test_edsr_body_as_liif_encoder_gives_the_same_features(tmp_path: Path) -> None:
     """The mapped encoder on LIIF's (x - 0.5) / 0.5 input makes the EDSR's features (rgb_range
-    255, DIV2K mean shift) exactly, away from the zero-padded border; only the MLP is fresh."""
+    255, DIV2K mean shift) times 2 / 255 (LIIF's units, so the fresh decoder sees inputs of the
+    size of its coordinates), exactly, away from the zero-padded border; only the MLP is fresh."""
     edsr = _edsr(4, seed=3)                     # rgb_range 255 with the mean shift, as bundled
     assert edsr.rgb_range == 255.0 and edsr.mean_shift
     src = save_checkpoint(edsr, tmp_path / "edsr_tiny_x4.pth")
@@ -134,7 +135,7 @@ def test_edsr_body_as_liif_encoder_gives_the_same_features(tmp_path: Path) -> No
     torch.manual_seed(0)
     x = torch.rand(2, 3, 20, 22)
     with torch.no_grad():
-        ref = _edsr_features(edsr, x)
+        ref = _edsr_features(edsr, x) * (2 / 255)
         got = liif.encode(x)
     b = 1 + 2 * 1 + 1                           # head + one block's two convs + body end
     inner = (..., slice(b, -b), slice(b, -b))
@@ -142,11 +143,12 @@ def test_edsr_body_as_liif_encoder_gives_the_same_features(tmp_path: Path) -> No
     assert torch.allclose(got[inner], ref[inner], atol=1e-5 * scale, rtol=1e-5)
     # the border differs (EDSR pads with the mean, LIIF with 0.5 grey): "exact except there"
     assert (got[..., 0, :] - ref[..., 0, :]).abs().max() > 1e-3 * scale
-    # the body is the file's, bit for bit
+    # the body's weights are the file's, bit for bit; its biases are scaled with the features
     sd = liif.state_dict()
     for k, v in edsr.state_dict().items():
         if k.startswith("body."):
-            assert torch.equal(sd[f"encoder.{k}"], v), k
+            want = v * (2 / 255) if k.endswith(".bias") else v
+            assert torch.allclose(sd[f"encoder.{k}"], want, rtol=1e-6, atol=0), k
 
 
 def test_init_map_refusals(tmp_path: Path) -> None:
