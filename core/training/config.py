@@ -73,6 +73,10 @@ class ModelConfig:
     #: the file (EDSR x4 from the trained x2: all but the second upsampler conv); the others
     #: keep their fresh initialisation and are listed when the run starts
     init_partial: bool = False
+    #: with ``init_partial``: parameter-name prefixes never loaded from the file, left freshly
+    #: initialised even where the file has the name with another shape (EDSR x3 from the
+    #: trained x2: ``[tail.0.0]``, the upsampler conv making 3 x 3 sub-pixels, not 2 x 2)
+    init_fresh: list[str] = field(default_factory=list)
     #: with ``init_from``: a named mapping of the file's tensors onto this model first
     #: (:data:`core.training.init_maps.INIT_MAPS`, e.g. ``edsr_body_to_liif_encoder``)
     init_map: str | None = None
@@ -285,6 +289,13 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                           f"{model.init_partial!r}")
     if model.init_partial and not model.init_from:
         raise ConfigError("'model.init_partial' needs 'model.init_from'")
+    if not isinstance(model.init_fresh, list) or not all(
+            isinstance(f, str) and f.strip() for f in model.init_fresh):
+        raise ConfigError(f"'model.init_fresh' must be a list of parameter-name prefixes such "
+                          f"as [tail.0.0], got {model.init_fresh!r}")
+    if model.init_fresh and not model.init_partial:
+        raise ConfigError("'model.init_fresh' leaves part of the model fresh: it needs "
+                          "'model.init_from' and 'model.init_partial: true'")
     if model.init_map is not None:
         if model.init_map not in INIT_MAPS:
             raise ConfigError(f"unknown 'model.init_map' {model.init_map!r}; known: "

@@ -33,7 +33,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import torch
@@ -57,7 +57,7 @@ from .state import export_weights, load_state, save_state, set_rng_state
 from .steps import input_flags, make_batch, train_step
 
 __all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
-           "freeze_parameters", "lr_history", "resume_schedule", "make_batch", "train_step",
+           "freeze_parameters", "names_under", "lr_history", "resume_schedule", "make_batch", "train_step",
            "validate", "train", "default_out_dir", "load_training_images", "init_weights"]
 
 _LOG_HEADER = ["step", "loss", "lr", "val_psnr", "seconds", "val_other"]
@@ -113,8 +113,10 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
 
     With ``model.init_partial`` only the tensors the two share by name and shape are loaded
     (EDSR's recipe: x3/x4 start from the trained x2, whose head and body are scale-independent);
-    a shared name with another shape is still an error, and at least half of the model's
-    tensors must come from the file. With ``model.init_map`` the file's tensors are first
+    a shared name with another shape is still an error unless ``model.init_fresh`` names it
+    (EDSR x3 from x2: ``[tail.0.0]``, the upsampler conv that makes 3 x 3 instead of 2 x 2
+    sub-pixels), and at least half of the model's tensors must come from the file. Tensors
+    under ``model.init_fresh`` are never loaded. With ``model.init_map`` the file's tensors are first
     mapped onto this architecture (:mod:`core.training.init_maps`: an EDSR body as a LIIF
     encoder). Returns the names left freshly initialised."""
     src = str(cfg.model.init_from)
@@ -127,6 +129,8 @@ def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
     if cfg.model.init_map:
         theirs = apply_init_map(cfg.model.init_map, theirs, loaded.arch, loaded.hparams,
                                 cfg.model.arch)
+    fresh = set(names_under(mine, cfg.model.init_fresh, "model.init_fresh"))
+    theirs = {k: v for k, v in theirs.items() if k not in fresh}
     missing, extra = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
     shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}"
               for k in mine if k in theirs and theirs[k].shape != mine[k].shape]
@@ -177,21 +181,30 @@ def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     return module, {"arch": m.arch, "hparams": hparams}
 
 
+def names_under(names: Iterable[str], prefixes: list[str], option: str) -> list[str]:
+    """The ``names`` under one of ``prefixes`` (a whole name component: ``encoder`` matches
+    ``encoder.head.0.weight``, not ``encoder2.x``); a prefix that matches nothing is a
+    :class:`ConfigError` naming ``option`` and the model's top-level parts."""
+    names = list(names)
+    hit: list[str] = []
+    for prefix in prefixes:
+        mine = [n for n in names if n == prefix or n.startswith(prefix.rstrip(".") + ".")]
+        if not mine:
+            tops = sorted({n.split(".")[0] for n in names})
+            raise ConfigError(f"'{option}' {prefix!r} names no parameter; the model's "
+                              f"parts are {', '.join(tops)}")
+        hit += [n for n in mine if n not in hit]
+    return hit
+
+
 def freeze_parameters(model: nn.Module, prefixes: list[str]) -> int:
-    """Keep the parameters whose names start with one of ``prefixes`` (a whole name component:
-    ``encoder`` matches ``encoder.head.0.weight``, not ``encoder2.x``) out of training; returns
-    how many tensors were frozen. A prefix that matches nothing is a :class:`ConfigError`."""
+    """Keep the parameters under ``prefixes`` (:func:`names_under`) out of training; returns
+    how many tensors were frozen."""
     names = dict(model.named_parameters())
     frozen = 0
-    for prefix in prefixes:
-        hit = [n for n in names if n == prefix or n.startswith(prefix.rstrip(".") + ".")]
-        if not hit:
-            tops = sorted({n.split(".")[0] for n in names})
-            raise ConfigError(f"'model.freeze' {prefix!r} names no parameter; the model's "
-                              f"parts are {', '.join(tops)}")
-        for n in hit:
-            frozen += int(names[n].requires_grad)
-            names[n].requires_grad_(False)
+    for n in names_under(names, prefixes, "model.freeze"):
+        frozen += int(names[n].requires_grad)
+        names[n].requires_grad_(False)
     return frozen
 
 

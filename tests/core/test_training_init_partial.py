@@ -28,9 +28,10 @@ def _edsr(scale: int, n_resblocks: int = 1, seed: int = 0) -> EDSR:
     return EDSR(n_resblocks=n_resblocks, n_feats=8, scale=scale).eval()
 
 
-def _cfg(src: Path | None, scale: int = 4, n_resblocks: int = 1, partial: bool = True):
+def _cfg(src: Path | None, scale: int = 4, n_resblocks: int = 1, partial: bool = True,
+         **model_over):
     model = {"arch": "edsr", "args": {"n_resblocks": n_resblocks, "n_feats": 8, "scale": scale},
-             "init_partial": partial}
+             "init_partial": partial, **model_over}
     if src is not None:
         model["init_from"] = str(src)
     return config_from_dict({
@@ -79,6 +80,45 @@ def test_a_shape_mismatch_is_refused(tmp_path: Path) -> None:
     src = save_checkpoint(_edsr(3), tmp_path / "edsr_tiny_x3.pth")
     with pytest.raises(ConfigError, match=r"does not fit.*shapes.*tail\.0\.0"):
         build_model(_cfg(src))
+
+
+def test_x3_from_x2_with_init_fresh_leaves_the_reshaped_upsampler_conv_fresh(
+        tmp_path: Path) -> None:
+    """``init_fresh: [tail.0.0]``: the x2 file's 4x8-channel upsampler conv is not loaded into
+    the x3 model's 9x8 one (refused above without it); every other tensor is the file's."""
+    x2 = _edsr(2, seed=0)
+    src = save_checkpoint(x2, tmp_path / "edsr_tiny_x2.pth")
+    theirs = x2.state_dict()
+    cfg = _cfg(src, scale=3, init_fresh=["tail.0.0"])
+    torch.manual_seed(7)
+    fresh_model, _ = build_model(_cfg(None, scale=3, partial=False))
+    torch.manual_seed(7)
+    module, _ = build_model(cfg)
+    mine = module.state_dict()
+    assert theirs["tail.0.0.weight"].shape != mine["tail.0.0.weight"].shape
+    for k, v in mine.items():
+        want = fresh_model.state_dict()[k] if k.startswith("tail.0.0.") else theirs[k]
+        assert torch.equal(v, want), k
+    again, _ = build_model(_cfg(None, scale=3, partial=False))
+    assert sorted(init_weights(again, cfg)) == ["tail.0.0.bias", "tail.0.0.weight"]
+    # a tensor of the same shape under init_fresh is left fresh too (x4 from x2: the last conv)
+    cfg4 = _cfg(src, init_fresh=["tail.1"])
+    m4, _ = build_model(_cfg(None, partial=False))
+    left = init_weights(m4, cfg4)
+    assert "tail.1.weight" in left and not torch.equal(m4.state_dict()["tail.1.weight"],
+                                                       theirs["tail.1.weight"])
+    # a shape mismatch outside init_fresh is still refused; a prefix that names nothing too
+    with pytest.raises(ConfigError, match=r"does not fit.*shapes.*tail\.0\.0"):
+        build_model(_cfg(src, scale=3, init_fresh=["tail.1"]))
+    with pytest.raises(ConfigError, match=r"'model.init_fresh' 'tial' names no parameter.*tail"):
+        build_model(_cfg(src, scale=3, init_fresh=["tial"]))
+
+
+def test_init_fresh_needs_a_partial_load() -> None:
+    with pytest.raises(ConfigError, match="init_fresh.*init_partial: true"):
+        _cfg(None, partial=False, init_fresh=["tail.0.0"])
+    with pytest.raises(ConfigError, match="init_fresh.*list of parameter-name prefixes"):
+        _cfg(None, partial=False, init_fresh="tail.0.0")
 
 
 def test_init_partial_needs_init_from() -> None:
