@@ -287,6 +287,10 @@ class CompareGrid(QWidget):
             mkey = key[5:] if diff else key
             label = s.label(mkey)
             res = s.results.get(mkey)
+            prov = res.provenance if res is not None else None
+            panel.set_badge(f"resampled from {prov.native_scale}"
+                            if prov is not None and prov.resampled else "",
+                            prov.note() if prov is not None else "")
             if res is None:
                 panel.set_title(f"|{label} − HR|" if diff else label)
                 panel.show_message("" if diff else "not run yet: press Super-resolve")
@@ -303,10 +307,7 @@ class CompareGrid(QWidget):
             else:
                 img = res.image
                 r0 = res.result
-                prov = res.provenance
-                mark = (f" · resampled from {prov.native_scale}"
-                        if prov is not None and prov.resampled else "")
-                panel.set_title(f"{label} {img.width}×{img.height}{mark}",
+                panel.set_title(f"{label} {img.width}×{img.height}",
                                 f"{label}: {img.width}×{img.height}, ×{r0.scale[1]:.4g}, "
                                 f"{r0.seconds:.2f} s on {r0.device} {r0.precision}"
                                 + (f"\n{prov.note()}" if prov is not None else "")

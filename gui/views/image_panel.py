@@ -78,7 +78,8 @@ class ElidedLabel(QLabel):
 
 
 class ImagePanel(QFrame):
-    """A title, then the image (or a placeholder message when there is nothing to show)."""
+    """A title, then the image (or a placeholder message when there is nothing to show); a
+    badge in the image's top-left corner ("resampled from x3") takes nothing from the title."""
 
     roi_changed = Signal(object, bool)   # (x, y, w, h) HR pixels, finished
     roi_drawn = Signal(object)           # (x, y, w, h) HR pixels
@@ -101,6 +102,11 @@ class ImagePanel(QFrame):
         self.graphics.setBackground(QColor(24, 28, 33))
         self.vb = RoiViewBox()
         self.graphics.setCentralItem(self.vb)
+        self.badge = QLabel("", self.graphics)  # over the image, so it hides with it
+        self.badge.setStyleSheet("color: #15181c; background: #e0a040; border-radius: 3px; "
+                                 "padding: 0px 4px;")
+        self.badge.move(4, 4)
+        self.badge.hide()
         self.item = pg.ImageItem(axisOrder="row-major")
         self.vb.addItem(self.item)
         self.stack = QStackedWidget()
@@ -128,6 +134,14 @@ class ImagePanel(QFrame):
         title, then ``tooltip``'s details."""
         self.title.setText(text)
         self.title.setToolTip(text if not tooltip or tooltip == text else f"{text}\n{tooltip}")
+
+    def set_badge(self, text: str, tooltip: str = "") -> None:
+        """A short mark over the image's top-left corner, whatever the title's width (a result
+        made at another scale than the model's); hidden when ``text`` is empty."""
+        self.badge.setText(text)
+        self.badge.setToolTip(tooltip)
+        self.badge.adjustSize()
+        self.badge.setVisible(bool(text))
 
     def show_message(self, text: str) -> None:
         """Show a message instead of an image (never an empty black pane)."""

@@ -16,9 +16,12 @@ def test_resampled_model_is_marked_in_tile_table_and_csv(qtbot, window, dialogs,
     degrade_and_run(qtbot, window, ["edsr_baseline_x3", "edsr_baseline_x4"], scale=4,
                     path=small_png)
     c, s = window.controllers, window.session
-    x3 = window.grid.panels["edsr_baseline_x3"].title.text()
-    x4 = window.grid.panels["edsr_baseline_x4"].title.text()
-    assert "resampled from x3" in x3 and "resampled" not in x4
+    x3, x4 = window.grid.panels["edsr_baseline_x3"], window.grid.panels["edsr_baseline_x4"]
+    # a badge over the image's corner: it takes no width from the title, which keeps the name
+    assert x3.badge.text() == "resampled from x3" and not x3.badge.isHidden()
+    assert "RESAMPLED" in x3.badge.toolTip()
+    assert x4.badge.isHidden() and "resampled" not in x4.title.text()
+    assert x3.title.text().startswith("edsr_baseline_x3 ")
     note3 = window.metrics.text_for("edsr_baseline_x3", "Note")
     note4 = window.metrics.text_for("edsr_baseline_x4", "Note")
     assert "RESAMPLED bicubic 72x72->96x96" in note3 and "native x3" in note3
