@@ -293,6 +293,7 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
             isinstance(f, str) and f.strip() for f in model.init_fresh):
         raise ConfigError(f"'model.init_fresh' must be a list of parameter-name prefixes such "
                           f"as [tail.0.0], got {model.init_fresh!r}")
+    model.init_fresh = [f.strip() for f in model.init_fresh]
     if model.init_fresh and not model.init_partial:
         raise ConfigError("'model.init_fresh' leaves part of the model fresh: it needs "
                           "'model.init_from' and 'model.init_partial: true'")
@@ -317,6 +318,7 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
             isinstance(f, str) and f.strip() for f in model.freeze):
         raise ConfigError(f"'model.freeze' must be a list of parameter-name prefixes such as "
                           f"[encoder], got {model.freeze!r}")
+    model.freeze = [f.strip() for f in model.freeze]
     if model.freeze and not model.init_from:
         raise ConfigError("'model.freeze' keeps weights fixed: it needs 'model.init_from' "
                           "(frozen fresh weights would stay random)")

@@ -488,9 +488,12 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
             yield TrainProgress(step, total, msg, loss=loss, lr=lr_now, sec_per_step=sec_per_step,
                                 val=val, best_psnr=best, event=event)
     finally:
-        # closed (cancel), finished, or failed: keep the last consistent state on disk
-        feed.close()
-        if consistent and step != saved_step:
-            save_last(step)
+        # closed (cancel), finished, or failed: keep the last consistent state on disk first,
+        # then stop the batch workers (which may wait for batches in flight)
+        try:
+            if consistent and step != saved_step:
+                save_last(step)
+        finally:
+            feed.close()
     return TrainResult(out, step, total, best, last_path, best_path if best_path.exists()
                        else None, elapsed, history)

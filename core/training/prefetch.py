@@ -65,20 +65,33 @@ def batches(cfg: TrainConfig, images: ImageSet, start: int, total: int,
         return
     ctx = mp.get_context("fork")
     pool = ctx.Pool(workers, initializer=_init, initargs=(cfg, images, flags))
+    pending: deque = deque()
     try:
-        pending: deque = deque()
         nxt = start
         while nxt < total or pending:
             while nxt < total and len(pending) < 2 * workers:
                 pending.append(pool.apply_async(_make, (nxt,)))
                 nxt += 1
-            yield pending.popleft().get()
+            batch = pending[0].get()  # still pending (and drained below) until it arrived
+            pending.popleft()
+            yield batch
     finally:
+        _stop(pool, pending)
+
+
+def _stop(pool: Any, pending: deque) -> None:
+    """Let the batches in flight arrive (at most :data:`_DRAIN_SECONDS`), then close the pool;
+    terminate it when one did not arrive or the wait itself was interrupted (Ctrl-C again)."""
+    try:
         deadline = time.monotonic() + _DRAIN_SECONDS
         for result in pending:
             result.wait(max(0.0, deadline - time.monotonic()))
-        if all(result.ready() for result in pending):
-            pool.close()  # workers finish and exit; nothing is in flight
-        else:
-            pool.terminate()
-        pool.join()
+        drained = all(result.ready() for result in pending)
+    except BaseException:
+        pool.terminate()
+        raise
+    if drained:
+        pool.close()  # workers finish and exit; nothing is in flight
+    else:
+        pool.terminate()
+    pool.join()

@@ -106,6 +106,8 @@ class ImagePanel(QFrame):
         self.badge.setStyleSheet("color: #15181c; background: #e0a040; border-radius: 3px; "
                                  "padding: 0px 4px;")
         self.badge.move(4, 4)
+        # a region can still be drawn or hovered under it
+        self.badge.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.badge.hide()
         self.item = pg.ImageItem(axisOrder="row-major")
         self.vb.addItem(self.item)

@@ -346,6 +346,29 @@ def test_stopping_batch_workers_early_lets_the_batches_in_flight_arrive(
     assert steps == list(range(len(steps))) and len(steps) >= 4  # 1 consumed + 2 * 2 ahead
 
 
+@pytest.mark.skipif(not fork_available(), reason="batch workers need the fork start method")
+def test_a_batch_that_does_not_arrive_in_time_stops_the_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker stuck on a batch past the drain limit is terminated: closing returns soon and
+    raises nothing, and the stuck batch is never finished."""
+    made = tmp_path / "made"
+
+    def stuck_batch(cfg, images, step, flags):
+        time.sleep(0.1 if step == 0 else 30.0)
+        with open(made, "a") as fh:
+            fh.write(f"{step}\n")
+        return torch.zeros(1)
+
+    monkeypatch.setattr(prefetch, "make_batch", stuck_batch)
+    monkeypatch.setattr(prefetch, "_DRAIN_SECONDS", 0.5)
+    feed = batches(None, None, 0, 100, None, workers=2)  # type: ignore[arg-type]
+    next(feed)
+    t0 = time.monotonic()
+    feed.close()
+    assert time.monotonic() - t0 < 10.0
+    assert made.read_text().split() == ["0"]
+
+
 def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
     cfg = config_from_dict(_edsr_cfg(folders))
     model, _ = build_model(cfg)
