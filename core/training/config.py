@@ -194,6 +194,14 @@ class TrainConfig:
 
 # ---------------------------------------------------------------------------------------------
 
+def _prefixes(value: Any, key: str, example: str) -> list[str]:
+    """A list of parameter-name prefixes (``model.freeze``, ``model.init_fresh``), stripped."""
+    if not isinstance(value, list) or not all(isinstance(f, str) and f.strip() for f in value):
+        raise ConfigError(f"'{key}' must be a list of parameter-name prefixes such as "
+                          f"[{example}], got {value!r}")
+    return [f.strip() for f in value]
+
+
 def _section(raw: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
     value = raw.get(key)
     if value is None:
@@ -289,11 +297,7 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                           f"{model.init_partial!r}")
     if model.init_partial and not model.init_from:
         raise ConfigError("'model.init_partial' needs 'model.init_from'")
-    if not isinstance(model.init_fresh, list) or not all(
-            isinstance(f, str) and f.strip() for f in model.init_fresh):
-        raise ConfigError(f"'model.init_fresh' must be a list of parameter-name prefixes such "
-                          f"as [tail.0.0], got {model.init_fresh!r}")
-    model.init_fresh = [f.strip() for f in model.init_fresh]
+    model.init_fresh = _prefixes(model.init_fresh, "model.init_fresh", "tail.0.0")
     if model.init_fresh and not model.init_partial:
         raise ConfigError("'model.init_fresh' leaves part of the model fresh: it needs "
                           "'model.init_from' and 'model.init_partial: true'")
@@ -314,11 +318,7 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         if INIT_MAPS[model.init_map].partial and not model.init_partial:
             raise ConfigError(f"'model.init_map' {model.init_map} leaves part of the model "
                               f"fresh: set 'model.init_partial: true'")
-    if not isinstance(model.freeze, list) or not all(
-            isinstance(f, str) and f.strip() for f in model.freeze):
-        raise ConfigError(f"'model.freeze' must be a list of parameter-name prefixes such as "
-                          f"[encoder], got {model.freeze!r}")
-    model.freeze = [f.strip() for f in model.freeze]
+    model.freeze = _prefixes(model.freeze, "model.freeze", "encoder")
     if model.freeze and not model.init_from:
         raise ConfigError("'model.freeze' keeps weights fixed: it needs 'model.init_from' "
                           "(frozen fresh weights would stay random)")
