@@ -18,10 +18,17 @@ from tests import hostile_build as hb
 ROOT = hb.ROOT
 
 
+def _default_sigint() -> None:
+    # a suite started in the background of a non-interactive shell (`( .ci/run & )`) inherits
+    # SIGINT ignored, which the CLI rightly keeps: give the child a terminal's disposition
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            stderr=subprocess.PIPE, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            preexec_fn=_default_sigint)
 
 
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"),
