@@ -67,7 +67,7 @@ class ModelConfig:
     args: dict[str, Any] = field(default_factory=dict)
     init_liif: str | None = None  # ipf: the trained LIIF it is built on (see core.training.ipf)
     #: fine-tuning: weights loaded into the freshly built model (strict names and shapes): a
-    #: checkpoint path or a bundled model name (``liif``); see :func:`loop.build_model`
+    #: checkpoint path or a bundled model name (``liif``); see :func:`model_init.build_model`
     init_from: str | None = None
     #: with ``init_from``: load only the tensors whose names and shapes the model shares with
     #: the file (EDSR x4 from the trained x2: all but the second upsampler conv); the others
@@ -82,7 +82,7 @@ class ModelConfig:
     init_map: str | None = None
     #: parameter-name prefixes kept fixed during training (``[encoder]``: a LIIF decoder
     #: trained on the features of an encoder loaded with ``init_from``); see
-    #: :func:`loop.freeze_parameters`
+    #: :func:`model_init.freeze_parameters`
     freeze: list[str] = field(default_factory=list)
 
     @property

@@ -30,10 +30,9 @@ import csv
 import math
 import random
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,23 +41,20 @@ from torch import nn
 
 from ..engine import SROptions
 from ..engine.device import pick_device, pick_dtype
-from ..errors import CheckpointError, ConfigError
+from ..errors import ConfigError
 from ..evaluate import evaluate, find_images
 from ..jobs import Job, Progress
-from ..models.archs.liif import default_liif_spec, liif_from_spec
-from ..models.catalog import load_model
-from ..models.registry import get_arch
-from .config import REPO_ROOT, OptimConfig, TrainConfig
+from .config import REPO_ROOT, TrainConfig
 from .data import ImageSet, load_images, load_normal_images
-from .init_maps import apply_init_map
-from .ipf import IPFTrainer, build_ipf
+from .ipf import IPFTrainer
+from .model_init import fresh_model, freeze_parameters, init_weights
 from .prefetch import batches
+from .schedule import make_optimizer, make_scheduler, resume_schedule
 from .state import export_weights, load_state, save_state, set_rng_state
-from .steps import input_flags, make_batch, train_step
+from .steps import input_flags, train_step
 
-__all__ = ["TrainProgress", "TrainResult", "build_model", "make_optimizer", "make_scheduler",
-           "freeze_parameters", "names_under", "lr_history", "resume_schedule", "make_batch", "train_step",
-           "validate", "train", "default_out_dir", "load_training_images", "init_weights"]
+__all__ = ["TrainProgress", "TrainResult", "validate", "train", "default_out_dir",
+           "load_training_images"]
 
 _LOG_HEADER = ["step", "loss", "lr", "val_psnr", "seconds", "val_other"]
 
@@ -97,192 +93,12 @@ def default_out_dir(cfg: TrainConfig) -> Path:
     return REPO_ROOT / "runs" / cfg.name
 
 
-def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
-    """A freshly initialised model (uses the torch RNG) and its ``model_info`` for checkpoints;
-    with ``model.init_from`` its weights are then those of that checkpoint (fine-tuning)."""
-    module, info = _fresh_model(cfg)
-    if cfg.model.init_from:
-        init_weights(module, cfg)
-    return module, info
-
-
-def init_weights(module: nn.Module, cfg: TrainConfig) -> list[str]:
-    """Load the weights of ``model.init_from`` (a checkpoint path, relative to the repository
-    root, or a bundled model name such as ``liif``) into ``module``: same parameter names and
-    shapes (strict), else a :class:`ConfigError` naming the difference.
-
-    With ``model.init_partial`` only the tensors the two share by name and shape are loaded
-    (EDSR's recipe: x3/x4 start from the trained x2, whose head and body are scale-independent);
-    a shared name with another shape is still an error unless ``model.init_fresh`` names it
-    (EDSR x3 from x2: ``[tail.0.0]``, the upsampler conv that makes 3 x 3 instead of 2 x 2
-    sub-pixels), and at least half of the model's tensors must come from the file. Tensors
-    under ``model.init_fresh`` are never loaded. With ``model.init_map`` the file's tensors are first
-    mapped onto this architecture (:mod:`core.training.init_maps`: an EDSR body as a LIIF
-    encoder). Returns the names left freshly initialised."""
-    src = str(cfg.model.init_from)
-    path = cfg.resolve(src)
-    try:
-        loaded = load_model(path if path.is_file() else src)
-    except CheckpointError as exc:
-        raise ConfigError(f"'model.init_from' {src} cannot be loaded: {exc}") from None
-    theirs, mine = loaded.module.state_dict(), module.state_dict()
-    if cfg.model.init_map:
-        theirs = apply_init_map(cfg.model.init_map, theirs, loaded.arch, loaded.hparams,
-                                cfg.model.arch)
-    fresh = set(names_under(mine, cfg.model.init_fresh, "model.init_fresh"))
-    theirs = {k: v for k, v in theirs.items() if k not in fresh}
-    missing, extra = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
-    shapes = [f"{k} {tuple(theirs[k].shape)} vs {tuple(mine[k].shape)}"
-              for k in mine if k in theirs and theirs[k].shape != mine[k].shape]
-    partial = cfg.model.init_partial
-    if partial and not shapes and len(missing) <= len(mine) // 2:
-        module.load_state_dict({k: v for k, v in theirs.items() if k in mine}, strict=False)
-        return missing
-    if missing or extra or shapes:
-        what = "; ".join(x for x in (
-            f"missing {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}" if missing
-            else "",
-            f"unexpected {', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}" if extra
-            else "",
-            f"shapes (file vs config) {', '.join(shapes[:3])}" if shapes else "") if x)
-        if partial and not shapes:
-            what = f"only {len(mine) - len(missing)} of {len(mine)} tensors shared ({what})"
-        raise ConfigError(f"'model.init_from' {src} ({loaded.arch}) does not fit the model "
-                          f"of the config ({cfg.model.arch}): {what}")
-    module.load_state_dict(theirs, strict=True)
-    return []
-
-
 def load_training_images(cfg: TrainConfig) -> ImageSet:
     """The training set of ``data``: image files, or normal-map parts (``data.kind``)."""
     folders = [cfg.resolve(f) for f in cfg.data.train]
     if cfg.data.kind == "normals":
         return load_normal_images(folders, cfg.data.part, cfg.data.sigma)
     return load_images(folders)
-
-
-def _fresh_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
-    m = cfg.model
-    if m.arch == "ipf":  # IPF around a trained, frozen LIIF (core.training.ipf)
-        return build_ipf(cfg)
-    if m.arbitrary:
-        spec = default_liif_spec(m.encoder, encoder_args=dict(m.encoder_args))
-        spec["args"]["imnet_spec"]["args"]["hidden_list"] = list(m.hidden_list)
-        try:
-            module = liif_from_spec(spec)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"cannot build LIIF from 'model': {exc}") from None
-        return module, {"spec": module.spec}
-    try:
-        module = get_arch(m.arch).build(**m.args)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot build {m.arch} from 'model.args' {m.args}: {exc}") from None
-    hparams = dict(getattr(module, "hparams", None) or m.args)
-    return module, {"arch": m.arch, "hparams": hparams}
-
-
-def names_under(names: Iterable[str], prefixes: list[str], option: str) -> list[str]:
-    """The ``names`` under one of ``prefixes`` (a whole name component: ``encoder`` matches
-    ``encoder.head.0.weight``, not ``encoder2.x``); a prefix that matches nothing is a
-    :class:`ConfigError` naming ``option`` and the model's top-level parts."""
-    names = list(names)
-    hit: list[str] = []
-    for prefix in prefixes:
-        mine = [n for n in names if n == prefix or n.startswith(prefix.rstrip(".") + ".")]
-        if not mine:
-            tops = sorted({n.split(".")[0] for n in names})
-            raise ConfigError(f"'{option}' {prefix!r} names no parameter; the model's "
-                              f"parts are {', '.join(tops)}")
-        hit += [n for n in mine if n not in hit]
-    return hit
-
-
-def freeze_parameters(model: nn.Module, prefixes: list[str]) -> int:
-    """Keep the parameters under ``prefixes`` (:func:`names_under`) out of training; returns
-    how many tensors were frozen."""
-    names = dict(model.named_parameters())
-    frozen = 0
-    for n in names_under(names, prefixes, "model.freeze"):
-        frozen += int(names[n].requires_grad)
-        names[n].requires_grad_(False)
-    return frozen
-
-
-def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    o = cfg.train
-    params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.Adam(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
-
-
-def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer) -> Any:
-    """Per-step learning-rate schedule from ``train.schedule``."""
-    return scheduler_for(cfg.train, opt)
-
-
-def scheduler_for(train: OptimConfig, opt: torch.optim.Optimizer) -> Any:
-    """The schedule of one ``train`` section (``cfg.train``, or a saved run's)."""
-    s = train.schedule
-    sched = torch.optim.lr_scheduler
-    kind = s.get("type", "constant")
-    if kind == "step":
-        return sched.StepLR(opt, step_size=int(s["step_size"]), gamma=float(s.get("gamma", 0.5)))
-    if kind == "multistep":
-        return sched.MultiStepLR(opt, milestones=[int(v) for v in s["milestones"]],
-                                 gamma=float(s.get("gamma", 0.5)))
-    if kind == "cosine":
-        return sched.CosineAnnealingLR(opt, T_max=int(s.get("steps", train.steps)),
-                                       eta_min=float(s.get("min_lr", 0.0)))
-    return sched.LambdaLR(opt, lambda _: 1.0)
-
-
-def _advance(sched: Any, steps: int) -> None:
-    with warnings.catch_warnings():  # "scheduler.step() before optimizer.step()": on purpose
-        warnings.simplefilter("ignore", UserWarning)
-        for _ in range(steps):
-            sched.step()
-
-
-def lr_history(train: OptimConfig, steps: int) -> list[float]:
-    """The learning rate after each of the first ``steps`` steps under ``train``'s schedule
-    (a function of the step alone)."""
-    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=train.lr)
-    sched = scheduler_for(train, opt)
-    out = []
-    for _ in range(steps):
-        _advance(sched, 1)
-        out.append(float(opt.param_groups[0]["lr"]))
-    return out
-
-
-def resume_schedule(train: OptimConfig, saved_train: dict[str, Any], opt: torch.optim.Optimizer,
-                    sched: Any, saved_state: dict[str, Any], start: int) -> str:
-    """Restore the schedule of a run resumed at step ``start``; returns a note ('' if none).
-
-    The schedule is the config's. When its ``train.steps`` / ``schedule`` / ``lr`` are the ones
-    the run was saved with, the scheduler's state is restored as saved. When they changed (a run
-    shortened or lengthened), the change is accepted only if it gives every step already
-    trained the learning rate it had (e.g. milestones moved that lie ahead): then the run equals
-    one started with the new config, and the config's schedule is replayed up to ``start``.
-    A change that rewrites steps already trained raises :class:`ConfigError`."""
-    keys = ("steps", "lr", "schedule")
-    if all(saved_train.get(k) == getattr(train, k) for k in keys):
-        sched.load_state_dict(saved_state)
-        return ""
-    before = OptimConfig(**{k: v for k, v in saved_train.items()
-                            if k in OptimConfig.__dataclass_fields__})
-    old, new = lr_history(before, start), lr_history(train, start)
-    if old != new:
-        at = next(i for i, (a, b) in enumerate(zip(old, new)) if a != b) + 1
-        raise ConfigError(f"the config's train schedule changes steps already trained (the lr "
-                          f"after step {at} was {old[at - 1]:.3e}, it would be "
-                          f"{new[at - 1]:.3e}); keep the run's schedule or start a new run")
-    for g in opt.param_groups:
-        g["lr"] = g["initial_lr"]
-    _advance(sched, start)
-    changed = ", ".join(f"{k} {saved_train.get(k)} -> {getattr(train, k)}" for k in keys
-                        if saved_train.get(k) != getattr(train, k))
-    return (f"schedule changed on resume at step {start} ({changed}); the steps trained so far "
-            f"had the same learning rates under both")
 
 
 def validate(model: nn.Module, cfg: TrainConfig, scales: list[int],
@@ -363,7 +179,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, *, resume: bool =
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    model, model_info = _fresh_model(cfg)
+    model, model_info = fresh_model(cfg)
     fresh = init_weights(model, cfg) if cfg.model.init_from else []
     frozen = freeze_parameters(model, cfg.model.freeze)
     model.to(dev)

@@ -106,7 +106,7 @@ def load_state(path: Path) -> dict[str, Any]:
 
 
 def model_from_state(model_info: dict[str, Any]) -> nn.Module:
-    """Rebuild the (untrained) module described by ``model_info`` (see loop.build_model)."""
+    """Rebuild the (untrained) module described by ``model_info`` (see model_init.build_model)."""
     if "spec" in model_info:
         if model_info["spec"].get("name") == "ipf":
             return ipf_from_spec(model_info["spec"])

@@ -286,7 +286,7 @@ def test_resume_refuses_a_schedule_that_rewrites_trained_steps(folders: dict[str
 
 def test_lr_history_follows_the_schedule() -> None:
     from core.training.config import OptimConfig
-    from core.training.loop import lr_history
+    from core.training.schedule import lr_history
 
     cfg = OptimConfig(steps=6, lr=1.0, schedule={"type": "multistep", "milestones": [2, 4],
                                                    "gamma": 0.5})

@@ -19,7 +19,7 @@ from core.jobs import run_sync
 from core.models import save_checkpoint
 from core.models.archs import EDSR
 from core.training import build_model, config_from_dict, train
-from core.training.loop import freeze_parameters, init_weights
+from core.training.model_init import freeze_parameters, init_weights
 from core.training.state import load_state
 
 

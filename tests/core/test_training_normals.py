@@ -19,7 +19,9 @@ from core.normals import from_vectors, split
 from core.training.config import config_from_dict
 from core.training.data import (ImageSet, augment_patch, batch_rng, find_normal_maps,
                                 load_normal_images, sample_query_batch)
-from core.training.loop import build_model, load_training_images, make_batch, train
+from core.training.loop import load_training_images, train
+from core.training.model_init import build_model
+from core.training.steps import make_batch
 from tests.helpers import tiny_liif
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from core.models import load_model
 from core.resize import degrade, imresize
 from core.training import (batch_rng, build_model, config_from_dict, export_file, load_config,
                            load_images, make_batch, sample_fixed_batch, train)
-from core.training.loop import input_flags
+from core.training.steps import input_flags
 from core.training.state import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
