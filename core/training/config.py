@@ -271,7 +271,20 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                                    positive=True),
         seed=_number(raw.get("seed", 0), "seed", integer=True, minimum=0), source=source)
 
-    # -- model
+    _check_model(model, data)
+    _check_data(model, data)
+    _check_optim(optim)
+    _check_validation(val, model, data)
+    if model.arch == "ipf":
+        check_ipf_config(cfg, check_paths)
+    if check_paths:
+        _check_paths(cfg)
+    return cfg
+
+
+def _check_model(model: ModelConfig, data: DataConfig) -> None:
+    """Normalise and check the ``model`` section (and ``data.scales``, which only some
+    architectures take)."""
     model.arch = str(model.arch).lower()
     if model.arch not in ARBITRARY_ARCHS + FIXED_ARCHS:
         raise ConfigError(f"unknown model arch {model.arch!r} in 'model.arch'; trainable: "
@@ -329,7 +342,8 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
                               "fixed-scale models with a bicubic-upscaled input (vdsr, srcnn)")
         data.scales = [_number(s, "data.scales", integer=True, minimum=2) for s in data.scales]
 
-    # -- data
+
+def _check_data(model: ModelConfig, data: DataConfig) -> None:
     data.kind = str(data.kind).lower()
     if data.kind not in ("images", "normals"):
         raise ConfigError(f"'data.kind' must be images or normals, got {data.kind!r}")
@@ -359,7 +373,8 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         raise ConfigError(f"'data.sample_q' ({data.sample_q}) exceeds the {data.lr_patch}x"
                           f"{data.lr_patch} pixels of the smallest HR crop")
 
-    # -- optimisation
+
+def _check_optim(optim: OptimConfig) -> None:
     optim.steps = _number(optim.steps, "train.steps", integer=True, minimum=1)
     optim.lr = _number(optim.lr, "train.lr", positive=True)
     optim.loss_scale = _number(optim.loss_scale, "train.loss_scale", positive=True)
@@ -384,7 +399,8 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         raise ConfigError("'train.schedule.milestones' must be a list of step numbers")
     optim.schedule = dict(sched)
 
-    # -- validation
+
+def _check_validation(val: ValConfig, model: ModelConfig, data: DataConfig) -> None:
     if val.data is not None:
         val.scales = [_number(s, "validation.scales", integer=True, minimum=1) for s in val.scales]
         val.extra_scales = [_number(s, "validation.extra_scales", integer=True, minimum=1)
@@ -402,19 +418,20 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
         if str(val.precision).lower() not in _PRECISIONS:
             raise ConfigError(f"'validation.precision' must be one of {', '.join(_PRECISIONS)}")
 
-    if model.arch == "ipf":
-        check_ipf_config(cfg, check_paths)
-    if check_paths:
-        src = model.init_from
-        if src and not cfg.resolve(src).is_file() and (
-                "/" in src or "\\" in src or Path(src).suffix.lower() in (".pth", ".pt", ".pkl")):
-            raise ConfigError(f"'model.init_from' {src} does not exist (looked for "
-                              f"{cfg.resolve(src)})")
-        for i, folder in enumerate(data.train):
-            _check_folder(cfg, folder, f"data.train[{i}]")
-        if val.data is not None:
-            _check_folder(cfg, val.data, "validation.data")
-    return cfg
+
+def _check_paths(cfg: TrainConfig) -> None:
+    """The files and folders the config names exist (``model.init_from`` where it is a path,
+    not a bundled model name)."""
+    model, data, val = cfg.model, cfg.data, cfg.validation
+    src = model.init_from
+    if src and not cfg.resolve(src).is_file() and (
+            "/" in src or "\\" in src or Path(src).suffix.lower() in (".pth", ".pt", ".pkl")):
+        raise ConfigError(f"'model.init_from' {src} does not exist (looked for "
+                          f"{cfg.resolve(src)})")
+    for i, folder in enumerate(data.train):
+        _check_folder(cfg, folder, f"data.train[{i}]")
+    if val.data is not None:
+        _check_folder(cfg, val.data, "validation.data")
 
 
 def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
