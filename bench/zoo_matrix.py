@@ -18,12 +18,12 @@ resized with bicubic); ``u`` a scale the model does not claim but runs at withou
 (SRCNN x3 at x2 is still its bicubic-upscaled input, just not what it was trained for);
 ``!`` an INVERSION: at a scale the model claims, a model running *off* its claimed scales
 (resampled, or unclaimed) or the bicubic baseline beats it by more than
-:data:`TOLERANCE_DB` (``edsr_baseline_x3`` resized to x4 over the native
+:data:`bench.zoo_table.TOLERANCE_DB` (``edsr_baseline_x3`` resized to x4 over the native
 ``edsr_baseline_x4``). A model that loses to another model at that model's own scale is
 ranked, not inverted (FSRCNN x4 under EDSR x4: fewer parameters, not a broken model); the
 JSON lists those as ``outranked``. A model card (``resources/weights/NAME.md``) explains an
-inversion with a line starting with :data:`KNOWN_INVERSION` that names the scale (``x4``) and
-the winning model; ``tests/test_zoo_matrix.py`` (slow) fails on every other one.
+inversion with a line ``Known inversion: at x4, WINNER resized beats this model ... Why: ...``
+(:func:`bench.zoo_table.card_explanation`); ``tests/test_zoo_matrix.py`` (slow) fails on every other one.
 
 Every per-image score is appended to ``--cache`` (one JSON line keyed by the weight file's
 SHA-256 digest, the dataset, the image, the scale and the protocol) as soon as it is
@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from bench._cache import append_jsonl, read_jsonl
+from bench.zoo_table import TOLERANCE_DB, Cell, Matrix, build_matrix, format_matrix
 from core.errors import SRWError
 from core.jobs import run_sync
 from core.provenance import Provenance, weights_digest
@@ -54,206 +54,10 @@ BENCH_SCALES = (2, 3, 4)
 BASELINE = "bicubic"
 #: The protocol's name in the cache key: a change of protocol never mixes with older scores.
 PROTOCOL = "eval --y --precision fp32 (matlab bicubic LR, shave = scale)"
-#: A cell beats another by more than this (dB) to count: half the printed 0.01 dB.
-TOLERANCE_DB = 0.005
-#: The greppable line of a model card that explains an inversion it loses.
-KNOWN_INVERSION = "Known inversion:"
 #: Bundled models left out of the matrix, and why (they claim no scale on photographs).
 NOT_PHOTOGRAPHS = {
     "liif_normals_detail": "fine-tuned on encoded detail normal maps, not on photographs",
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# The table and its logic (pure: no torch, no files; the fast tests use these directly)
-# ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Cell:
-    """One model at one (dataset, scale): mean Y-PSNR over ``n`` of ``of`` images."""
-
-    model: str
-    dataset: str
-    scale: int
-    psnr: float
-    n: int
-    of: int
-    claimed: bool                 # the model claims this scale
-    resampled: str = ""           # "" or how its output was resized (Resample.text())
-    baseline: bool = False        # the interpolation baseline (claims no scale, not marked)
-
-    @property
-    def complete(self) -> bool:
-        return self.n == self.of and self.n > 0
-
-    @property
-    def off_scale(self) -> bool:
-        """Not the model's own result at a scale it claims (resampled, or unclaimed)."""
-        return bool(self.resampled) or not self.claimed
-
-
-@dataclass(frozen=True)
-class Inversion:
-    """At ``scale`` on ``dataset``, ``loser`` (which claims it) is beaten by ``winner``."""
-
-    dataset: str
-    scale: int
-    loser: str
-    loser_psnr: float
-    winner: str
-    winner_psnr: float
-    winner_resampled: bool
-    explained: str = ""           # the loser's card line that explains it ("" if none)
-
-    def text(self) -> str:
-        how = " resampled" if self.winner_resampled else ""
-        note = f" (card: {self.explained})" if self.explained else ""
-        return (f"INVERSION {self.dataset} x{self.scale}: {self.winner}{how} "
-                f"{self.winner_psnr:.2f} > {self.loser} {self.loser_psnr:.2f} "
-                f"(+{self.winner_psnr - self.loser_psnr:.2f} dB){note}")
-
-
-@dataclass
-class Matrix:
-    """Cells by (model, dataset, scale) with the best per column and the inversions."""
-
-    models: list[str]
-    columns: list[tuple[str, int]]
-    cells: dict[tuple[str, str, int], Cell]
-    best: dict[tuple[str, int], list[str]] = field(default_factory=dict)
-    inversions: list[Inversion] = field(default_factory=list)
-    outranked: list[Inversion] = field(default_factory=list)
-
-
-def best_per_column(cells: Iterable[Cell]) -> dict[tuple[str, int], list[str]]:
-    """The models with the highest complete cell of each (dataset, scale); ties share it."""
-    by: dict[tuple[str, int], list[Cell]] = {}
-    for c in cells:
-        if c.complete:
-            by.setdefault((c.dataset, c.scale), []).append(c)
-    out = {}
-    for col, cs in by.items():
-        top = max(c.psnr for c in cs)
-        out[col] = [c.model for c in cs if round(c.psnr, 2) == round(top, 2)]
-    return out
-
-
-def find_inversions(cells: Iterable[Cell], tolerance: float = TOLERANCE_DB
-                    ) -> tuple[list[Inversion], list[Inversion]]:
-    """``(inversions, outranked)`` over the complete cells.
-
-    For every cell at a scale its model claims and every other model's cell of the same
-    column that beats it by more than ``tolerance``: an inversion when the winner runs off
-    its claimed scales there (resampled or unclaimed; the bicubic baseline claims none), else
-    the loser is only outranked (by another model at that model's own scale).
-    """
-    by: dict[tuple[str, int], list[Cell]] = {}
-    for c in cells:
-        if c.complete:
-            by.setdefault((c.dataset, c.scale), []).append(c)
-    inv, ranked = [], []
-    for (dataset, scale), cs in sorted(by.items()):
-        for loser in cs:
-            if not loser.claimed or loser.resampled:
-                continue
-            for w in sorted(cs, key=lambda c: -c.psnr):
-                if w.model == loser.model or w.psnr <= loser.psnr + tolerance:
-                    continue
-                item = Inversion(dataset, scale, loser.model, loser.psnr, w.model, w.psnr,
-                                 bool(w.resampled))
-                (inv if w.off_scale else ranked).append(item)
-    return inv, ranked
-
-
-def card_explanation(card_text: str, inversion: Inversion) -> str:
-    """The line of a model card that explains ``inversion``: it starts (after list or bold
-    marks) with :data:`KNOWN_INVERSION` and names the scale (``x4``) and the winner; "" if
-    there is none."""
-    scale = re.compile(rf"\bx{inversion.scale}\b")
-    for line in card_text.splitlines():
-        text = line.strip().lstrip("-*> ").strip()
-        if not text.startswith(KNOWN_INVERSION):
-            continue
-        if scale.search(text) and re.search(rf"\b{re.escape(inversion.winner)}\b", text):
-            return text
-    return ""
-
-
-def build_matrix(cells: Iterable[Cell], models: list[str], columns: list[tuple[str, int]],
-                 cards: dict[str, str] | None = None,
-                 tolerance: float = TOLERANCE_DB) -> Matrix:
-    """The matrix of ``cells``: best per column, inversions (with the explaining card line
-    when ``cards`` (model -> card text) has one) and the outranked pairs."""
-    cells = list(cells)
-    inv, ranked = find_inversions(cells, tolerance)
-    order = {col: i for i, col in enumerate(columns)}         # the table's column order
-    inv.sort(key=lambda i: order.get((i.dataset, i.scale), len(order)))
-    cards = cards or {}
-    inv = [Inversion(**{**asdict(i), "explained": card_explanation(cards.get(i.loser, ""), i)})
-           for i in inv]
-    return Matrix(models, columns, {(c.model, c.dataset, c.scale): c for c in cells},
-                  best_per_column(cells), inv, ranked)
-
-
-def cell_text(m: Matrix, model: str, col: tuple[str, int], markdown: bool = False) -> str:
-    """``31.73 r``, ``*37.71``, ``31.63 !``, ``29.10 (3/5)``, ``-`` (not measured)."""
-    c = m.cells.get((model, col[0], col[1]))
-    if c is None:
-        return "-"
-    text = f"{c.psnr:.2f}"
-    if not c.complete:
-        return f"{text} ({c.n}/{c.of})"
-    if model in m.best.get(col, []):
-        text = f"**{text}**" if markdown else f"*{text}"
-    marks = "r" if c.resampled else "u" if not (c.claimed or c.baseline) else ""
-    if any(i.loser == model and (i.dataset, i.scale) == col for i in m.inversions):
-        marks += "!"
-    return f"{text} {marks}" if marks else text
-
-
-def format_matrix(m: Matrix, claims: dict[str, str], markdown: bool = False) -> str:
-    """The matrix as text (aligned columns) or as a Markdown table, then the inversions."""
-    head = ["model", "claims"] + [f"{d} x{s}" for d, s in m.columns]
-    rows = [[name, claims.get(name, "")] + [cell_text(m, name, col, markdown) for col in m.columns]
-            for name in m.models]
-    lines = []
-    if markdown:
-        lines.append("| " + " | ".join(head) + " |")
-        lines.append("|" + "---|" * len(head))
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-    else:
-        widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-        fmt = lambda r: "  ".join(v.ljust(widths[i]) if i < 2 else v.rjust(widths[i])  # noqa
-                                  for i, v in enumerate(r))
-        lines.append(fmt(head))
-        lines += [fmt(r) for r in rows]
-    lines.append("")
-    lines.append(f"Y-PSNR (dB). {'bold' if markdown else '*'}: best of the column; r: RESAMPLED "
-                 "(the model's own output resized with bicubic); u: a scale the model does not "
-                 "claim; !: INVERSION (beaten at a claimed scale by a model off its own scale, "
-                 f"by more than {TOLERANCE_DB} dB); -: not measured.")
-    lines += [("- " if markdown else "") + t for t in inversion_lines(m.inversions)]
-    if not m.inversions:
-        lines.append("No inversion at a claimed scale among the measured cells.")
-    return "\n".join(lines)
-
-
-def inversion_lines(inversions: list[Inversion]) -> list[str]:
-    """One line per losing cell: ``INVERSION Set5 x4 edsr_baseline_x4 31.63 < edsr_baseline_x3
-    r 31.73 (+0.10)``, the winners by PSNR, then the card line that explains it, if any."""
-    by: dict[tuple[str, int, str], list[Inversion]] = {}
-    for i in inversions:
-        by.setdefault((i.dataset, i.scale, i.loser), []).append(i)
-    out = []
-    for (dataset, scale, loser), items in by.items():
-        items = sorted(items, key=lambda i: -i.winner_psnr)
-        wins = ", ".join(f"{i.winner}{' r' if i.winner_resampled else ''} {i.winner_psnr:.2f} "
-                         f"(+{i.winner_psnr - i.loser_psnr:.2f})" for i in items)
-        line = f"INVERSION {dataset} x{scale} {loser} {items[0].loser_psnr:.2f} < {wins}"
-        if all(i.explained for i in items):
-            line += f"; card: {items[0].explained}"
-        out.append(line)
-    return out
 
 
 def matrix_json(m: Matrix, claims: dict[str, str], weights: dict[str, str]) -> dict[str, Any]:

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import torch
 
-from bench.zoo_matrix import (BENCH_SCALES, DATASETS, DEFAULT_CACHE, KNOWN_INVERSION, Cell,
-                              Inversion, build_matrix, card_explanation, cell_text,
-                              format_matrix, inversion_lines, main, measure_cells, read_cards, zoo_models)
+from bench.zoo_matrix import (BENCH_SCALES, DATASETS, DEFAULT_CACHE, main, measure_cells,
+                              read_cards, zoo_models)
+from bench.zoo_table import (KNOWN_INVERSION, Cell, Inversion, build_matrix, card_explanation,
+                             cell_text, format_matrix, inversion_lines)
 from tests.helpers import shared_datasets
 
 COLS = [("Set5", 3), ("Set5", 4)]
@@ -108,6 +109,11 @@ def test_a_card_line_explains_an_inversion() -> None:
     assert card_explanation(good.replace("x4,", "x3,"), inv) == ""       # another scale
     assert card_explanation(good.replace("a_x3", "b_x4"), inv) == ""     # another winner
     assert card_explanation(good.replace(KNOWN_INVERSION, "Inversion:"), inv) == ""
+    # the scale and the winner count only where the line claims them, not in its reasons
+    other = f"- {KNOWN_INVERSION} at x2, b_x4 resized beats this model. Why: a_x3 x4 data.\n"
+    assert card_explanation(other, inv) == ""
+    assert card_explanation(other.replace("at x2,", "at x2 and x4,").replace(
+        "b_x4 resized", "a_x3 resized"), inv).startswith(KNOWN_INVERSION)
     m = build_matrix(_cells(), MODELS, COLS, cards={"c_x4": good})
     explained = {i.loser: i.explained for i in m.inversions}
     assert explained["c_x4"] and not explained["b_x4"]
