@@ -26,7 +26,7 @@ from core.attribution.render import SEISMIC
 from core.session import Session
 from core.app.analysis import lam_caption
 from .plots import ColourBar
-from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..widgets.job_widgets import JobControls, notice_label, show_notice
 from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.lam import LamController
@@ -135,10 +135,9 @@ class LamView(QWidget):
         self.centre_button.setToolTip("Put the window at the centre of the region (or image)")
         self.run_button = QPushButton("Run LAM")
         self.run_button.setToolTip("Attribute the window for every ticked model")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = slim_progress()
-        self.status = status_label()
+        self.job = JobControls()
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.alpha = QSlider(Qt.Orientation.Horizontal)
         self.alpha.setRange(0, 100)
         self.alpha.setValue(int(round(controller.lam_alpha() * 100)))
@@ -361,14 +360,12 @@ class LamView(QWidget):
             self.controller.place_lam_window(pt.x(), pt.y())
 
     def set_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
+        self.job.set_running(running)
         self.run_button.setToolTip("Start again (supersedes the LAM run in progress)" if running
                                    else "Attribute the window for every ticked model")
 
     def set_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.status.setText(text)
-        self.status.setToolTip(text)
+        self.job.set_progress(fraction, text)
 
     def refresh_notice(self) -> None:
         """Say in place when the input is of a kind LAM cannot attribute."""

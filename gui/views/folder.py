@@ -18,7 +18,7 @@ from core.app.display import fmt_metric
 from core.session import Session
 
 from ..controllers.folder import FolderController
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import JobControls
 
 __all__ = ["FolderView"]
 
@@ -50,15 +50,14 @@ class FolderView(QWidget):
         self.hr_button.setToolTip("Optional: HR images matched by name; without it each image "
                                   "is the HR, degraded (MATLAB bicubic) by the scale")
         self.run_button = QPushButton("Run on folder")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
+        self.job = JobControls()
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.prev_button = QPushButton("◀ Previous")
         self.next_button = QPushButton("Next ▶")
         self.prev_button.setToolTip("Open the previous image of the folder (Left)")
         self.next_button.setToolTip("Open the next image of the folder (Right)")
         self.export_button = QPushButton("Export CSV/JSON…")
-        self.progress = slim_progress()
-        self.status = status_label()
         self.where = QLabel("no folder: Open folder… runs every ticked model over its images")
         self.where.setStyleSheet("color: #8a96a3;")
         bar = QHBoxLayout()
@@ -110,11 +109,10 @@ class FolderView(QWidget):
 
     def _running(self, on: bool) -> None:
         self.run_button.setEnabled(not on)
-        self.cancel_button.setEnabled(on)
+        self.job.set_running(on)
 
     def _progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.status.setText(text)
+        self.job.set_progress(fraction, text)
 
     def refresh(self) -> None:
         c = self.controller

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.models.ipf_flow import flow_to_color
 from core.session import Session
-from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..widgets.job_widgets import JobControls, notice_label, show_notice
 from .linker import ViewLinker
 from .plots import ColourBar
 from .image_panel import ImagePanel
@@ -50,10 +50,9 @@ class IpfFlowView(QWidget):
         self.model = QComboBox()
         self.model.setMinimumWidth(160)
         self.show_button = QPushButton("Show flow")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = slim_progress()
-        self.status = status_label(elastic=False)
+        self.job = JobControls(elastic=False)
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.notice = notice_label()
         self.legend = QLabel()
         wheel = wheel_legend()
@@ -123,11 +122,10 @@ class IpfFlowView(QWidget):
                 self._timer.start()
 
     def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(round(1000 * fraction)))
-        self.status.setText(message)
+        self.job.set_progress(fraction, message)
 
     def _on_running(self, on: bool) -> None:
-        self.cancel_button.setEnabled(on)
+        self.job.set_running(on)
         if not on:
             self.refresh()        # never left saying "computing…"
 

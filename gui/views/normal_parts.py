@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.session import Session
 from core.app.normals import PART_NAMES
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import JobControls
 from .linker import ViewLinker
 from .image_panel import ImagePanel
 from ..controllers.normals import NormalsController
@@ -49,8 +49,8 @@ class NormalPartsView(QWidget):
         self.bits.addItem("8-bit PNG", 8)
         self.save_button = QPushButton("Save parts…")
         self.save_button.setToolTip("Write STEM_shape.png and STEM_detail.png into a folder")
-        self.progress = slim_progress()
-        self.status = status_label(elastic=False)
+        self.job = JobControls(cancellable=False, elastic=False)
+        self.progress, self.status = self.job.progress, self.job.status
         bar = QHBoxLayout()
         for w in (QLabel("Sigma"), self.sigma, QLabel("  "), self.bits, self.save_button,
                   self.progress):
@@ -101,8 +101,7 @@ class NormalPartsView(QWidget):
                 self._timer.start()
 
     def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(round(1000 * fraction)))
-        self.status.setText(message)
+        self.job.set_progress(fraction, message)
 
     # -- display ------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -27,7 +27,7 @@ from core.studies import DEFAULT_MARGINS, RING_WIDTHS
 
 from core.app.analysis import STUDIES, STUDY_AXES, study_table, study_tiles
 from .plots import PlotMessage, legend_outside
-from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..widgets.job_widgets import JobControls, notice_label, show_notice
 from ..controllers.study import StudyController
 
 __all__ = ["StudiesView", "COLOURS", "TILE"]
@@ -114,10 +114,9 @@ class StudiesView(QWidget):
         self.use_region.setToolTip("Measure the drawn region; unticked (or none drawn): each "
                                    "study's default region")
         self.run_button = QPushButton("Run study")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = slim_progress()
-        self.status = status_label()
+        self.job = JobControls()
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.export_button = QPushButton("Export CSV…")
         bar = QHBoxLayout()
         bar.addWidget(self.study)
@@ -241,12 +240,10 @@ class StudiesView(QWidget):
         self.size_bg_label.setText(Path(path).name if path else "(a bundled sample)")
 
     def set_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
+        self.job.set_running(running)
 
     def set_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.status.setText(text)
-        self.status.setToolTip(text)
+        self.job.set_progress(fraction, text)
 
     # -- the result ---------------------------------------------------------------------------
     def refresh(self) -> None:

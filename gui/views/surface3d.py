@@ -29,7 +29,7 @@ from core.surface import METHODS
 from core.app.surface import (
     COLOR_MODES, ERROR_MAX_DEG, HEIGHT_CMAP, VIEW_ORDER, error_rgb, height_range,
 )
-from ..widgets.job_widgets import slim_progress, status_label
+from ..widgets.job_widgets import JobControls
 from .renderers import Open3DRenderer, RendererUnavailable, SoftwareRenderer
 from .surface_canvas import SurfaceCanvas, SurfacePanel
 from ..controllers.surface import SurfaceController
@@ -109,15 +109,14 @@ class Surface3DView(QWidget):
         self.reset_button = QPushButton("Reset view")
         self.build_button = QPushButton("Build 3D")
         self.build_button.setToolTip("Integrate the normal maps on screen and mesh them")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
+        self.job = JobControls()
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.export_button = QToolButton(text="Export mesh…")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_menu = QMenu(self.export_button)
         self.export_button.setMenu(self.export_menu)
         self.save_button = QPushButton("Save render…")
-        self.progress = slim_progress()
-        self.status = status_label()
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #e0a040;")
@@ -336,11 +335,10 @@ class Surface3DView(QWidget):
 
     # -- signals ------------------------------------------------------------------------------
     def _on_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.status.setText(text)
+        self.job.set_progress(fraction, text)
 
     def _on_running(self, on: bool) -> None:
-        self.cancel_button.setEnabled(on)
+        self.job.set_running(on)
         self.build_button.setText("Rebuild 3D" if on else "Build 3D")
         if not on:
             self._refresh_note()

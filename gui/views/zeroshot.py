@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.session import Session
 from core.app.zeroshot import KERNELS, METHODS, NO_MZSR_WEIGHTS, curve_point, mzsr_weights
 from .plots import PlotMessage
-from ..widgets.job_widgets import notice_label, show_notice, slim_progress, status_label
+from ..widgets.job_widgets import JobControls, notice_label, show_notice
 from ..controllers.zeroshot import ZeroShotController
 
 __all__ = ["ZeroShotView"]
@@ -74,10 +74,9 @@ class ZeroShotView(QWidget):
         self.weights_button.setToolTip("Choose MZSR meta-weights (mzsr.pt of python main.py "
                                        "mzsr train)")
         self.run_button = QPushButton("Run ZSSR")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = slim_progress()
-        self.status = status_label()
+        self.job = JobControls()
+        self.cancel_button, self.progress, self.status = (
+            self.job.cancel_button, self.job.progress, self.job.status)
         self.status.setStyleSheet("color: #8a96a3;")
         bar = QHBoxLayout()
         for w in (QLabel("method"), self.method, QLabel("scale"), self.scale,
@@ -208,12 +207,10 @@ class ZeroShotView(QWidget):
         return started
 
     def set_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
+        self.job.set_running(running)
 
     def set_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.status.setText(text)
-        self.status.setToolTip(text)
+        self.job.set_progress(fraction, text)
 
     # -- the curve ----------------------------------------------------------------------------
     def clear_curve(self) -> None:
