@@ -7,8 +7,8 @@ in ``ImageData.alpha`` with the same scaling. Saving reverses the mapping exactl
 8- and 16-bit files round-trip bit for bit.
 
 OpenCV cannot store gray + alpha; those are written by :mod:`core.io._codecs` (PNG) or
-``tifffile`` (TIFF) and read back here. TIFF layouts OpenCV mis-reads (gray + alpha, more than
-4 samples, float16) are read with ``tifffile`` when it is installed.
+``tifffile`` (TIFF, :mod:`core.io.tiff`) and read back here. TIFF layouts OpenCV mis-reads
+(gray + alpha, more than 4 samples, float16, multi-page stacks) are read by :mod:`core.io.tiff`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ._common import (  # noqa: E402
     source_meta,
     working,
 )
+from . import tiff  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 from .headers import image_header  # noqa: E402
 
@@ -78,94 +79,6 @@ def _no_exr(path: Path) -> FileFormatError:
 # --------------------------------------------------------------------------- loading
 
 
-def _tiff_header(path: Path) -> dict | None:
-    """Samples per pixel, bits and size of the first TIFF page (``None`` if unknown)."""
-    try:
-        import tifffile
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        with _codecs.quiet_decoders(), tifffile.TiffFile(path) as tf:
-            page = tf.pages[0]
-            head = {
-                "spp": int(page.samplesperpixel),
-                "bits": int(np.max(page.bitspersample)),
-                "height": int(page.imagelength),
-                "width": int(page.imagewidth),
-                "pages": 1,
-            }
-            series = tf.series[0] if tf.series else None
-            if series is not None and len(series.pages) > 1:
-                head["pages"] = len(series.pages)
-                head["series_shape"] = tuple(int(v) for v in series.shape)
-                head["series_axes"] = str(series.axes)
-            return head
-    except Exception:
-        return None
-
-
-def _stack_order(shape: tuple[int, ...], axes: str) -> tuple[tuple[int, ...], str] | None:
-    """How a multi-page TIFF series becomes ``H x W x C``: the axis order (a permutation of
-    ``shape``) and a word on the rule; None when it has no such reading.
-
-    Axes the file names (ImageJ ``CYX``/``ZYX``, OME ``ZCYX``...): Y and X are H and W, every
-    other axis (pages, samples) becomes channels, in file order. Axes it does not name
-    (tifffile's own ``Q``: ``tifffile.imwrite(array)``): the rule of ``.npy`` channel stacks,
-    H x W first and the rest channels, so what ``tifffile.imread`` gives back is read as is."""
-    if len(shape) != 3 and "Q" in axes:
-        return None
-    if "Q" in axes or not ("Y" in axes and "X" in axes):
-        return (0, 1, 2), "H x W first, the rest channels (as .npy)"
-    y, x = axes.index("Y"), axes.index("X")
-    rest = tuple(i for i in range(len(shape)) if i not in (y, x))
-    return (y, x) + rest, f"axes {axes}: Y x X, then {''.join(axes[i] for i in rest)} as channels"
-
-
-def _tiff_stack(path: Path, tiff: dict) -> np.ndarray:
-    """The whole first series of a multi-page TIFF as ``H x W x C`` (see :func:`_stack_order`),
-    its size checked against the budget before it is read."""
-    # lazy: optional dependency
-    import tifffile
-
-    shape, axes = tiff["series_shape"], tiff["series_axes"]
-    order = _stack_order(shape, axes)
-    if order is None:
-        raise FileFormatError(
-            f"{path.name} is a TIFF of {tiff['pages']} pages, series {'x'.join(map(str, shape))} "
-            f"(axes {axes}), with no H x W x C reading; save the stack as .npy (H x W x C)")
-    perm, _ = order
-    h, w = shape[perm[0]], shape[perm[1]]
-    c = int(np.prod([shape[i] for i in perm[2:]], dtype=np.int64))
-    check_not_empty(path, (h, w, c))
-    check_working_size(path, h, w, c)
-    try:
-        with _codecs.quiet_decoders(), tifffile.TiffFile(path) as tf:
-            arr = tf.series[0].asarray()
-    except Exception as exc:
-        raise FileFormatError(f"{path.name} could not be decoded as TIFF: {exc}") from exc
-    return np.ascontiguousarray(np.transpose(arr, perm).reshape(h, w, c))
-
-
-def _tiff_read(path: Path) -> np.ndarray:
-    """The TIFF page of a one-page TIFF with tifffile, samples last, in RGB(A) order
-    (multi-page stacks: :func:`_tiff_stack`)."""
-    # lazy: optional dependency
-    import tifffile
-
-    try:
-        with _codecs.quiet_decoders(), tifffile.TiffFile(path) as tf:
-            page = tf.pages[0]
-            arr = page.asarray()
-            axes = page.axes
-    except Exception as exc:
-        raise FileFormatError(f"{path.name} could not be decoded as TIFF: {exc}") from exc
-    if arr.ndim == 3 and axes.startswith("S"):
-        arr = np.moveaxis(arr, 0, -1)
-    if arr.ndim not in (2, 3):
-        raise FileFormatError(f"{path.name} has an unsupported TIFF layout {axes} {arr.shape}")
-    return arr
-
-
 def _decode(buf: np.ndarray) -> np.ndarray | None:
     with _codecs.quiet_decoders():
         try:
@@ -197,11 +110,11 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
         check_not_empty(path, (png.height, png.width))
         check_working_size(path, png.height, png.width, png.channels)
     is_tiff = ext in _TIFF or bytes(buf[:4]) in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
-    tiff = _tiff_header(path) if is_tiff else None
-    if tiff is not None:
-        check_not_empty(path, (tiff["height"], tiff["width"]))
-        check_working_size(path, tiff["height"], tiff["width"], tiff["spp"])
-    if claimed is None and png is None and tiff is None:
+    tiff_head = tiff.tiff_header(path) if is_tiff else None
+    if tiff_head is not None:
+        check_not_empty(path, (tiff_head["height"], tiff_head["width"]))
+        check_working_size(path, tiff_head["height"], tiff_head["width"], tiff_head["spp"])
+    if claimed is None and png is None and tiff_head is None:
         # Only what we can size before decoding is decoded: OpenCV also reads PxM, HDR,
         # Sun raster, JPEG 2000..., whose size would be known only after the allocation.
         raise FileFormatError(
@@ -209,22 +122,22 @@ def load_image(path: Path, kind: str | None = None) -> ImageData:
             "or not an image (its header is not one of PNG, JPEG, TIFF, BMP, WebP, EXR)"
         )
 
-    if tiff is not None and tiff["pages"] > 1:
+    if tiff_head is not None and tiff_head["pages"] > 1:
         # every page is data (a channel stack): reading page 1 alone would drop the others
         del buf
-        arr = _tiff_stack(path, tiff)
+        arr = tiff.read_tiff_stack(path, tiff_head)
     else:
         arr = _decode(buf)
         del buf
-    stack = tiff is not None and tiff["pages"] > 1  # channels: no alpha, no BGR
+    stack = tiff_head is not None and tiff_head["pages"] > 1  # channels: no alpha, no BGR
     rgb_order = stack
-    if tiff is not None and tiff["pages"] == 1 and (
-        arr is None or tiff["spp"] == 2 or tiff["spp"] > 4
-        or tiff["bits"] > arr.dtype.itemsize * 8
+    if tiff_head is not None and tiff_head["pages"] == 1 and (
+        arr is None or tiff_head["spp"] == 2 or tiff_head["spp"] > 4
+        or tiff_head["bits"] > arr.dtype.itemsize * 8
     ):
         # OpenCV fails on these, drops the alpha of gray + alpha, or narrows 16 to 8 bits.
         try:
-            arr = _tiff_read(path)
+            arr = tiff.read_tiff_page(path)
             rgb_order = True
         except FileFormatError:
             if arr is None:
@@ -363,26 +276,10 @@ def data_loss(data: ImageData, units: Units, path: Path) -> str | None:
     return None
 
 
-def _write_tiff(values: np.ndarray, alpha: np.ndarray | None, tmp: Path) -> None:
-    """TIFF through tifffile, deflate-compressed with Python's zlib: tifffile, scikit-image
-    and imageio read it without imagecodecs (OpenCV's default LZW needs imagecodecs there)."""
-    import tifffile
-
-    arr = values if alpha is None else np.concatenate([values, alpha], axis=2)
-    gray = values.shape[2] == 1
-    if gray and alpha is None:
-        arr = arr[:, :, 0]
-    # gray + alpha: unassociated alpha (read back by tifffile); RGB + alpha: "unspecified", as
-    # OpenCV's own TIFFs, because OpenCV's reader premultiplies an "unassalpha" sample
-    extras = None if alpha is None else ["unassalpha" if gray else "unspecified"]
-    tifffile.imwrite(tmp, np.ascontiguousarray(arr), photometric="minisblack" if gray else "rgb",
-                     extrasamples=extras, compression="zlib", planarconfig="contig")
-
-
 def _write(ext: str, values: np.ndarray, alpha: np.ndarray | None, tmp: Path) -> None:
     """Write file values (``H x W x C``, RGB order) and optional alpha (``H x W x 1``)."""
     if ext in _TIFF:
-        _write_tiff(values, alpha, tmp)
+        tiff.write_tiff(values, alpha, tmp)
         return
     if alpha is not None and values.shape[2] == 1:
         if ext == ".png":
