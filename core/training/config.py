@@ -23,13 +23,13 @@ one sentence naming the key.
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from ..config_values import build_section, number, prefixes, section
 from ..errors import ConfigError
 from ..resources import CONFIGS_DIR, checkout_root
 from ..models.registry import get_arch
@@ -194,52 +194,6 @@ class TrainConfig:
 
 # ---------------------------------------------------------------------------------------------
 
-def _prefixes(value: Any, key: str, example: str) -> list[str]:
-    """A list of parameter-name prefixes (``model.freeze``, ``model.init_fresh``), stripped."""
-    if not isinstance(value, list) or not all(isinstance(f, str) and f.strip() for f in value):
-        raise ConfigError(f"'{key}' must be a list of parameter-name prefixes such as "
-                          f"[{example}], got {value!r}")
-    return [f.strip() for f in value]
-
-
-def _section(raw: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        if required:
-            raise ConfigError(f"the config has no '{key}' section")
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"'{key}' must be a mapping of keys to values, got {value!r}")
-    return dict(value)
-
-
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"unknown key(s) in '{where}': {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(known))})")
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"'{where}' is incomplete: {exc}") from None
-
-
-def _number(value: Any, key: str, *, integer: bool = False, minimum: float | None = None,
-            positive: bool = False) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"'{key}' must be a number, got {value!r}")
-    if integer and int(value) != value:
-        raise ConfigError(f"'{key}' must be a whole number, got {value!r}")
-    if not math.isfinite(float(value)):
-        raise ConfigError(f"'{key}' must be finite, got {value!r}")
-    if positive and value <= 0:
-        raise ConfigError(f"'{key}' must be > 0, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"'{key}' must be >= {minimum}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
 def _check_folder(cfg: TrainConfig, path: str, key: str) -> None:
     p = cfg.resolve(path)
     if not p.is_dir():
@@ -257,19 +211,19 @@ def config_from_dict(raw: Mapping[str, Any], name: str = "run", check_paths: boo
     if unknown:
         raise ConfigError(f"unknown section(s) {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(top_known))}")
-    model = _build(ModelConfig, _section(raw, "model", required=True), "model")
-    data = _build(DataConfig, _section(raw, "data", required=True), "data")
-    optim = _build(OptimConfig, _section(raw, "train"), "train")
-    val = _build(ValConfig, _section(raw, "validation"), "validation")
-    ck = _section(raw, "checkpoint")
+    model = build_section(ModelConfig, section(raw, "model", required=True), "model")
+    data = build_section(DataConfig, section(raw, "data", required=True), "data")
+    optim = build_section(OptimConfig, section(raw, "train"), "train")
+    val = build_section(ValConfig, section(raw, "validation"), "validation")
+    ck = section(raw, "checkpoint")
     if set(ck) - {"every_minutes"}:
         extra = ", ".join(sorted(set(ck) - {"every_minutes"}))
         raise ConfigError(f"unknown key(s) in 'checkpoint': {extra} (known: every_minutes)")
     cfg = TrainConfig(
         name=str(raw.get("name") or name), model=model, data=data, train=optim, validation=val,
-        checkpoint_minutes=_number(ck.get("every_minutes", 5.0), "checkpoint.every_minutes",
+        checkpoint_minutes=number(ck.get("every_minutes", 5.0), "checkpoint.every_minutes",
                                    positive=True),
-        seed=_number(raw.get("seed", 0), "seed", integer=True, minimum=0), source=source)
+        seed=number(raw.get("seed", 0), "seed", integer=True, minimum=0), source=source)
 
     _check_model(model, data)
     _check_data(model, data)
@@ -300,7 +254,7 @@ def _check_model(model: ModelConfig, data: DataConfig) -> None:
             raise ConfigError(f"'model.hidden_list' must be a list of positive integers, "
                               f"got {model.hidden_list!r}")
     else:
-        _number(model.args.get("scale", 2), "model.args.scale", integer=True, minimum=1)
+        number(model.args.get("scale", 2), "model.args.scale", integer=True, minimum=1)
     if model.init_from is not None:
         if not isinstance(model.init_from, str) or not model.init_from.strip():
             raise ConfigError(f"'model.init_from' must be a checkpoint path or a model name, "
@@ -310,7 +264,7 @@ def _check_model(model: ModelConfig, data: DataConfig) -> None:
                           f"{model.init_partial!r}")
     if model.init_partial and not model.init_from:
         raise ConfigError("'model.init_partial' needs 'model.init_from'")
-    model.init_fresh = _prefixes(model.init_fresh, "model.init_fresh", "tail.0.0")
+    model.init_fresh = prefixes(model.init_fresh, "model.init_fresh", "tail.0.0")
     if model.init_fresh and not model.init_partial:
         raise ConfigError("'model.init_fresh' leaves part of the model fresh: it needs "
                           "'model.init_from' and 'model.init_partial: true'")
@@ -331,7 +285,7 @@ def _check_model(model: ModelConfig, data: DataConfig) -> None:
         if INIT_MAPS[model.init_map].partial and not model.init_partial:
             raise ConfigError(f"'model.init_map' {model.init_map} leaves part of the model "
                               f"fresh: set 'model.init_partial: true'")
-    model.freeze = _prefixes(model.freeze, "model.freeze", "encoder")
+    model.freeze = prefixes(model.freeze, "model.freeze", "encoder")
     if model.freeze and not model.init_from:
         raise ConfigError("'model.freeze' keeps weights fixed: it needs 'model.init_from' "
                           "(frozen fresh weights would stay random)")
@@ -340,7 +294,7 @@ def _check_model(model: ModelConfig, data: DataConfig) -> None:
                 or not isinstance(data.scales, list) or not data.scales):
             raise ConfigError("'data.scales' is a non-empty list of integer scales, for "
                               "fixed-scale models with a bicubic-upscaled input (vdsr, srcnn)")
-        data.scales = [_number(s, "data.scales", integer=True, minimum=2) for s in data.scales]
+        data.scales = [number(s, "data.scales", integer=True, minimum=2) for s in data.scales]
 
 
 def _check_data(model: ModelConfig, data: DataConfig) -> None:
@@ -354,20 +308,20 @@ def _check_data(model: ModelConfig, data: DataConfig) -> None:
         sig = data.sigma if isinstance(data.sigma, list) else [data.sigma]
         if not sig:
             raise ConfigError("'data.sigma' must be a number of pixels or a non-empty list")
-        sig = [_number(v, "data.sigma", positive=True) for v in sig]
+        sig = [number(v, "data.sigma", positive=True) for v in sig]
         data.sigma = sig if isinstance(data.sigma, list) else sig[0]
     if isinstance(data.train, str):
         data.train = [data.train]
     if not data.train:
         raise ConfigError("'data.train' must list at least one image folder")
-    data.lr_patch = _number(data.lr_patch, "data.lr_patch", integer=True, minimum=4)
-    data.batch_size = _number(data.batch_size, "data.batch_size", integer=True, minimum=1)
-    data.scale_min = _number(data.scale_min, "data.scale_min", minimum=1)
-    data.scale_max = _number(data.scale_max, "data.scale_max", minimum=1)
+    data.lr_patch = number(data.lr_patch, "data.lr_patch", integer=True, minimum=4)
+    data.batch_size = number(data.batch_size, "data.batch_size", integer=True, minimum=1)
+    data.scale_min = number(data.scale_min, "data.scale_min", minimum=1)
+    data.scale_max = number(data.scale_max, "data.scale_max", minimum=1)
     if data.scale_max < data.scale_min:
         raise ConfigError(f"'data.scale_max' ({data.scale_max}) is below 'data.scale_min' "
                           f"({data.scale_min})")
-    data.sample_q = _number(data.sample_q, "data.sample_q", integer=True, minimum=1)
+    data.sample_q = number(data.sample_q, "data.sample_q", integer=True, minimum=1)
     if model.arch == "liif" and data.sample_q > data.lr_patch ** 2:  # ipf: train.losses.hr_patch
         # at s close to 1 the HR crop has only lr_patch^2 pixels to sample from
         raise ConfigError(f"'data.sample_q' ({data.sample_q}) exceeds the {data.lr_patch}x"
@@ -375,16 +329,16 @@ def _check_data(model: ModelConfig, data: DataConfig) -> None:
 
 
 def _check_optim(optim: OptimConfig) -> None:
-    optim.steps = _number(optim.steps, "train.steps", integer=True, minimum=1)
-    optim.lr = _number(optim.lr, "train.lr", positive=True)
-    optim.loss_scale = _number(optim.loss_scale, "train.loss_scale", positive=True)
+    optim.steps = number(optim.steps, "train.steps", integer=True, minimum=1)
+    optim.lr = number(optim.lr, "train.lr", positive=True)
+    optim.loss_scale = number(optim.loss_scale, "train.loss_scale", positive=True)
     if str(optim.loss).lower() not in PIXEL_LOSSES:
         raise ConfigError(f"'train.loss' must be one of {', '.join(PIXEL_LOSSES)}, "
                           f"got {optim.loss!r}")
     optim.loss = str(optim.loss).lower()
-    optim.log_every = _number(optim.log_every, "train.log_every", integer=True, minimum=1)
+    optim.log_every = number(optim.log_every, "train.log_every", integer=True, minimum=1)
     if optim.grad_clip is not None:
-        optim.grad_clip = _number(optim.grad_clip, "train.grad_clip", positive=True)
+        optim.grad_clip = number(optim.grad_clip, "train.grad_clip", positive=True)
     if str(optim.precision).lower() not in _PRECISIONS:
         raise ConfigError(f"'train.precision' must be one of {', '.join(_PRECISIONS)}, "
                           f"got {optim.precision!r}")
@@ -394,7 +348,7 @@ def _check_optim(optim: OptimConfig) -> None:
         raise ConfigError(f"'train.schedule.type' must be one of {', '.join(_SCHEDULES)}, "
                           f"got {sched!r}")
     if sched["type"] == "step":
-        _number(sched.get("step_size"), "train.schedule.step_size", integer=True, minimum=1)
+        number(sched.get("step_size"), "train.schedule.step_size", integer=True, minimum=1)
     if sched["type"] == "multistep" and not isinstance(sched.get("milestones"), list):
         raise ConfigError("'train.schedule.milestones' must be a list of step numbers")
     optim.schedule = dict(sched)
@@ -402,8 +356,8 @@ def _check_optim(optim: OptimConfig) -> None:
 
 def _check_validation(val: ValConfig, model: ModelConfig, data: DataConfig) -> None:
     if val.data is not None:
-        val.scales = [_number(s, "validation.scales", integer=True, minimum=1) for s in val.scales]
-        val.extra_scales = [_number(s, "validation.extra_scales", integer=True, minimum=1)
+        val.scales = [number(s, "validation.scales", integer=True, minimum=1) for s in val.scales]
+        val.extra_scales = [number(s, "validation.extra_scales", integer=True, minimum=1)
                             for s in val.extra_scales]
         if not val.scales:
             raise ConfigError("'validation.scales' must list at least one scale")
@@ -411,9 +365,9 @@ def _check_validation(val: ValConfig, model: ModelConfig, data: DataConfig) -> N
         if not model.arbitrary and val.scales[0] not in trained:
             raise ConfigError(f"'validation.scales' starts with x{val.scales[0]} but the model "
                               f"is trained at x{', x'.join(map(str, trained))}")
-        val.every_steps = _number(val.every_steps, "validation.every_steps", integer=True,
+        val.every_steps = number(val.every_steps, "validation.every_steps", integer=True,
                                   minimum=1)
-        val.extra_every = _number(val.extra_every, "validation.extra_every", integer=True,
+        val.extra_every = number(val.extra_every, "validation.extra_every", integer=True,
                                   minimum=1)
         if str(val.precision).lower() not in _PRECISIONS:
             raise ConfigError(f"'validation.precision' must be one of {', '.join(_PRECISIONS)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config_values import number
 from ..errors import ConfigError
 
 __all__ = ["LOSS_DEFAULTS", "check_ipf_config"]
@@ -44,13 +45,9 @@ def check_ipf_config(cfg: Any, check_paths: bool = True) -> None:
         raise ConfigError(f"unknown key(s) in 'train.losses': {', '.join(unknown)} "
                           f"(known: {', '.join(sorted(LOSS_DEFAULTS))})")
     for key in ("pixel", "gamma_adv", "perceptual", "gradient", "d_lr"):
-        v = losses.get(key, LOSS_DEFAULTS[key])
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-            raise ConfigError(f"'train.losses.{key}' must be a number >= 0, got {v!r}")
-    hp = losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"])
-    if not isinstance(hp, int) or isinstance(hp, bool) or hp < 16 or hp > cfg.data.lr_patch:
-        raise ConfigError(f"'train.losses.hr_patch' must be a whole number in [16, data.lr_patch "
-                          f"= {cfg.data.lr_patch}], got {hp!r}")
+        number(losses.get(key, LOSS_DEFAULTS[key]), f"train.losses.{key}", minimum=0)
+    number(losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"]), "train.losses.hr_patch",
+           integer=True, minimum=16, maximum=cfg.data.lr_patch)
     if check_paths and not cfg.resolve(str(m.init_liif)).is_file():
         raise ConfigError(f"'model.init_liif' {m.init_liif} does not exist (looked for "
                           f"{cfg.resolve(str(m.init_liif))}); train LIIF first "

@@ -41,7 +41,8 @@ from torch import Tensor
 from torch.func import functional_call
 
 from ..budget import check_output_pixels
-from ..engine.device import pick_device, pick_dtype
+from ..config_values import flag, number, text
+from ..engine.device import PRECISIONS, pick_device, pick_dtype
 from ..errors import CheckpointError, ConfigError, InputError, short_message
 from ..jobs import Job
 from ..resources import RESOURCES_DIR, checkout_root
@@ -105,6 +106,51 @@ class MZSRConfig:
         return d
 
 
+#: The numeric settings and their ranges (:func:`core.config_values.number`).
+_NUMBERS: dict[str, dict[str, Any]] = {
+    "scale": {"integer": True, "minimum": 2}, "width": {"integer": True, "minimum": 1},
+    "depth": {"integer": True, "minimum": 2}, "hr_patch": {"integer": True, "minimum": 1},
+    "pretrain_steps": {"integer": True, "minimum": 0},
+    "pretrain_batch": {"integer": True, "minimum": 1}, "pretrain_lr": {"positive": True},
+    "meta_steps": {"integer": True, "minimum": 0}, "meta_batch": {"integer": True, "minimum": 1},
+    "task_batch": {"integer": True, "minimum": 1}, "meta_lr": {"positive": True},
+    "inner_lr": {"positive": True}, "inner_steps": {"integer": True, "minimum": 1},
+    "kernel_size": {"integer": True, "minimum": 3}, "sigma_min": {"positive": True},
+    "sigma_max": {"positive": True}, "anisotropic_p": {"minimum": 0, "maximum": 1},
+    "bicubic_p": {"minimum": 0, "maximum": 1}, "seed": {"integer": True, "minimum": 0},
+    "save_every": {"integer": True, "minimum": 1}, "checkpoint_minutes": {"positive": True},
+}
+
+
+def _checked(raw: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``raw`` checked for their kind and range (ConfigError naming the key)."""
+    out = dict(raw)
+    for key, rule in _NUMBERS.items():
+        if key in out:
+            out[key] = number(out[key], key, **rule)
+    if "first_order" in out:
+        out["first_order"] = flag(out["first_order"], "first_order")
+    for key, choices in (("name", None), ("precision", PRECISIONS), ("device", None)):
+        if key in out:
+            out[key] = text(out[key], key, choices)
+    if "train" in out:
+        folders = out["train"] if isinstance(out["train"], list) else [out["train"]]
+        out["train"] = tuple(text(f, "train") for f in folders)
+    if "loss_steps" in out:
+        steps = out["loss_steps"] or []
+        if not isinstance(steps, list):
+            raise ConfigError(f"'loss_steps' must be a list of inner steps such as [1, 5], "
+                              f"got {steps!r}")
+        out["loss_steps"] = tuple(number(n, "loss_steps", integer=True) for n in steps)
+    if out.get("kernel_size", 15) % 2 == 0:
+        raise ConfigError(f"'kernel_size' must be odd (a centred kernel), got "
+                          f"{out['kernel_size']}")
+    if out.get("sigma_min", 0.2) > out.get("sigma_max", 4.0):
+        raise ConfigError(f"'sigma_min' ({out.get('sigma_min', 0.2)}) must be <= 'sigma_max' "
+                          f"({out.get('sigma_max', 4.0)})")
+    return out
+
+
 def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRConfig:
     """The config of a YAML file (flat keys of :class:`MZSRConfig`), with ``overrides``."""
     raw: dict[str, Any] = {}
@@ -120,11 +166,7 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
     bad = sorted(set(raw) - names)
     if bad:
         raise ConfigError(f"unknown MZSR setting(s): {', '.join(bad)}")
-    if "train" in raw:
-        raw["train"] = tuple(raw["train"] if isinstance(raw["train"], list) else [raw["train"]])
-    if "loss_steps" in raw:
-        raw["loss_steps"] = tuple(int(n) for n in (raw["loss_steps"] or ()))
-    cfg = MZSRConfig(**raw)
+    cfg = MZSRConfig(**_checked(raw))
     if any(n < 1 or n > cfg.inner_steps for n in cfg.loss_steps):
         raise ConfigError(f"loss_steps must lie in 1..inner_steps ({cfg.inner_steps}), got "
                           f"{list(cfg.loss_steps)}")
