@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from core.errors import Cancelled, InputError
+from core.errors import Cancelled, ConfigError, InputError
 
 from .options import int_range, positive_int
 from .outputs import check_config_file, check_outputs
@@ -61,11 +61,11 @@ def _check_out_dir(out: Path) -> None:
 def _is_mzsr_config(path: str) -> bool:
     """An MZSR config (flat keys, ``meta_steps``) rather than a model/data/train one."""
     # lazy: yaml; keeps CLI start-up at ~250 ms
-    import yaml
+    from core.config_values import read_yaml
 
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        raw = read_yaml(Path(path))
+    except ConfigError:
         return False  # load_config reports it
     return isinstance(raw, dict) and "meta_steps" in raw and "model" not in raw
 

@@ -10,11 +10,32 @@ written ``48.0``.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+import yaml
 
 from .errors import ConfigError
 
-__all__ = ["number", "flag", "text", "section", "build_section", "prefixes"]
+__all__ = ["read_yaml", "number", "flag", "text", "section", "build_section", "prefixes"]
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML of the file ``path`` (None when it is empty); a file that cannot be read,
+    is not UTF-8 text or is not valid YAML is a ConfigError naming it (and the line)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path.name} is not a text file; a config is UTF-8 YAML") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path.name} is not valid YAML{where}: "
+                          f"{getattr(exc, 'problem', None) or exc}") from None
 
 
 def number(value: Any, key: str, *, integer: bool = False, minimum: float | None = None,

@@ -191,6 +191,9 @@ def _cases(d: Path) -> dict[str, list[str]]:
     np.save(d / "inf.npy", np.full((8, 8, 3), np.inf, np.float32))
     (d / "K.txt").write_text("")
     hb.mzsr_payload(d / "mzsr_evil.pth", marker)
+    (d / "binary.yaml").write_bytes(bytes(range(128, 256)))
+    (d / "malformed.yaml").write_text("meta_steps: [1,\n")
+    (d / "inf_lr.yaml").write_text("meta_steps: 3\nmeta_lr: .inf\n")
     cases.update({
         "channels_batch_0": ["sr", str(d / "chan.npy"), "-s", "2", "-m", "bicubic", "--batch", "0",
                              "-o", str(d / "c.npy")],
@@ -202,6 +205,13 @@ def _cases(d: Path) -> dict[str, list[str]]:
                             "--depth", str(d / "dd.npy")],
         "mzsr_payload": ["mzsr", "sr", str(img), "-w", str(d / "mzsr_evil.pth"), "-s", "2",
                          "-o", str(d / "m.png")],
+        # config files: read and checked by core.config_values, whichever command reads them
+        "train_binary_config": ["train", str(d / "binary.yaml"), "--out", str(d / "trainout")],
+        "mzsr_train_binary_config": ["mzsr", "train", str(d / "binary.yaml"),
+                                     "--out", str(d / "mzout")],
+        "mzsr_train_malformed": ["mzsr", "train", str(d / "malformed.yaml"),
+                                 "--out", str(d / "mzout")],
+        "train_mzsr_inf_lr": ["train", str(d / "inf_lr.yaml"), "--out", str(d / "trainout")],
     })
     return cases
 
@@ -271,6 +281,8 @@ def test_messages_name_the_problem(hostile):
         "bomb_jpeg": "30000 x 30000", "bomb_webp": "16384 x 16384", "bomb_bmp": "30000 x 30000",
         "ckpt_expand_48k": "48000", "ckpt_big_hparams": "hyperparameters",
         "ckpt_neg_hparams": "n_feats=-4", "ckpt_dev_urandom": "not a regular file",
+        "train_binary_config": "not a text file", "mzsr_train_binary_config": "not a text file",
+        "mzsr_train_malformed": "not valid YAML at line 2", "train_mzsr_inf_lr": "must be finite",
         "sr_dev_null": "not a regular file",
         "sr_hard_link": "input file", "sr_symlink": "input file", "sr_dotdot": "input file",
         "export_no_model_info": "model_info", "export_missing_keys": "missing",

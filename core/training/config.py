@@ -27,9 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
-from ..config_values import build_section, number, prefixes, section
+from ..config_values import build_section, number, prefixes, read_yaml, section
 from ..errors import ConfigError
 from ..resources import CONFIGS_DIR, checkout_root
 from ..models.registry import get_arch
@@ -395,13 +394,7 @@ def load_config(path: str | Path, check_paths: bool = True) -> TrainConfig:
         p = CONFIGS_DIR / p.name  # configs/NAME.yaml names a bundled config (installed too)
     if not p.is_file():
         raise ConfigError(f"training config {p} not found")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p.name} is not valid YAML{where}: "
-                          f"{getattr(exc, 'problem', None) or exc}") from None
+    raw = read_yaml(p)
     if raw is None:
         raise ConfigError(f"{p.name} is empty")
     return config_from_dict(raw, name=p.stem, check_paths=check_paths, source=str(p))

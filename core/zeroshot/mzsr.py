@@ -36,12 +36,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 from torch import Tensor
 from torch.func import functional_call
 
 from ..budget import check_output_pixels
-from ..config_values import flag, number, text
+from ..config_values import flag, number, read_yaml, text
 from ..engine.device import PRECISIONS, pick_device, pick_dtype
 from ..errors import CheckpointError, ConfigError, InputError, short_message
 from ..jobs import Job
@@ -158,7 +157,7 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
-        raw = yaml.safe_load(p.read_text()) or {}
+        raw = read_yaml(p) or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"{p.name}: expected a mapping of settings")
     raw.update({k: v for k, v in overrides.items() if v is not None})
@@ -170,8 +169,6 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
     if any(n < 1 or n > cfg.inner_steps for n in cfg.loss_steps):
         raise ConfigError(f"loss_steps must lie in 1..inner_steps ({cfg.inner_steps}), got "
                           f"{list(cfg.loss_steps)}")
-    if not 0.0 <= cfg.bicubic_p <= 1.0:
-        raise ConfigError(f"bicubic_p must lie in [0, 1], got {cfg.bicubic_p}")
     if cfg.scale < 2 or cfg.hr_patch % (cfg.scale ** 2) or cfg.hr_patch < MIN_SON * cfg.scale ** 2:
         raise ConfigError(f"hr_patch must be a multiple of scale^2 = {cfg.scale ** 2} and at "
                           f"least {MIN_SON * cfg.scale ** 2} (scale >= 2)")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.config_values import build_section, flag, number, prefixes, section, text
+from core.config_values import build_section, flag, number, prefixes, read_yaml, section, text
 from core.errors import ConfigError
-from core.training import config_from_dict
+from core.training import config_from_dict, load_config
 from core.zeroshot.mzsr import load_mzsr_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -129,3 +129,22 @@ def test_the_bundled_mzsr_config_passes_and_keeps_its_values() -> None:
         got = getattr(cfg, key)
         assert (list(got) if isinstance(got, tuple) else got) == value, key
     assert load_mzsr_config(None, hr_patch=64.0).hr_patch == 64
+
+
+def test_read_yaml_names_the_file_and_what_is_wrong(tmp_path: Path) -> None:
+    bad, binary, empty = tmp_path / "bad.yaml", tmp_path / "bin.yaml", tmp_path / "empty.yaml"
+    bad.write_text("name: [unclosed\n")
+    binary.write_bytes(bytes(range(128, 256)))
+    empty.write_text("")
+    with pytest.raises(ConfigError, match=r"bad\.yaml is not valid YAML at line 2"):
+        read_yaml(bad)
+    with pytest.raises(ConfigError, match=r"bin\.yaml is not a text file"):
+        read_yaml(binary)
+    assert read_yaml(empty) is None
+    # both config loaders read through it (a binary file was a UnicodeDecodeError, and a
+    # malformed MZSR config a yaml ParserError)
+    for load in (load_config, load_mzsr_config):
+        with pytest.raises(ConfigError, match="not a text file"):
+            load(binary)
+        with pytest.raises(ConfigError, match="not valid YAML at line 2"):
+            load(bad)
