@@ -122,7 +122,8 @@ _NUMBERS: dict[str, dict[str, Any]] = {
 
 
 def _checked(raw: dict[str, Any]) -> dict[str, Any]:
-    """The settings of ``raw`` checked for their kind and range (ConfigError naming the key)."""
+    """The settings of ``raw``, each checked for its kind and range (ConfigError naming the
+    key); the rules across keys are :func:`load_mzsr_config`'s."""
     out = dict(raw)
     for key, rule in _NUMBERS.items():
         if key in out:
@@ -141,12 +142,6 @@ def _checked(raw: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"'loss_steps' must be a list of inner steps such as [1, 5], "
                               f"got {steps!r}")
         out["loss_steps"] = tuple(number(n, "loss_steps", integer=True) for n in steps)
-    if out.get("kernel_size", 15) % 2 == 0:
-        raise ConfigError(f"'kernel_size' must be odd (a centred kernel), got "
-                          f"{out['kernel_size']}")
-    if out.get("sigma_min", 0.2) > out.get("sigma_max", 4.0):
-        raise ConfigError(f"'sigma_min' ({out.get('sigma_min', 0.2)}) must be <= 'sigma_max' "
-                          f"({out.get('sigma_max', 4.0)})")
     return out
 
 
@@ -166,6 +161,11 @@ def load_mzsr_config(path: str | Path | None = None, **overrides: Any) -> MZSRCo
     if bad:
         raise ConfigError(f"unknown MZSR setting(s): {', '.join(bad)}")
     cfg = MZSRConfig(**_checked(raw))
+    if cfg.kernel_size % 2 == 0:
+        raise ConfigError(f"'kernel_size' must be odd (a centred kernel), got {cfg.kernel_size}")
+    if cfg.sigma_min > cfg.sigma_max:
+        raise ConfigError(f"'sigma_min' ({cfg.sigma_min}) must be <= 'sigma_max' "
+                          f"({cfg.sigma_max})")
     if any(n < 1 or n > cfg.inner_steps for n in cfg.loss_steps):
         raise ConfigError(f"loss_steps must lie in 1..inner_steps ({cfg.inner_steps}), got "
                           f"{list(cfg.loss_steps)}")
