@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config_values import number
+from ..config_values import number, text
 from ..errors import ConfigError
 
 __all__ = ["LOSS_DEFAULTS", "check_ipf_config"]
@@ -48,6 +48,10 @@ def check_ipf_config(cfg: Any, check_paths: bool = True) -> None:
         number(losses.get(key, LOSS_DEFAULTS[key]), f"train.losses.{key}", minimum=0)
     number(losses.get("hr_patch", LOSS_DEFAULTS["hr_patch"]), "train.losses.hr_patch",
            integer=True, minimum=16, maximum=cfg.data.lr_patch)
+    if losses.get("vgg") is not None:
+        text(losses["vgg"], "train.losses.vgg")
+    if losses.get("vgg_layer") is not None:
+        number(losses["vgg_layer"], "train.losses.vgg_layer", integer=True, minimum=0)
     if check_paths and not cfg.resolve(str(m.init_liif)).is_file():
         raise ConfigError(f"'model.init_liif' {m.init_liif} does not exist (looked for "
                           f"{cfg.resolve(str(m.init_liif))}); train LIIF first "

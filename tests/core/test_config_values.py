@@ -91,14 +91,16 @@ def test_a_training_config_goes_through_the_rules(where, key, value, message) ->
     ("pixel", "1", "'train.losses.pixel' must be a number"),
     ("hr_patch", 8, "'train.losses.hr_patch' must be >= 16"),
     ("hr_patch", 64, "'train.losses.hr_patch' must be <= 48"),
+    ("vgg_layer", "conv5_4", "'train.losses.vgg_layer' must be a number"),  # was int() at start
+    ("vgg", 3, "'train.losses.vgg' must be a non-empty string"),
 ])
 def test_ipf_losses_go_through_the_rules(key, value, message) -> None:
     raw = _raw("ipf.yaml")
     raw["train"].setdefault("losses", {})[key] = value
     with pytest.raises(ConfigError, match=message):
         config_from_dict(raw, check_paths=False)
-    raw["train"]["losses"][key] = {"hr_patch": 48.0}.get(key, 0.5)   # a whole float is a whole number
-    config_from_dict(raw, check_paths=False)
+    raw["train"]["losses"][key] = {"hr_patch": 48.0, "vgg_layer": 34.0, "vgg": None}.get(key, 0.5)
+    config_from_dict(raw, check_paths=False)   # a whole float is a whole number
 
 
 @pytest.mark.parametrize("override, message", [
