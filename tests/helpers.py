@@ -27,3 +27,18 @@ def tiny_liif(seed: int = 0):
     torch.manual_seed(seed)
     spec = default_liif_spec(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=16, depth=2)
     return liif_from_spec(spec).eval()
+
+
+def write_smooth_pngs(folder: Path, n: int, size: tuple[int, int], seed: int = 0) -> Path:
+    """``n`` smooth random colour PNGs of ``size`` (H, W) in ``folder`` (an upscaled noise field,
+    so SR has something to learn): training data for tiny models."""
+    import cv2
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        small = rng.integers(0, 256, (size[0] // 4, size[1] // 4, 3)).astype(np.uint8)
+        img = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(folder / f"img{i:02d}.png"), img)
+    return folder

@@ -11,7 +11,7 @@ from core.models import detect_architecture, load_model, save_checkpoint
 from core.models.archs.ipf import IPF, ipf_from_liif
 from core.models.ipf_flow import confidence_to_image, flow_to_color, ipf_maps
 from core.models.contracts import ArbitraryScaleSR, make_cell, make_coord
-from tests.helpers import tiny_liif
+from tests.helpers import tiny_liif, write_smooth_pngs
 
 
 # tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
@@ -169,21 +169,9 @@ def test_visualisation_images() -> None:
 
 # --- training (section 2) ------------------------------------------------------------------
 
-def _write_pngs(folder, n: int, size: tuple[int, int], seed: int = 0):
-    import cv2
-
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        small = rng.integers(0, 256, (size[0] // 4, size[1] // 4, 3)).astype(np.uint8)
-        img = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-        cv2.imwrite(str(folder / f"img{i:02d}.png"), img)
-    return folder
-
-
 def _ipf_cfg(tmp_path, **losses) -> dict:
     liif_path = save_checkpoint(tiny_liif(), tmp_path / "liif_tiny.pth")
-    train = _write_pngs(tmp_path / "train", 2, (48, 48))
+    train = write_smooth_pngs(tmp_path / "train", 2, (48, 48))
     return {
         "name": "tiny_ipf", "seed": 1,
         "model": {"arch": "ipf", "init_liif": str(liif_path),

@@ -1,4 +1,5 @@
-"""Training: configs, batches, loss going down, exact resume, cancel, CLI and export.
+"""Training: configs, batches, loss going down, exact resume, cancel, batch workers
+(export and the CLI: test_training_export.py).
 
 Everything runs on tiny models and a few random PNGs written to ``tmp_path`` (seconds, CPU).
 """
@@ -8,17 +9,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
-from core.errors import CheckpointError, ConfigError, InputError, SRWError
+from core.errors import ConfigError, SRWError
 from core.jobs import run_sync
-from core.models import load_model
 from core.resize import degrade
-from core.training import (batch_rng, build_model, config_from_dict, export_file, load_config,
-                           load_images, make_optimizer, make_scheduler, sample_fixed_batch,
+from core.training import (batch_rng, build_model, config_from_dict, load_config, load_images,
+                           make_optimizer, make_scheduler, sample_fixed_batch,
                            sample_query_batch, train, train_step)
 from core.training.loop import TrainProgress
 from core.training import prefetch
@@ -26,55 +25,13 @@ from core.training.prefetch import batches, fork_available
 from core.training.steps import input_flags
 from core.training.state import load_state
 from core.zeroshot.mzsr import load_mzsr_config
+from tests.core.training_setup import edsr_cfg, liif_cfg
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 # tiny models on a shared 2-core CPU: one torch thread (tests/conftest.py)
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _write_pngs(folder: Path, n: int, size: tuple[int, int], seed: int = 0) -> Path:
-    """Smooth random colour images (an upscaled noise field), so SR has something to learn."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        small = rng.integers(0, 256, (size[0] // 4, size[1] // 4, 3)).astype(np.uint8)
-        img = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-        cv2.imwrite(str(folder / f"img{i:02d}.png"), img)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("train_data")
-    return {"train": _write_pngs(root / "train", 4, (64, 72)),
-            "val": _write_pngs(root / "val", 2, (24, 32), seed=1)}
-
-
-def _edsr_cfg(folders: dict[str, Path], **train_over) -> dict:
-    return {
-        "name": "tiny_edsr", "seed": 3,
-        "model": {"arch": "edsr", "args": {"n_resblocks": 1, "n_feats": 8, "scale": 2,
-                                           "rgb_range": 1.0}},
-        "data": {"train": [str(folders["train"])], "lr_patch": 12, "batch_size": 2},
-        "train": {"steps": 6, "lr": 1e-3, "precision": "fp32", "log_every": 2,
-                  "schedule": {"type": "step", "step_size": 4, "gamma": 0.5}, **train_over},
-        "validation": {"data": str(folders["val"]), "scales": [2], "every_steps": 3},
-    }
-
-
-def _liif_cfg(folders: dict[str, Path], **train_over) -> dict:
-    return {
-        "name": "tiny_liif", "seed": 5,
-        "model": {"arch": "liif", "encoder_args": {"n_resblocks": 1, "n_feats": 8},
-                  "hidden_list": [16, 16]},
-        "data": {"train": [str(folders["train"])], "lr_patch": 12, "batch_size": 2,
-                 "scale_max": 4.0, "sample_q": 100},
-        "train": {"steps": 6, "lr": 1e-3, "precision": "bf16", "loss_scale": 2.0,
-                  "log_every": 2, "schedule": {"type": "cosine"}, **train_over},
-        "validation": {"data": str(folders["val"]), "scales": [3], "every_steps": 4},
-    }
 
 
 # --- configs -----------------------------------------------------------------------------
@@ -93,23 +50,23 @@ def test_bundled_configs_are_valid() -> None:
 
 
 def test_config_errors_are_readable(folders: dict[str, Path], tmp_path: Path) -> None:
-    raw = _edsr_cfg(folders)
+    raw = edsr_cfg(folders)
     raw["model"]["arch"] = "srgan9000"
     with pytest.raises(ConfigError, match="unknown model arch 'srgan9000'"):
         config_from_dict(raw)
-    raw = _edsr_cfg(folders)
+    raw = edsr_cfg(folders)
     raw["data"]["train"] = [str(tmp_path / "nowhere")]
     with pytest.raises(ConfigError, match=r"data.train\[0\].*nowhere.*does not exist"):
         config_from_dict(raw)
-    raw = _edsr_cfg(folders)
+    raw = edsr_cfg(folders)
     raw["train"]["lr"] = "fast"
     with pytest.raises(ConfigError, match="'train.lr' must be a number"):
         config_from_dict(raw)
-    raw = _edsr_cfg(folders)
+    raw = edsr_cfg(folders)
     raw["train"]["learning_rate"] = 1e-4
     with pytest.raises(ConfigError, match="unknown key.*learning_rate"):
         config_from_dict(raw)
-    raw = _edsr_cfg(folders, loss="huber")
+    raw = edsr_cfg(folders, loss="huber")
     with pytest.raises(ConfigError, match="'train.loss' must be one of l1, mse"):
         config_from_dict(raw)
     bad = tmp_path / "bad.yaml"
@@ -150,7 +107,7 @@ def test_query_batch_points_are_hr_pixel_centres(folders: dict[str, Path]) -> No
 
 # --- training ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+@pytest.mark.parametrize("make", [edsr_cfg, liif_cfg])
 @pytest.mark.parametrize("loss", ["l1", "mse"])
 def test_train_loss_is_the_configured_pixel_loss(make, loss: str,
                                                  folders: dict[str, Path]) -> None:
@@ -173,7 +130,7 @@ def test_train_loss_is_the_configured_pixel_loss(make, loss: str,
     assert got == pytest.approx(want, rel=1e-5)
 
 
-@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+@pytest.mark.parametrize("make", [edsr_cfg, liif_cfg])
 def test_loss_decreases_on_a_fixed_batch(make, folders: dict[str, Path]) -> None:
     torch.manual_seed(0)
     cfg = config_from_dict(make(folders, precision="fp32"))
@@ -191,7 +148,7 @@ def test_loss_decreases_on_a_fixed_batch(make, folders: dict[str, Path]) -> None
 def test_fast_liif_query_gradients_match_official(folders: dict[str, Path]) -> None:
     from tests.core.liif_reference import query_rgb
 
-    cfg = config_from_dict(_liif_cfg(folders))
+    cfg = config_from_dict(liif_cfg(folders))
     torch.manual_seed(0)
     model, _ = build_model(cfg)
     batch = sample_query_batch(load_images([folders["train"]]), batch_rng(0, 1), 2, 12, 1, 4, 50)
@@ -211,7 +168,7 @@ def _final_state(run: Path) -> dict:
     return load_state(run / "last.pt")
 
 
-@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+@pytest.mark.parametrize("make", [edsr_cfg, liif_cfg])
 def test_cancel_then_resume_is_bit_identical(make, folders: dict[str, Path],
                                              tmp_path: Path) -> None:
     cfg = config_from_dict(make(folders))
@@ -243,7 +200,7 @@ def test_cancel_then_resume_is_bit_identical(make, folders: dict[str, Path],
 
 
 def _multistep(folders: dict[str, Path], steps: int, milestones: list[int]) -> dict:
-    return _edsr_cfg(folders, steps=steps,
+    return edsr_cfg(folders, steps=steps,
                      schedule={"type": "multistep", "milestones": milestones, "gamma": 0.5})
 
 
@@ -294,7 +251,7 @@ def test_lr_history_follows_the_schedule() -> None:
 
 
 @pytest.mark.skipif(not fork_available(), reason="batch workers need the fork start method")
-@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
+@pytest.mark.parametrize("make", [edsr_cfg, liif_cfg])
 def test_batch_workers_give_the_same_run(make, folders: dict[str, Path], tmp_path: Path) -> None:
     """--workers N makes the batches in other processes: the batches, hence the weights, are
     those of a run without workers; cancelling mid-run stops the workers and saves last.pt."""
@@ -370,7 +327,7 @@ def test_a_batch_that_does_not_arrive_in_time_stops_the_workers(
 
 
 def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
-    cfg = config_from_dict(_edsr_cfg(folders))
+    cfg = config_from_dict(edsr_cfg(folders))
     model, _ = build_model(cfg)
     opt = make_optimizer(cfg, model)
     sched = make_scheduler(cfg, opt)
@@ -380,87 +337,3 @@ def test_scheduler_halves_the_learning_rate(folders: dict[str, Path]) -> None:
         opt.step()
         sched.step()
     assert lrs[:4] == [1e-3] * 4 and lrs[4:] == [5e-4] * 4
-
-
-def test_cli_train_export_and_load(folders: dict[str, Path], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture) -> None:
-    import yaml
-
-    from cli import main as cli_main
-
-    conf = tmp_path / "tiny.yaml"
-    conf.write_text(yaml.safe_dump(_edsr_cfg(folders, steps=3)))
-    run = tmp_path / "run"
-    assert cli_main(["train", str(conf), "--out", str(run), "--threads", "1", "-q"]) == 0
-    out = capsys.readouterr().out
-    assert "val x2" in out and "done: step 3/3" in out
-    assert (run / "best.pt").is_file() and (run / "config.yaml").is_file()
-    header = (run / "log.csv").read_text().splitlines()[0]
-    assert header.startswith("step,loss,lr,val_psnr,seconds")
-
-    # more steps on the same run
-    assert cli_main(["train", str(conf), "--out", str(run), "--resume", "--steps", "4",
-                     "-q"]) == 0
-    assert load_state(run / "last.pt")["step"] == 4
-
-    for src in (run, run / "last.pt"):
-        dst = tmp_path / f"w_{src.name}.pth"
-        assert cli_main(["export-weights", str(src), str(dst)]) == 0
-        loaded = load_model(dst)
-        assert loaded.arch == "edsr" and loaded.scale == 2
-    assert cli_main(["export-weights", str(run), str(dst)]) == 2  # exists, no --overwrite
-    err = capsys.readouterr().err
-    assert "already exists" in err
-    assert cli_main(["train", str(tmp_path / "nope.yaml")]) == 2
-    assert "not found" in capsys.readouterr().err
-    with pytest.raises(CheckpointError, match="neither best.pt nor last.pt"):
-        export_file(tmp_path, tmp_path / "x.pth")
-
-
-@pytest.mark.parametrize("make", [_edsr_cfg, _liif_cfg])
-def test_half_export_stores_float16_and_runs_in_float32(make, folders: dict[str, Path],
-                                                         tmp_path: Path) -> None:
-    """--half halves the file; the model loads as float32 and its output moves by the
-    float16 rounding of the weights only (here < 1e-2 of the [0, 1] range, ~1e-3 typical)."""
-    cfg = config_from_dict(make(folders, steps=2))
-    run_sync(train(cfg, tmp_path / "run"))
-    full, _ = export_file(tmp_path / "run", tmp_path / "full.pth")
-    half, meta = export_file(tmp_path / "run", tmp_path / "half.pth", half=True)
-    assert meta["stored_as"] == "float16"
-    raw = torch.load(half, map_location="cpu", weights_only=True)
-    sd = raw["model"]["sd"] if "model" in raw else raw["state_dict"]
-    assert {v.dtype for v in sd.values() if v.is_floating_point()} == {torch.float16}
-    raw_full = torch.load(full, map_location="cpu", weights_only=True)
-    sd_full = raw_full["model"]["sd"] if "model" in raw_full else raw_full["state_dict"]
-    nbytes = [sum(v.numel() * v.element_size() for v in d.values()) for d in (sd_full, sd)]
-    assert nbytes[1] * 2 == nbytes[0]  # (tiny models: the zip container hides it in file size)
-    a, b = load_model(full).module, load_model(half).module
-    assert all(p.dtype == torch.float32 for p in b.parameters())
-    x = torch.rand(1, 3, 12, 12)
-    with torch.no_grad():
-        if cfg.model.arbitrary:
-            from core.models.contracts import make_coord
-            coord = make_coord((24, 24)).unsqueeze(0)
-            cell = torch.full_like(coord, 2 / 24)
-            ya, yb = a(x, coord, cell), b(x, coord, cell)
-        else:
-            ya, yb = a(x), b(x)
-    assert 0 < (ya - yb).abs().max() < 1e-2
-
-    state = load_state(tmp_path / "run" / "last.pt")
-    first = next(iter(state["model"]))
-    state["model"][first] = state["model"][first] * 0 + 1e6  # beyond float16's 65504
-    torch.save(state, tmp_path / "big.pt")
-    with pytest.raises(InputError, match="float16"):
-        export_file(tmp_path / "big.pt", tmp_path / "big.pth", half=True)
-    assert not (tmp_path / "big.pth").exists()
-
-
-def test_liif_export_is_the_official_layout(folders: dict[str, Path], tmp_path: Path) -> None:
-    cfg = config_from_dict(_liif_cfg(folders, steps=2))
-    run_sync(train(cfg, tmp_path / "run"))
-    path, meta = export_file(tmp_path / "run" / "last.pt", tmp_path / "liif.pth")
-    obj = torch.load(path, weights_only=True)
-    assert set(obj["model"]) == {"name", "args", "sd"} and obj["model"]["name"] == "liif"
-    assert meta["step"] == 2
-    assert load_model(path).kind == "arbitrary"
