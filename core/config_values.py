@@ -86,12 +86,16 @@ def section(raw: Mapping[str, Any], key: str, required: bool = False) -> dict[st
 
 
 def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
-    """The dataclass ``cls`` of a section's ``values``, refusing keys it does not have."""
+    """The dataclass ``cls`` of a section's ``values``, refusing keys it does not have and
+    anything but true / false for its ``bool`` fields."""
     known = set(cls.__dataclass_fields__)
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"unknown key(s) in '{where}': {', '.join(unknown)} "
                           f"(known: {', '.join(sorted(known))})")
+    for name, value in values.items():  # a yes/no key takes only true or false ('no' is truthy)
+        if cls.__dataclass_fields__[name].type in (bool, "bool"):
+            flag(value, f"{where}.{name}")
     try:
         return cls(**values)
     except TypeError as exc:

@@ -258,9 +258,6 @@ def _check_model(model: ModelConfig, data: DataConfig) -> None:
         if not isinstance(model.init_from, str) or not model.init_from.strip():
             raise ConfigError(f"'model.init_from' must be a checkpoint path or a model name, "
                               f"got {model.init_from!r}")
-    if not isinstance(model.init_partial, bool):
-        raise ConfigError(f"'model.init_partial' must be true or false, got "
-                          f"{model.init_partial!r}")
     if model.init_partial and not model.init_from:
         raise ConfigError("'model.init_partial' needs 'model.init_from'")
     model.init_fresh = prefixes(model.init_fresh, "model.init_fresh", "tail.0.0")

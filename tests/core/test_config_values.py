@@ -77,6 +77,10 @@ def _raw(name: str) -> dict:
     ("train", "steps", float("inf"), "'train.steps' must be finite"),
     ("train", "lr", float("nan"), "'train.lr' must be finite"),
     ("data", "batch_size", True, "'data.batch_size' must be a number"),
+    ("data", "augment", "no", "'data.augment' must be true or false"),       # was accepted
+    ("train", "channels_last", "x", "'train.channels_last' must be true or false"),
+    ("validation", "y_channel", 2, "'validation.y_channel' must be true or false"),
+    ("model", "init_partial", "yes", "'model.init_partial' must be true or false"),
 ])
 def test_a_training_config_goes_through_the_rules(where, key, value, message) -> None:
     raw = _raw("edsr_baseline_x2.yaml")
